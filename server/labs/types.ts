@@ -1,0 +1,56 @@
+// A lab as the server sees it once loaded and validated.
+import type { CheckSpec } from '../checks/types.ts';
+
+export interface LabProblem {
+  /** Path of the file relative to the labs folder, e.g. "multi-stage/lab.md". */
+  file: string;
+  /** 1-based. */
+  line: number;
+  message: string;
+}
+
+/** A clickable ```.termN block. */
+export interface RunBlock {
+  /** Unique in the lab, e.g. "b3". */
+  id: string;
+  /** 1-based terminal index. */
+  term: number;
+  /** The text to type, exactly as the shell needs it (LF line endings, trailing newline trimmed). */
+  code: string;
+  line: number;
+}
+
+export interface LabStep {
+  /** Unique in the lab, stable across edits of other steps where possible: "s1", "s2", ... */
+  id: string;
+  index: number;
+  title: string;
+  line: number;
+  blocks: RunBlock[];
+  checks: CheckSpec[];
+}
+
+export interface Lab {
+  /** URL-safe slug: the folder name (or file name without extension). */
+  id: string;
+  /** Absolute path of lab.md (or the single .md file). */
+  file: string;
+  /** Folder whose other files are copied into the sandbox workdir; undefined for single-file labs. */
+  assetsDir?: string;
+  title: string;
+  description: string;
+  duration?: string;
+  difficulty?: string;
+  tags: string[];
+  /** Images the sandbox preloads. */
+  images: string[];
+  /** 0..6 terminals (each its own sandbox). */
+  terms: number;
+  /** The whole front matter, unknown keys kept. */
+  meta: Record<string, unknown>;
+  steps: LabStep[];
+  /** Rendered lab body (safe HTML). */
+  html: string;
+  /** Non-empty means the lab is broken: shown with its errors, not runnable. */
+  problems: LabProblem[];
+}
