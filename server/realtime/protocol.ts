@@ -1,0 +1,57 @@
+// The socket.io event maps shared by server/ and web/. Types only: imported by both sides.
+
+export interface ErrorInfo { code: string; message: string }
+export type Ack<T> = (res: { ok: true; value: T } | { ok: false; error: ErrorInfo }) => void;
+
+export type CheckStatusValue = 'pending' | 'pass' | 'fail';
+
+export interface CheckView {
+  id: string;
+  stepId: string;
+  status: CheckStatusValue;
+  message: string;
+  actual?: string;
+  expected?: string;
+}
+
+export type SessionPhase = 'queued' | 'starting' | 'ready' | 'expired' | 'ended' | 'failed';
+
+export interface SessionView {
+  id: string;
+  labId: string;
+  phase: SessionPhase;
+  terms: number;
+  /** Epoch ms. */
+  expiresAt: number;
+  /** Server clock at the time of sending, so the page's countdown ignores client clock skew. */
+  serverNow: number;
+  /** 1-based, when queued. */
+  queuePosition?: number;
+  queueLength?: number;
+  message?: string;
+  canExtend: boolean;
+}
+
+export type TermState = 'starting' | 'ready' | 'reconnecting' | 'exited' | 'failed';
+
+export interface ClientToServer {
+  'session:join': (req: { labId: string }, ack: Ack<{ session: SessionView; checks: CheckView[] }>) => void;
+  'session:extend': (req: Record<string, never>, ack: Ack<SessionView>) => void;
+  'session:end': (req: Record<string, never>, ack: Ack<SessionView>) => void;
+  /** Keystrokes or a piece of a paste; at most TUNING.maxInputChunk chars. */
+  'term:input': (req: { term: number; data: string }) => void;
+  'term:resize': (req: { term: number; cols: number; rows: number }) => void;
+  /** The browser has rendered this many more chars of the terminal's output. */
+  'term:ack': (req: { term: number; chars: number }) => void;
+  'checks:run': (req: { stepId: string }, ack: Ack<CheckView[]>) => void;
+}
+
+export interface ServerToClient {
+  'session:update': (s: SessionView) => void;
+  'term:state': (t: { term: number; state: TermState; message?: string }) => void;
+  /** Replaces the screen: recent scrollback after a reload or reconnect. */
+  'term:replay': (t: { term: number; data: string }) => void;
+  'term:data': (t: { term: number; data: string }) => void;
+  'check:update': (c: CheckView[]) => void;
+  'notice': (n: { level: 'info' | 'warn' | 'error'; message: string }) => void;
+}

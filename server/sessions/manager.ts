@@ -1,0 +1,385 @@
+// Owns every learner session: admission and queue, provisioning sandboxes, terminals, checks,
+// expiry, and picking all of that up again after a server restart.
+import crypto from 'node:crypto';
+import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
+import type { Lab } from '../labs/types.ts';
+import type { CheckView, SessionView } from '../realtime/protocol.ts';
+import type { Config } from '../config.ts';
+import { TUNING } from '../config.ts';
+import { AppError } from '../errors.ts';
+import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
+import type { SessionRecord, Store } from './store.ts';
+import { admit, canExtend, extendedExpiry, isLive, queuePosition, type SessionLike } from './lifecycle.ts';
+
+/** Runs one session's checks against its sandbox; provided by server/checks. */
+export interface CheckRunner {
+  /** Evaluates every check of a step now. */
+  runStep(stepId: string): Promise<CheckView[]>;
+  /** Something may have changed (a block finished, a prompt came back): re-check pending checks soon. */
+  poke(): void;
+  dispose(): void;
+}
+
+export interface CheckService {
+  start(args: { lab: Lab; ref: SandboxRef; isPassed: (checkId: string) => boolean; onResults: (views: CheckView[]) => void }): CheckRunner;
+}
+
+export interface SessionEvents {
+  update(view: SessionView): void;
+  checks(views: CheckView[]): void;
+}
+
+export interface SessionManagerDeps {
+  config: Config;
+  store: Store;
+  driver: SandboxDriver;
+  lab(id: string): Lab | undefined;
+  checks: CheckService;
+  spawnPty(socketPath: string, cols: number, rows: number): PtyProcess;
+  now(): number;
+  log(msg: string, err?: unknown): void;
+}
+
+interface Live {
+  rec: SessionRecord;
+  lab: Lab;
+  refs: SandboxRef[];
+  terminals: Map<number, Terminal>;
+  runner?: CheckRunner;
+  expiry?: NodeJS.Timeout;
+  listeners: Set<SessionEvents>;
+  provisioning?: Promise<void>;
+}
+
+const PROMPT_AT_END = /[$#] $/;
+
+export class SessionManager {
+  private readonly live = new Map<string, Live>();
+  private queueTimer?: NodeJS.Timeout;
+  private reapTimer?: NodeJS.Timeout;
+  private disposed = false;
+
+  constructor(private readonly deps: SessionManagerDeps) {}
+
+  /** Reloads live sessions from the database, re-attaching to sandboxes that still run. */
+  async restore(): Promise<void> {
+    const { store, driver, now } = this.deps;
+    const running = new Set((await driver.list()).map((r) => r.id));
+    for (const rec of store.liveSessions()) {
+      const lab = this.deps.lab(rec.labId);
+      if (!lab || lab.problems.length > 0) {
+        this.finish(rec, 'ended', 'This lab is no longer available on this server.');
+        continue;
+      }
+      if (rec.expiresAt <= now()) {
+        const refs = store.sandboxes(rec.id);
+        this.finish(rec, 'expired', expiredMessage());
+        void this.destroyAll(rec.id, refs);
+        continue;
+      }
+      const live = this.track(rec, lab);
+      if (rec.phase === 'ready') {
+        const refs = store.sandboxes(rec.id);
+        if (refs.length === lab.terms && refs.every((r) => running.has(r.id))) {
+          live.refs = refs;
+          this.startRuntime(live);
+          this.deps.log(`session ${rec.id}: re-attached to ${refs.length} sandbox(es)`);
+          continue;
+        }
+        await this.destroyAll(rec.id, refs);
+      }
+      if (rec.phase !== 'queued') {
+        // A provision cut short by a restart (or sandboxes that vanished): start it over.
+        this.setPhase(live, 'queued', 'Restarting your sandbox…');
+      }
+    }
+    this.pumpQueue();
+    await this.reap();
+    this.queueTimer = setInterval(() => this.pumpQueue(), TUNING.queueTickMs);
+    this.reapTimer = setInterval(() => void this.reap(), TUNING.reapIntervalMs);
+  }
+
+  /** The learner opens a lab: returns their live session for it, or a new (possibly queued) one. */
+  join(learnerId: string, labId: string): SessionView {
+    const lab = this.deps.lab(labId);
+    if (!lab) throw new AppError('not_found', `There is no lab called "${labId}".`);
+    if (lab.problems.length > 0) throw new AppError('lab_broken', `The lab "${lab.title}" has errors and cannot run yet. Its author can see them on the lab page.`);
+    const existing = this.deps.store.liveSessionFor(learnerId, labId);
+    if (existing && this.live.has(existing.id)) return this.view(existing.id);
+    const now = this.deps.now();
+    const rec: SessionRecord = {
+      id: crypto.randomBytes(9).toString('base64url'),
+      learnerId,
+      labId,
+      phase: 'queued',
+      createdAt: now,
+      expiresAt: now + this.deps.config.sessionTtlMs,
+    };
+    this.deps.store.saveSession(rec);
+    this.track(rec, lab);
+    this.pumpQueue();
+    return this.view(rec.id);
+  }
+
+  owns(learnerId: string, sessionId: string): boolean {
+    return this.live.get(sessionId)?.rec.learnerId === learnerId;
+  }
+
+  view(sessionId: string): SessionView {
+    const live = this.live.get(sessionId);
+    const rec = live?.rec ?? this.deps.store.session(sessionId);
+    if (!rec) throw new AppError('not_found', 'That session does not exist.');
+    const q = live ? queuePosition(this.sessionLikes(), sessionId) : undefined;
+    return {
+      id: rec.id,
+      labId: rec.labId,
+      phase: rec.phase,
+      terms: live?.lab.terms ?? 0,
+      expiresAt: rec.expiresAt,
+      serverNow: this.deps.now(),
+      queuePosition: q?.position,
+      queueLength: q?.length,
+      message: rec.message,
+      canExtend: isLive(rec.phase) && canExtend(rec, this.deps.config.sessionMaxMs),
+    };
+  }
+
+  subscribe(sessionId: string, l: SessionEvents): () => void {
+    const live = this.live.get(sessionId);
+    if (!live) return () => {};
+    live.listeners.add(l);
+    return () => live.listeners.delete(l);
+  }
+
+  terminal(sessionId: string, node: number): Terminal | undefined {
+    return this.live.get(sessionId)?.terminals.get(node);
+  }
+
+  /** Progress of a learner in a lab (what passed stays passed). */
+  progress(learnerId: string, labId: string): CheckView[] {
+    return this.deps.store.progress(learnerId, labId);
+  }
+
+  async runStep(sessionId: string, stepId: string): Promise<CheckView[]> {
+    const live = this.live.get(sessionId);
+    if (!live || live.rec.phase !== 'ready' || !live.runner) throw new AppError('bad_request', 'The sandbox is not ready yet; wait for the terminal, then check again.');
+    if (!live.lab.steps.some((s) => s.id === stepId)) throw new AppError('bad_request', `This lab has no step "${stepId}".`);
+    const views = await live.runner.runStep(stepId);
+    return this.recordResults(live, views);
+  }
+
+  extend(sessionId: string): SessionView {
+    const live = this.mustLive(sessionId);
+    const { sessionExtendMs, sessionMaxMs } = this.deps.config;
+    live.rec.expiresAt = extendedExpiry(live.rec, this.deps.now(), sessionExtendMs, sessionMaxMs);
+    this.deps.store.saveSession(live.rec);
+    this.armExpiry(live);
+    this.emit(live);
+    return this.view(sessionId);
+  }
+
+  end(sessionId: string): SessionView {
+    const live = this.mustLive(sessionId);
+    this.close(live, 'ended', 'You ended this session. Your progress is saved; start the lab again whenever you like.');
+    return this.view(sessionId);
+  }
+
+  /** Sandboxes, sessions and queue length, for the host page and logs. */
+  stats(): { sandboxes: number; ready: number; starting: number; queued: number; max: number } {
+    let sandboxes = 0, ready = 0, starting = 0, queued = 0;
+    for (const l of this.live.values()) {
+      if (l.rec.phase === 'ready') ready++;
+      if (l.rec.phase === 'starting') starting++;
+      if (l.rec.phase === 'queued') queued++;
+      if (l.rec.phase === 'ready' || l.rec.phase === 'starting') sandboxes += l.lab.terms;
+    }
+    return { sandboxes, ready, starting, queued, max: this.deps.config.maxSandboxes };
+  }
+
+  liveSessions(): SessionRecord[] {
+    return [...this.live.values()].map((l) => l.rec);
+  }
+
+  async reap(): Promise<void> {
+    try {
+      const reaped = await this.deps.driver.reap({ now: this.deps.now(), isLive: (sid) => this.live.has(sid) });
+      if (reaped.length) this.deps.log(`reaped ${reaped.length} orphaned or expired sandbox(es)`);
+    } catch (err) {
+      this.deps.log('reap failed; will retry', err);
+    }
+  }
+
+  /** Stops timers and terminals but leaves sandboxes running, so a restart can re-attach. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    clearInterval(this.queueTimer);
+    clearInterval(this.reapTimer);
+    for (const live of this.live.values()) {
+      clearTimeout(live.expiry);
+      live.runner?.dispose();
+      for (const t of live.terminals.values()) t.dispose();
+    }
+    await Promise.allSettled([...this.live.values()].map((l) => l.provisioning));
+    this.live.clear();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private track(rec: SessionRecord, lab: Lab): Live {
+    const live: Live = { rec, lab, refs: [], terminals: new Map(), listeners: new Set() };
+    this.live.set(rec.id, live);
+    this.armExpiry(live);
+    return live;
+  }
+
+  private mustLive(sessionId: string): Live {
+    const live = this.live.get(sessionId);
+    if (!live) throw new AppError('session_expired', 'This session has already ended. Reload the page to start a new one.');
+    return live;
+  }
+
+  private sessionLikes(): SessionLike[] {
+    return [...this.live.values()].map((l) => ({ id: l.rec.id, phase: l.rec.phase, createdAt: l.rec.createdAt, expiresAt: l.rec.expiresAt, sandboxes: l.lab.terms }));
+  }
+
+  private pumpQueue(): void {
+    if (this.disposed) return;
+    for (const id of admit(this.sessionLikes(), this.deps.config.maxSandboxes)) {
+      const live = this.live.get(id)!;
+      live.provisioning = this.provision(live);
+    }
+    // Everyone still waiting learns their new place in the line.
+    for (const live of this.live.values()) if (live.rec.phase === 'queued') this.emit(live);
+  }
+
+  private async provision(live: Live): Promise<void> {
+    const { driver, config, store } = this.deps;
+    const { rec, lab } = live;
+    this.setPhase(live, 'starting', undefined);
+    try {
+      if (lab.terms > 0) {
+        const network = await driver.createSessionNetwork(rec.id);
+        const expiresAt = rec.createdAt + config.sessionMaxMs;
+        const created = await Promise.allSettled(
+          Array.from({ length: lab.terms }, (_, i) =>
+            driver.create({ sessionId: rec.id, node: i + 1, images: lab.images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt }),
+          ),
+        );
+        live.refs = created.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
+        store.saveSandboxes(rec.id, live.refs);
+        const failed = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
+        if (failed) throw failed.reason;
+        await Promise.all(live.refs.map((r) => driver.waitReady(r, { images: lab.images, timeoutMs: 120_000 })));
+      }
+      if (this.disposed || live.rec.phase !== 'starting') return; // ended or expired meanwhile
+      this.startRuntime(live);
+      this.setPhase(live, 'ready', undefined);
+    } catch (err) {
+      this.deps.log(`session ${rec.id}: sandbox failed to start`, err);
+      const why = err instanceof AppError ? err.message : 'The sandbox could not start.';
+      this.close(live, 'failed', `${why} Reload the page to try again.`);
+    }
+  }
+
+  private startRuntime(live: Live): void {
+    const { store, driver, spawnPty, log } = this.deps;
+    const sid = live.rec.id;
+    for (const ref of live.refs) {
+      const t = new Terminal({
+        spawn: (cols, rows) => spawnPty(ref.terminalSocket, cols, rows),
+        ensureShell: () => driver.ensureShell(ref),
+        loadScrollback: () => store.scrollback(sid, ref.node),
+        saveScrollback: (d) => store.saveScrollback(sid, ref.node, d),
+        onOutput: (d) => {
+          if (PROMPT_AT_END.test(d)) live.runner?.poke();
+        },
+        log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
+      });
+      live.terminals.set(ref.node, t);
+      t.start();
+    }
+    const first = live.refs[0];
+    if (first && live.lab.steps.some((s) => s.checks.length > 0)) {
+      const passed = new Set(store.progress(live.rec.learnerId, live.rec.labId).filter((p) => p.status === 'pass').map((p) => p.id));
+      live.runner = this.deps.checks.start({
+        lab: live.lab,
+        ref: first,
+        isPassed: (id) => passed.has(id),
+        onResults: (views) => {
+          for (const v of this.recordResults(live, views)) if (v.status === 'pass') passed.add(v.id);
+        },
+      });
+    }
+  }
+
+  /** Stores results (a pass is never downgraded) and tells the page. Returns what was stored. */
+  private recordResults(live: Live, views: CheckView[]): CheckView[] {
+    const { store, now } = this.deps;
+    const before = new Map(store.progress(live.rec.learnerId, live.rec.labId).map((p) => [p.id, p]));
+    const merged = views.map((v) => (before.get(v.id)?.status === 'pass' && v.status !== 'pass' ? before.get(v.id)! : v));
+    const changed = merged.filter((v) => {
+      const b = before.get(v.id);
+      return !b || b.status !== v.status || b.message !== v.message;
+    });
+    if (changed.length) {
+      store.saveProgress(live.rec.learnerId, live.rec.labId, changed, now());
+      for (const l of live.listeners) l.checks(changed);
+    }
+    return merged.map(({ id, stepId, status, message, actual, expected }) => ({ id, stepId, status, message, actual, expected }));
+  }
+
+  private armExpiry(live: Live): void {
+    clearTimeout(live.expiry);
+    const ms = Math.max(0, live.rec.expiresAt - this.deps.now());
+    // setTimeout caps at ~24.8 days; sessions are hours long, but clamp anyway.
+    live.expiry = setTimeout(() => {
+      if (this.deps.now() >= live.rec.expiresAt) this.close(live, 'expired', expiredMessage());
+      else this.armExpiry(live);
+    }, Math.min(ms, 2 ** 31 - 1));
+  }
+
+  private setPhase(live: Live, phase: SessionRecord['phase'], message: string | undefined): void {
+    live.rec.phase = phase;
+    live.rec.message = message;
+    this.deps.store.saveSession(live.rec);
+    this.emit(live);
+  }
+
+  private emit(live: Live): void {
+    const v = this.view(live.rec.id);
+    for (const l of live.listeners) l.update(v);
+  }
+
+  private close(live: Live, phase: 'expired' | 'ended' | 'failed', message: string): void {
+    clearTimeout(live.expiry);
+    live.runner?.dispose();
+    for (const t of live.terminals.values()) t.dispose();
+    live.terminals.clear();
+    this.setPhase(live, phase, message);
+    this.live.delete(live.rec.id);
+    // Wait for an in-flight provision so sandboxes it is still creating are destroyed too.
+    void (live.provisioning ?? Promise.resolve()).then(() => this.destroyAll(live.rec.id, live.refs));
+    this.pumpQueue();
+  }
+
+  private finish(rec: SessionRecord, phase: 'expired' | 'ended', message: string): void {
+    rec.phase = phase;
+    rec.message = message;
+    this.deps.store.saveSession(rec);
+  }
+
+  private async destroyAll(sessionId: string, refs: SandboxRef[]): Promise<void> {
+    const { driver, log } = this.deps;
+    const results = await Promise.allSettled(refs.map((r) => driver.destroy(r)));
+    for (const r of results) if (r.status === 'rejected') log(`session ${sessionId}: destroy failed (the reaper will retry)`, r.reason);
+    try {
+      await driver.removeSessionNetwork(sessionId);
+    } catch (err) {
+      log(`session ${sessionId}: network removal failed (the reaper will retry)`, err);
+    }
+  }
+}
+
+function expiredMessage(): string {
+  return 'Your session reached its time limit and its sandbox was removed. Your progress is saved: open the lab again to get a fresh sandbox.';
+}

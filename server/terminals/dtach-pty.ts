@@ -1,0 +1,33 @@
+// Production PtyProcess: the host's `dtach` client, run under node-pty, attached to the dtach
+// master that holds the learner's shell inside the sandbox (a unix socket in the sandbox's
+// bind-mounted run directory). The shell lives in the sandbox, so it survives page reloads
+// and server restarts; this process is only the wire.
+import * as nodePty from 'node-pty';
+import type { PtyProcess } from './terminal.ts';
+
+export function spawnDtachAttach(socketPath: string, cols: number, rows: number): PtyProcess {
+  // -E: no detach key, -z: no suspend key (both would steal learner keystrokes);
+  // -r winch: on attach, make the shell redraw by sending it a window-size change.
+  const p = nodePty.spawn('dtach', ['-a', socketPath, '-E', '-z', '-r', 'winch'], {
+    name: 'xterm-256color',
+    cols,
+    rows,
+    cwd: '/',
+    env: { TERM: 'xterm-256color', PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
+  });
+  return {
+    onData: (fn) => void p.onData(fn),
+    onExit: (fn) => void p.onExit((e) => fn(e.exitCode)),
+    write: (d) => p.write(d),
+    resize: (c, r) => p.resize(c, r),
+    pause: () => p.pause(),
+    resume: () => p.resume(),
+    kill: () => {
+      try {
+        p.kill();
+      } catch {
+        // already gone
+      }
+    },
+  };
+}

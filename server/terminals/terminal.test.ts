@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Terminal, type PtyProcess, type Viewer } from './terminal.ts';
+import { TUNING } from '../config.ts';
+
+class FakePty implements PtyProcess {
+  dataFns: ((d: string) => void)[] = [];
+  exitFns: ((c: number) => void)[] = [];
+  written: string[] = [];
+  paused = false;
+  killed = false;
+  size: [number, number] = [0, 0];
+  onData(fn: (d: string) => void) { this.dataFns.push(fn); }
+  onExit(fn: (c: number) => void) { this.exitFns.push(fn); }
+  write(d: string) { this.written.push(d); }
+  resize(c: number, r: number) { this.size = [c, r]; }
+  pause() { this.paused = true; }
+  resume() { this.paused = false; }
+  kill() { this.killed = true; }
+  emit(d: string) { for (const f of this.dataFns) f(d); }
+  exit() { for (const f of this.exitFns) f(0); }
+}
+
+function viewer(id: string) {
+  const got = { data: [] as string[], replay: [] as string[], states: [] as string[] };
+  const v: Viewer = { id, data: (d) => got.data.push(d), replay: (d) => got.replay.push(d), state: (s) => got.states.push(s) };
+  return { v, got };
+}
+
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('streams output, replays scrollback to a late viewer, and forwards input', async () => {
+  const ptys: FakePty[] = [];
+  const t = new Terminal({
+    spawn: () => { const p = new FakePty(); ptys.push(p); return p; },
+    ensureShell: async () => {},
+    loadScrollback: () => 'old output\r\n',
+    saveScrollback: () => {},
+  });
+  t.start();
+  await tick(5);
+  const a = viewer('a');
+  t.addViewer(a.v);
+  assert.deepEqual(a.got.replay, ['old output\r\n']);
+  ptys[0]!.emit('hello');
+  await tick(20);
+  assert.equal(a.got.data.join(''), 'hello');
+  t.input('ls\r');
+  assert.deepEqual(ptys[0]!.written, ['ls\r']);
+  const b = viewer('b');
+  t.addViewer(b.v);
+  assert.equal(b.got.replay[0], 'old output\r\nhello');
+  t.dispose();
+  assert.equal(ptys[0]!.killed, true);
+});
+
+test('pauses the pty when the viewer stops acking, resumes when it catches up', async () => {
+  const p = new FakePty();
+  const t = new Terminal({ spawn: () => p, ensureShell: async () => {}, loadScrollback: () => '', saveScrollback: () => {} });
+  t.start();
+  await tick(5);
+  const a = viewer('a');
+  t.addViewer(a.v);
+  p.emit('x'.repeat(TUNING.flowHighWatermark + 1));
+  assert.equal(p.paused, true);
+  t.ack('a', TUNING.flowHighWatermark);
+  assert.equal(p.paused, false);
+  t.dispose();
+});
+
+test('re-attaches after the shell exits, with a note on screen', async () => {
+  const ptys: FakePty[] = [];
+  let ensured = 0;
+  const t = new Terminal({
+    spawn: () => { const p = new FakePty(); ptys.push(p); return p; },
+    ensureShell: async () => { ensured++; },
+    loadScrollback: () => '',
+    saveScrollback: () => {},
+  });
+  t.start();
+  await tick(5);
+  const a = viewer('a');
+  t.addViewer(a.v);
+  ptys[0]!.exit();
+  await tick(800);
+  assert.equal(ptys.length, 2);
+  assert.equal(ensured, 2);
+  assert.match(a.got.data.join(''), /shell ended/);
+  t.dispose();
+});
+
+test('a sandbox that is gone ends in a failed state with a message', async () => {
+  const t = new Terminal({ spawn: () => new FakePty(), ensureShell: async () => { throw new Error('gone'); }, loadScrollback: () => '', saveScrollback: () => {} });
+  const a = viewer('a');
+  t.addViewer(a.v);
+  t.start();
+  await tick(5);
+  assert.equal(t.state, 'failed');
+  assert.ok(a.got.states.includes('failed'));
+});

@@ -1,0 +1,212 @@
+// One learner terminal: a pty attached to the shell in a sandbox, shared by every browser tab
+// that shows it. It owns flow control, output batching, scrollback and re-attaching when the
+// shell exits or the attach process dies.
+import { FlowControl } from '../realtime/flow-control.ts';
+import { OutputBatcher, realTimers, type Timers } from './output-batcher.ts';
+import { Scrollback } from './scrollback.ts';
+import { TUNING } from '../config.ts';
+import type { TermState } from '../realtime/protocol.ts';
+
+/** The narrow view of a pty process (node-pty in production). */
+export interface PtyProcess {
+  onData(fn: (data: string) => void): void;
+  onExit(fn: (code: number) => void): void;
+  write(data: string): void;
+  resize(cols: number, rows: number): void;
+  pause(): void;
+  resume(): void;
+  kill(): void;
+}
+
+export interface Viewer {
+  id: string;
+  data(data: string): void;
+  replay(data: string): void;
+  state(state: TermState, message?: string): void;
+}
+
+export interface TerminalDeps {
+  /** Starts a process attached to the sandbox shell. */
+  spawn(cols: number, rows: number): PtyProcess;
+  /** Makes sure the sandbox shell exists (starts a new one after `exit`). Rejects if the sandbox is gone. */
+  ensureShell(): Promise<void>;
+  /** Scrollback saved by an earlier server process, and where to save it. */
+  loadScrollback(): string;
+  saveScrollback(data: string): void;
+  /** Called with every chunk of output (for check triggers such as "a prompt came back"). */
+  onOutput?(data: string): void;
+  log?(msg: string, err?: unknown): void;
+  timers?: Timers;
+}
+
+const MAX_REATTACH = 5;
+
+export class Terminal {
+  private pty: PtyProcess | null = null;
+  private readonly viewers = new Map<string, Viewer>();
+  private readonly flow: FlowControl;
+  private readonly batcher: OutputBatcher;
+  private readonly scrollback: Scrollback;
+  private cols = 80;
+  private rows = 24;
+  private disposed = false;
+  private failures = 0;
+  private stateNow: TermState = 'starting';
+  private persistTimer: unknown = null;
+  private readonly timers: Timers;
+
+  constructor(private readonly deps: TerminalDeps) {
+    this.timers = deps.timers ?? realTimers;
+    this.scrollback = new Scrollback(TUNING.scrollbackBytes, safeLoad(deps));
+    this.flow = new FlowControl({ high: TUNING.flowHighWatermark, low: TUNING.flowLowWatermark }, (paused) => {
+      if (paused) this.pty?.pause();
+      else this.pty?.resume();
+    });
+    this.batcher = new OutputBatcher((d) => this.broadcast(d), {
+      batchMs: TUNING.outputBatchMs,
+      echoWindowMs: TUNING.echoWindowMs,
+      maxBatchChars: 64 * 1024,
+    }, this.timers);
+  }
+
+  get state(): TermState {
+    return this.stateNow;
+  }
+
+  start(): void {
+    void this.attachPty();
+  }
+
+  addViewer(v: Viewer): void {
+    this.viewers.set(v.id, v);
+    this.batcher.flush(); // the replay below must include everything sent so far
+    v.replay(this.scrollback.text());
+    v.state(this.stateNow);
+    this.flow.addViewer(v.id);
+  }
+
+  removeViewer(id: string): void {
+    this.viewers.delete(id);
+    this.flow.removeViewer(id);
+  }
+
+  input(data: string): void {
+    if (!this.pty) return;
+    this.batcher.inputSent();
+    this.pty.write(data);
+  }
+
+  resize(cols: number, rows: number): void {
+    if (cols === this.cols && rows === this.rows) return;
+    this.cols = cols;
+    this.rows = rows;
+    try {
+      this.pty?.resize(cols, rows);
+    } catch (err) {
+      // A resize racing the process exit is harmless: the next attach uses the new size.
+      this.deps.log?.('resize after exit ignored', err);
+    }
+  }
+
+  ack(viewerId: string, chars: number): void {
+    this.flow.acked(viewerId, chars);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.batcher.flush();
+    this.persistNow();
+    this.batcher.dispose();
+    if (this.persistTimer !== null) this.timers.clearTimeout(this.persistTimer);
+    const p = this.pty;
+    this.pty = null;
+    p?.kill();
+    this.viewers.clear();
+  }
+
+  private setState(s: TermState, message?: string): void {
+    this.stateNow = s;
+    for (const v of this.viewers.values()) v.state(s, message);
+  }
+
+  private async attachPty(): Promise<void> {
+    if (this.disposed) return;
+    try {
+      await this.deps.ensureShell();
+    } catch (err) {
+      this.deps.log?.('shell unavailable', err);
+      this.setState('failed', 'The sandbox is not running any more. Reload the page to start a new one.');
+      return;
+    }
+    if (this.disposed) return;
+    const pty = this.deps.spawn(this.cols, this.rows);
+    this.pty = pty;
+    const startedAt = this.timers.now();
+    pty.onData((d) => {
+      if (this.pty !== pty) return;
+      this.failures = 0;
+      if (this.stateNow !== 'ready') this.setState('ready');
+      this.scrollback.push(d);
+      this.schedulePersist();
+      this.flow.sent(d.length);
+      this.batcher.push(d);
+      this.deps.onOutput?.(d);
+    });
+    pty.onExit(() => {
+      if (this.pty !== pty) return;
+      // Output can still arrive just after exit; wait briefly before re-attaching.
+      this.timers.setTimeout(() => this.onPtyExit(pty, startedAt), 250);
+    });
+    // An attach to an existing shell prints nothing until something happens; it is ready now.
+    this.timers.setTimeout(() => {
+      if (this.pty === pty && this.stateNow !== 'ready') this.setState('ready');
+    }, 300);
+    if (this.flow.isPaused) pty.pause();
+  }
+
+  private onPtyExit(pty: PtyProcess, startedAt: number): void {
+    if (this.pty !== pty || this.disposed) return;
+    this.pty = null;
+    this.batcher.flush();
+    if (this.timers.now() - startedAt < 2_000) this.failures++;
+    if (this.failures >= MAX_REATTACH) {
+      this.setState('failed', 'The terminal could not attach to the sandbox shell. Reload the page; if that fails, end the session and start again.');
+      return;
+    }
+    const note = '\r\n\x1b[2m[the shell ended; starting a new one]\x1b[0m\r\n';
+    this.scrollback.push(note);
+    this.broadcast(note);
+    this.setState('reconnecting');
+    this.timers.setTimeout(() => void this.attachPty(), 200 * 2 ** this.failures);
+  }
+
+  private broadcast(data: string): void {
+    for (const v of this.viewers.values()) v.data(data);
+  }
+
+  private schedulePersist(): void {
+    if (this.persistTimer !== null) return;
+    this.persistTimer = this.timers.setTimeout(() => {
+      this.persistTimer = null;
+      this.persistNow();
+    }, TUNING.scrollbackPersistMs);
+  }
+
+  private persistNow(): void {
+    try {
+      this.deps.saveScrollback(this.scrollback.text());
+    } catch (err) {
+      // Losing a scrollback snapshot only costs replay after a restart; the shell itself is unaffected.
+      this.deps.log?.('scrollback not saved', err);
+    }
+  }
+}
+
+function safeLoad(deps: TerminalDeps): string {
+  try {
+    return deps.loadScrollback();
+  } catch {
+    return ''; // a corrupt snapshot is not worth failing the terminal over
+  }
+}
