@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Host setup, run by `npm start` and `npm test`. Idempotent: a second run only checks and exits.
+#  1. OS packages   2. node_modules   3. a running Docker engine
+#  4. offline base images (debian:bookworm-slim, golang:1.19, busybox)   5. the sandbox image
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+DATA_DIR=${DATA_DIR:-$ROOT/.data}
+case $DATA_DIR in /*) ;; *) DATA_DIR=$ROOT/$DATA_DIR ;; esac
+CACHE=$DATA_DIR/cache
+SANDBOX_REPO=lablab/sandbox
+LABEL_ARGS=(--label io.lablab.managed=1)
+export DOCKER_BUILDKIT=0 # the classic builder works with every client/engine pair we meet
+
+say() { echo "[setup] $*"; }
+die() { echo "[setup] ERROR: $*" >&2; exit 1; }
+
+# ---- 1. OS packages ------------------------------------------------------------------------------
+need_pkgs() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v dtach >/dev/null || missing+=(dtach)
+  command -v debootstrap >/dev/null || missing+=(debootstrap)
+  { [ -x /bin/busybox ] && file_is_static /bin/busybox; } || missing+=(busybox-static)
+  command -v mkfs.ext4 >/dev/null || missing+=(e2fsprogs)
+  command -v chromium >/dev/null || missing+=(chromium)
+  [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
+  command -v losetup >/dev/null || missing+=(mount)
+  echo "${missing[@]}"
+}
+file_is_static() { ! LC_ALL=C ldd "$1" >/dev/null 2>&1; }
+
+missing=$(need_pkgs)
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    die "missing host packages: $missing
+  This project needs root on Debian 12 (it runs a Docker engine and mounts loop filesystems).
+  Run as root:   apt-get update && apt-get install -y $missing
+  then start the Docker engine (dockerd) and run this script again as root."
+  fi
+  say "installing: $missing"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+else
+  say "host packages present"
+fi
+[ "$(id -u)" = 0 ] || die "run as root: sandboxes need loop devices and mounts (sudo npm start / sudo npm test)"
+
+# ---- 2. node_modules ---------------------------------------------------------------------------
+cd "$ROOT"
+# npm writes node_modules/.package-lock.json on every install: older than the lockfile means stale.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  if [ -f package-lock.json ]; then say "npm ci"; npm ci --no-audit --no-fund; else say "npm install"; npm install --no-audit --no-fund; fi
+else
+  say "node_modules up to date"
+fi
+
+# ---- 3. Docker engine ----------------------------------------------------------------------------
+mkdir -p "$DATA_DIR" "$CACHE"
+if ! docker info >/dev/null 2>&1; then
+  say "starting dockerd (log: $DATA_DIR/dockerd.log)"
+  nohup setsid dockerd >>"$DATA_DIR/dockerd.log" 2>&1 </dev/null &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || die "dockerd did not answer within 60 s; see $DATA_DIR/dockerd.log"
+fi
+say "docker engine $(docker version --format '{{.Server.Version}}') answers"
+
+# Loop devices back the per-sandbox disks; make sure the driver can allocate them.
+[ -e /dev/loop-control ] || modprobe loop 2>/dev/null || say "warning: no /dev/loop-control; sandboxes cannot get a disk"
+
+# ---- 4. offline base images ------------------------------------------------------------------
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+# build TAG CONTEXT KIND: quiet on success, the build's tail on failure.
+build() {
+  local log=$CACHE/build-${1//[:\/]/_}.log
+  docker build "${LABEL_ARGS[@]}" --label "io.lablab.kind=$3" -t "$1" "$2" >"$log" 2>&1 \
+    || { tail -n 30 "$log" >&2; die "building $1 failed; full log: $log"; }
+}
+
+# The Debian mirror this host already uses (never hard-coded): first deb822 or one-line source for Debian.
+debian_mirror() {
+  if [ -n "${DEBIAN_MIRROR:-}" ]; then echo "$DEBIAN_MIRROR"; return; fi
+  {
+    grep -hsE '^[[:space:]]*URIs:' /etc/apt/sources.list.d/*.sources | awk '{for (i = 2; i <= NF; i++) print $i}'
+    grep -hsE '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | sed -E 's/\[[^]]*\]//' | awk '{print $2}'
+  } | grep -E '/debian/?$' | head -1 || true
+}
+
+if ! have_image debian:bookworm-slim; then
+  rootfs_tar=$CACHE/bookworm-minbase.tar
+  if [ ! -s "$rootfs_tar" ]; then
+    mirror=$(debian_mirror)
+    [ -n "$mirror" ] || die "no Debian mirror found in /etc/apt/sources*; set DEBIAN_MIRROR=<url>"
+    say "debootstrap bookworm (minbase) from the host's Debian mirror"
+    work=$(mktemp -d "$CACHE/rootfs.XXXXXX")
+    trap 'rm -rf "$work"' EXIT
+    debootstrap --variant=minbase bookworm "$work" "$mirror" >"$CACHE/debootstrap.log" 2>&1 \
+      || die "debootstrap failed; see $CACHE/debootstrap.log"
+    rm -rf "$work"/var/cache/apt/archives/*.deb "$work"/var/lib/apt/lists/* "$work"/tmp/*
+    tar -C "$work" --numeric-owner -cf "$rootfs_tar.tmp" . && mv "$rootfs_tar.tmp" "$rootfs_tar"
+    rm -rf "$work"; trap - EXIT
+  fi
+  say "importing debian:bookworm-slim"
+  docker import --change 'CMD ["bash"]' --change 'LABEL io.lablab.managed=1 io.lablab.kind=base-image' \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    "$rootfs_tar" debian:bookworm-slim >/dev/null
+fi
+
+if ! have_image golang:1.19; then
+  say "building golang:1.19 (Debian's Go 1.19)"
+  build golang:1.19 "$ROOT/sandbox/base/golang" base-image
+fi
+
+if ! have_image busybox; then
+  say "building busybox (static busybox on scratch)"
+  ctx=$(mktemp -d)
+  mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/etc" "$ctx/rootfs/root" "$ctx/rootfs/tmp" "$ctx/rootfs/var"
+  cp /bin/busybox "$ctx/rootfs/bin/busybox"
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n' >"$ctx/rootfs/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$ctx/rootfs/etc/group"
+  chmod 1777 "$ctx/rootfs/tmp"; chmod 700 "$ctx/rootfs/root"
+  cp "$ROOT/sandbox/base/busybox/Dockerfile" "$ctx/Dockerfile"
+  build busybox:latest "$ctx" base-image
+  rm -rf "$ctx"
+fi
+say "base images: debian:bookworm-slim golang:1.19 busybox"
+
+# ---- 5. the sandbox image, tagged by the hash of its definition -----------------------------------
+hash=$(cd "$ROOT/sandbox/image" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+tag=$SANDBOX_REPO:$hash
+if ! have_image "$tag"; then
+  say "building $tag"
+  build "$tag" "$ROOT/sandbox/image" sandbox-image
+fi
+docker tag "$tag" "$SANDBOX_REPO:latest"
+say "sandbox image $tag (also $SANDBOX_REPO:latest)"
+say "done"

@@ -1,0 +1,10 @@
+#!/bin/bash
+# Starts the learner's shell as a detached dtach master on /run/lab/term.sock.
+# The host attaches with its own dtach binary (`dtach -a <socketDir>/term.sock`).
+set -eu
+sock=/run/lab/term.sock
+rm -f "$sock"
+cd /root
+export TERM=xterm-256color HOME=/root SHELL=/bin/bash
+# -z: no suspend key; -E: no detach char, so no key combination drops a learner out of the shell.
+exec dtach -n "$sock" -E -z bash -l

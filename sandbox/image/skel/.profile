@@ -1,0 +1,1 @@
+[ -n "${BASH_VERSION:-}" ] && [ -r "$HOME/.bashrc" ] && . "$HOME/.bashrc"
