@@ -1,0 +1,60 @@
+// The current set of labs, reloaded when files in the labs folder change (instant preview for
+// authors: save the file, reload the page).
+import fs from 'node:fs';
+import type { Lab, LabProblem } from '../labs/types.ts';
+
+export interface LabRegistry {
+  all(): Lab[];
+  get(id: string): Lab | undefined;
+  problems(): LabProblem[];
+  reload(): Promise<void>;
+  dispose(): void;
+}
+
+export async function createLabRegistry(deps: {
+  dir: string;
+  load: (dir: string) => Promise<{ labs: Lab[]; problems: LabProblem[] }>;
+  watch: boolean;
+  log: (msg: string, err?: unknown) => void;
+}): Promise<LabRegistry> {
+  let labs: Lab[] = [];
+  let problems: LabProblem[] = [];
+  let byId = new Map<string, Lab>();
+  let watcher: fs.FSWatcher | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  async function reload(): Promise<void> {
+    try {
+      const res = await deps.load(deps.dir);
+      labs = res.labs;
+      problems = res.problems;
+      byId = new Map(labs.map((l) => [l.id, l]));
+    } catch (err) {
+      // Keep serving the last good set: one bad save must not take the catalogue down.
+      deps.log(`could not reload labs from ${deps.dir}`, err);
+    }
+  }
+
+  await reload();
+  if (deps.watch) {
+    try {
+      watcher = fs.watch(deps.dir, { recursive: true }, () => {
+        clearTimeout(timer);
+        timer = setTimeout(() => void reload(), 200);
+      });
+      watcher.on('error', (err) => deps.log('lab folder watch stopped', err));
+    } catch (err) {
+      deps.log('lab folder is not watched; restart the server to pick up changes', err);
+    }
+  }
+  return {
+    all: () => labs,
+    get: (id) => byId.get(id),
+    problems: () => problems,
+    reload,
+    dispose: () => {
+      clearTimeout(timer);
+      watcher?.close();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// The HTTP side: catalogue, lab pages, the host view, static assets, one final error handler.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import path from 'node:path';
+import type { LabRegistry } from '../catalogue/registry.ts';
+import type { SessionManager } from '../sessions/manager.ts';
+import type { Store } from '../sessions/store.ts';
+import type { Config } from '../config.ts';
+import { TUNING } from '../config.ts';
+import { AppError, toErrorPayload } from '../errors.ts';
+import { COOKIE_NAME, newLearnerId, readCookie, signId, verifyId } from './learner-cookie.ts';
+import { cataloguePage, hostPage, labPage, messagePage, type HostRow } from './pages.ts';
+
+export interface AppDeps {
+  config: Config;
+  labs: LabRegistry;
+  sessions: SessionManager;
+  store: Store;
+  secret: string;
+  webDistDir: string;
+  now(): number;
+  log(msg: string, err?: unknown): void;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    learnerId: string;
+  }
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+
+  app.use((req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'same-origin');
+    // Lab HTML is rendered without raw HTML, but defence in depth: no inline or foreign scripts.
+    res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'");
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ ok: true, ...deps.sessions.stats() });
+  });
+
+  app.use('/assets', express.static(deps.webDistDir, { maxAge: '1h', fallthrough: false }));
+
+  // Every page visitor is a learner with a signed, http-only id.
+  app.use((req, res, next) => {
+    let id = verifyId(readCookie(req.headers.cookie, COOKIE_NAME), deps.secret);
+    if (!id) {
+      id = newLearnerId();
+      res.cookie(COOKIE_NAME, signId(id, deps.secret), { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 365 * 24 * 3600 * 1000 });
+    }
+    req.learnerId = id;
+    next();
+  });
+
+  app.get('/', (req, res) => {
+    const entries = deps.labs.all().map((lab) => {
+      const total = lab.steps.reduce((n, s) => n + s.checks.length, 0);
+      const passed = deps.store.progress(req.learnerId, lab.id).filter((p) => p.status === 'pass').length;
+      return { lab, passed: Math.min(passed, total), total };
+    });
+    res.type('html').send(cataloguePage(entries));
+  });
+
+  app.get('/api/labs', (req, res) => {
+    res.json(
+      deps.labs.all().map((l) => ({
+        id: l.id, title: l.title, description: l.description, duration: l.duration, difficulty: l.difficulty, terms: l.terms,
+        steps: l.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.length })),
+        problems: l.problems,
+      })),
+    );
+  });
+
+  app.get('/labs/:id', (req, res) => {
+    const lab = deps.labs.get(String(req.params.id));
+    if (!lab) throw new AppError('not_found', `There is no lab called "${req.params.id}". It may have been renamed; pick one from the list.`);
+    res.type('html').send(
+      labPage(lab, {
+        labId: lab.id,
+        title: lab.title,
+        terms: lab.terms,
+        steps: lab.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.map((c) => c.id) })),
+        progress: deps.store.progress(req.learnerId, lab.id).map(({ id, stepId, status, message, actual, expected }) => ({ id, stepId, status, message, actual, expected })),
+        maxPasteBytes: TUNING.maxPasteBytes,
+      }),
+    );
+  });
+
+  app.get('/host', (req, res) => {
+    const token = deps.config.hostToken;
+    if (token && req.query.token !== token) throw new AppError('forbidden', 'The workshop host page needs its token: open /host?token=… as printed by the server at start.');
+    res.setHeader('Refresh', '10');
+    res.type('html').send(hostPage(deps.sessions.stats(), hostRows(deps)));
+  });
+
+  app.use((_req, _res) => {
+    throw new AppError('not_found', 'There is nothing at this address.');
+  });
+
+  // The single final error handler: people see a sentence, never a stack trace.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const payload = toErrorPayload(err);
+    const status = err instanceof AppError ? err.status : (err as { status?: number }).status === 404 ? 404 : 500;
+    if (status >= 500 && !(err instanceof AppError)) deps.log(`${req.method} ${req.path} failed`, err);
+    if (status === 404 && !(err instanceof AppError)) payload.message = 'There is nothing at this address.';
+    if (req.path.startsWith('/api/') || req.path.startsWith('/assets/')) res.status(status).json({ ok: false, error: payload });
+    else res.status(status).type('html').send(messagePage(status === 404 ? 'Not found' : 'Something went wrong', payload.message, status));
+  });
+
+  return app;
+}
+
+function hostRows(deps: AppDeps): HostRow[] {
+  const now = deps.now();
+  const min = (ms: number) => Math.max(0, Math.round(ms / 60_000));
+  return deps.sessions.liveSessions().map((s) => {
+    const lab = deps.labs.get(s.labId);
+    const prog = deps.store.progress(s.learnerId, s.labId);
+    const passedIds = new Set(prog.filter((p) => p.status === 'pass').map((p) => p.id));
+    const steps = lab?.steps ?? [];
+    const current = steps.find((st) => st.checks.some((c) => !passedIds.has(c.id)));
+    const lastPass = prog.filter((p) => p.status === 'pass').reduce((m, p) => Math.max(m, p.updatedAt), 0);
+    return {
+      learner: s.learnerId.slice(0, 8),
+      lab: lab?.title ?? s.labId,
+      phase: s.phase,
+      startedMinutesAgo: min(now - s.createdAt),
+      minutesLeft: min(s.expiresAt - now),
+      currentStep: current ? current.title : steps.length ? 'all steps done' : '—',
+      passed: passedIds.size,
+      total: steps.reduce((n, st) => n + st.checks.length, 0),
+      lastPassMinutesAgo: lastPass ? min(now - lastPass) : null,
+    };
+  });
+}
+
+export function webDistDir(root: string): string {
+  return path.join(root, 'web', 'dist');
+}

@@ -1,0 +1,158 @@
+// Server-rendered page shells. The lab body HTML comes from the lab renderer (already safe);
+// everything else that comes from a lab or a learner is escaped here.
+import type { Lab, LabProblem } from '../labs/types.ts';
+import type { CheckView } from '../realtime/protocol.ts';
+
+export function esc(s: unknown): string {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** JSON for a <script type="application/json"> block: nothing in it can close the tag. */
+function jsonForScript(v: unknown): string {
+  return JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
+}
+
+function layout(title: string, body: string, opts: { page: string; boot?: unknown }): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<link rel="stylesheet" href="/assets/app.css">
+</head>
+<body data-page="${esc(opts.page)}">
+${body}
+${opts.boot !== undefined ? `<script type="application/json" id="boot">${jsonForScript(opts.boot)}</script>` : ''}
+<script src="/assets/app.js" defer></script>
+</body>
+</html>`;
+}
+
+const brand = `<a class="brand" href="/"><span class="brand-mark">▣</span> Docker Labs</a>`;
+
+function problemsList(problems: LabProblem[]): string {
+  return `<ul class="problems">${problems.map((p) => `<li><code>${esc(p.file)}:${p.line}</code> ${esc(p.message)}</li>`).join('')}</ul>`;
+}
+
+export interface CatalogueEntry {
+  lab: Lab;
+  passed: number;
+  total: number;
+}
+
+export function cataloguePage(entries: CatalogueEntry[]): string {
+  const cards = entries
+    .map(({ lab, passed, total }) => {
+      const broken = lab.problems.length > 0;
+      const pct = total ? Math.round((100 * passed) / total) : 0;
+      const meta = [lab.duration && `⏱ ${esc(lab.duration)}`, lab.difficulty && esc(lab.difficulty), lab.terms > 1 && `${lab.terms} terminals`]
+        .filter(Boolean)
+        .join(' · ');
+      return `<li class="lab-card${broken ? ' broken' : ''}" data-lab-id="${esc(lab.id)}">
+  <a class="lab-card-link" href="/labs/${encodeURIComponent(lab.id)}">
+    <h2>${esc(lab.title)}</h2>
+    <p class="lab-desc">${esc(lab.description)}</p>
+    <p class="lab-meta">${meta}</p>
+    ${broken ? `<p class="lab-broken">⚠ This lab has ${lab.problems.length} problem(s) and cannot run.</p>` : `<div class="progress" title="${passed} of ${total} checks passed"><div class="progress-bar" style="width:${pct}%"></div></div>
+    <p class="progress-text" data-progress="${passed}/${total}">${total ? `${passed} of ${total} checks passed` : 'No checks in this lab'}</p>`}
+  </a>
+</li>`;
+    })
+    .join('\n');
+  const body = `<header class="topbar">${brand}</header>
+<main class="catalogue">
+  <h1>Hands-on Docker labs</h1>
+  <p class="lede">Each lab gives you your own Docker engine in the browser. Click a command to run it; every step is checked by looking at what you built.</p>
+  ${entries.length ? `<ul class="lab-list">${cards}</ul>` : '<p class="empty">No labs found. Put Markdown labs in the labs folder and reload.</p>'}
+</main>`;
+  return layout('Docker Labs', body, { page: 'catalogue' });
+}
+
+export interface LabBoot {
+  labId: string;
+  title: string;
+  terms: number;
+  steps: { id: string; title: string; checks: string[] }[];
+  progress: CheckView[];
+  maxPasteBytes: number;
+}
+
+export function labPage(lab: Lab, boot: LabBoot): string {
+  if (lab.problems.length > 0) {
+    const body = `<header class="topbar">${brand}<span class="lab-title">${esc(lab.title)}</span></header>
+<main class="broken-lab">
+  <h1>This lab has problems</h1>
+  <p>The lab file could not be used as it is. Fix these and reload:</p>
+  ${problemsList(lab.problems)}
+  <p><a href="/">Back to all labs</a></p>
+</main>`;
+    return layout(`${lab.title} (broken)`, body, { page: 'broken-lab' });
+  }
+  const terms = Array.from({ length: lab.terms }, (_, i) => i + 1)
+    .map((n) => `<section class="term-pane" data-terminal="${n}">
+  <header class="term-head"><span class="term-name">node${n}</span><span class="term-state" data-term-state="${n}">starting…</span></header>
+  <div class="term-body" id="term-${n}"></div>
+</section>`)
+    .join('\n');
+  const body = `<header class="topbar">
+  ${brand}
+  <span class="lab-title">${esc(lab.title)}</span>
+  <span class="session-bar">
+    <span class="session-status" id="session-status" role="status">Connecting…</span>
+    <span class="session-timer" id="session-timer" title="Time left in this session"></span>
+    <button type="button" id="session-extend" class="btn-quiet" hidden>+30 min</button>
+    <button type="button" id="session-end" class="btn-quiet" hidden>End session</button>
+  </span>
+</header>
+<div class="lab-layout" id="lab-layout" style="--split: 44%">
+  <article class="lab-text" id="lab-text">
+    <div class="lab-progress" id="lab-progress"></div>
+    ${lab.html}
+  </article>
+  <div class="splitter" id="splitter" role="separator" aria-orientation="vertical" tabindex="0" title="Drag to resize"></div>
+  <div class="terminals" id="terminals" data-terms="${lab.terms}">
+    ${lab.terms ? terms : '<p class="no-terms">This lab has no terminal: read along and answer the questions.</p>'}
+    <div class="overlay" id="overlay" hidden><div class="overlay-box" id="overlay-box"></div></div>
+  </div>
+</div>`;
+  return layout(lab.title, body, { page: 'lab', boot });
+}
+
+export interface HostRow {
+  learner: string;
+  lab: string;
+  phase: string;
+  startedMinutesAgo: number;
+  minutesLeft: number;
+  currentStep: string;
+  passed: number;
+  total: number;
+  lastPassMinutesAgo: number | null;
+}
+
+export function hostPage(stats: { sandboxes: number; max: number; queued: number; ready: number; starting: number }, rows: HostRow[]): string {
+  const tr = rows
+    .map((r) => {
+      const stuck = r.phase === 'ready' && (r.lastPassMinutesAgo ?? r.startedMinutesAgo) >= 10;
+      return `<tr class="${stuck ? 'stuck' : ''}"><td><code>${esc(r.learner)}</code></td><td>${esc(r.lab)}</td><td>${esc(r.phase)}</td><td>${esc(r.currentStep)}</td><td>${r.passed}/${r.total}</td><td>${r.lastPassMinutesAgo === null ? '—' : `${r.lastPassMinutesAgo} min ago`}</td><td>${r.startedMinutesAgo} min</td><td>${r.minutesLeft} min</td></tr>`;
+    })
+    .join('\n');
+  const body = `<header class="topbar">${brand}<span class="lab-title">Workshop host</span></header>
+<main class="host">
+  <section class="host-stats">
+    <div><strong>${stats.sandboxes}</strong> / ${stats.max} sandboxes</div>
+    <div><strong>${stats.ready}</strong> learners ready</div>
+    <div><strong>${stats.starting}</strong> starting</div>
+    <div><strong>${stats.queued}</strong> waiting in queue</div>
+  </section>
+  <p class="lede">Rows in amber: no step passed for 10 minutes — someone who may be stuck. The page refreshes every 10 s.</p>
+  <table class="host-table"><thead><tr><th>Learner</th><th>Lab</th><th>State</th><th>Current step</th><th>Checks</th><th>Last pass</th><th>Started</th><th>Left</th></tr></thead>
+  <tbody>${tr || '<tr><td colspan="8">No live sessions.</td></tr>'}</tbody></table>
+</main>`;
+  return layout('Workshop host', body, { page: 'host' });
+}
+
+export function messagePage(title: string, message: string, status: number): string {
+  return layout(title, `<header class="topbar">${brand}</header><main class="message-page"><h1>${esc(title)}</h1><p>${esc(message)}</p><p><a href="/">Back to all labs</a></p><p class="status-code">${status}</p></main>`, { page: 'message' });
+}

@@ -1,0 +1,72 @@
+// The composition root: the only place that reads argv and env, picks the real adapters,
+// handles signals and exits.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig, ConfigError } from './config.ts';
+import { startServer } from './server.ts';
+import { loadLabs } from './labs/load.ts';
+import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
+import { createCheckService } from './sessions/check-service.ts';
+import { spawnDtachAttach } from './terminals/dtach-pty.ts';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+function log(msg: string, err?: unknown): void {
+  const detail = err instanceof Error ? `: ${err.message}` : err !== undefined ? `: ${String(err)}` : '';
+  console.log(`${new Date().toISOString()} ${msg}${detail}`);
+  if (err instanceof Error && process.env.DEBUG) console.log(err.stack);
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env, process.cwd());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`error: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+
+  const driver = await createDockerSandboxDriver({
+    dataDir: config.dataDir,
+    image: config.sandboxImage,
+    ownerId: config.ownerId,
+    log,
+  });
+  const server = await startServer({
+    config,
+    driver,
+    loadLabs,
+    checks: createCheckService({ driver, log }),
+    spawnPty: spawnDtachAttach,
+    webDistDir: path.join(root, 'web', 'dist'),
+    log,
+  });
+  console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`${signal}: stopping (sandboxes keep running; the next start re-attaches to them)`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    try {
+      await server.close();
+      await driver.dispose();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+process.on('unhandledRejection', (err) => log('unhandled rejection (kept serving)', err));
+main().catch((err) => {
+  console.error(`fatal: ${err instanceof Error ? err.message : String(err)}`);
+  if (err instanceof Error && err.stack) console.error(err.stack);
+  process.exit(1);
+});

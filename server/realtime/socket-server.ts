@@ -1,0 +1,162 @@
+// socket.io: one connection per page. It authenticates the learner from the signed cookie,
+// checks the Origin, validates every message, and wires terminals and checks to the page.
+import type http from 'node:http';
+import crypto from 'node:crypto';
+import { Server, type Socket } from 'socket.io';
+import type { SessionManager } from '../sessions/manager.ts';
+import type { Config } from '../config.ts';
+import { TUNING } from '../config.ts';
+import { AppError, toErrorPayload } from '../errors.ts';
+import { COOKIE_NAME, readCookie, verifyId } from '../http/learner-cookie.ts';
+import type { Ack, ClientToServer, ServerToClient } from './protocol.ts';
+import { validTerm, clampSize } from './validate.ts';
+
+type LabSocket = Socket<ClientToServer, ServerToClient>;
+
+export interface SocketServerDeps {
+  config: Config;
+  sessions: SessionManager;
+  secret: string;
+  log(msg: string, err?: unknown): void;
+}
+
+/** Same-origin unless the host configured others: a page elsewhere must not drive a learner's shell. */
+export function originAllowed(origin: string | undefined, hostHeader: string | undefined, allowed: string[]): boolean {
+  if (!origin) return false;
+  if (allowed.includes(origin)) return true;
+  try {
+    return new URL(origin).host === hostHeader;
+  } catch {
+    return false;
+  }
+}
+
+export function createSocketServer(httpServer: http.Server, deps: SocketServerDeps): { io: Server; dispose(): Promise<void> } {
+  const io = new Server<ClientToServer, ServerToClient>(httpServer, {
+    maxHttpBufferSize: TUNING.maxSocketMessageBytes,
+    serveClient: false,
+    pingInterval: 10_000,
+    pingTimeout: 10_000,
+    allowRequest: (req, cb) => {
+      const ok = originAllowed(req.headers.origin, req.headers.host, deps.config.allowedOrigins);
+      cb(ok ? null : 'origin not allowed', ok);
+    },
+  });
+
+  io.use((socket, next) => {
+    const learnerId = verifyId(readCookie(socket.handshake.headers.cookie, COOKIE_NAME), deps.secret);
+    if (!learnerId) return next(new Error('Open the lab page first: this connection has no learner cookie.'));
+    socket.data.learnerId = learnerId;
+    next();
+  });
+
+  io.on('connection', (socket: LabSocket) => wire(socket, deps));
+
+  return {
+    io,
+    dispose: () => new Promise<void>((resolve) => {
+      io.close(() => resolve());
+    }),
+  };
+}
+
+function wire(socket: LabSocket, deps: SocketServerDeps): void {
+  const learnerId: string = socket.data.learnerId;
+  const viewerId = crypto.randomBytes(6).toString('hex');
+  let sessionId: string | undefined;
+  let cleanup: (() => void)[] = [];
+
+  const detach = () => {
+    for (const c of cleanup) c();
+    cleanup = [];
+  };
+
+  const attachTerminals = (terms: number) => {
+    for (let n = 1; n <= terms; n++) {
+      const t = deps.sessions.terminal(sessionId!, n);
+      if (!t) continue;
+      const id = `${viewerId}:${n}`;
+      t.addViewer({
+        id,
+        data: (data) => socket.emit('term:data', { term: n, data }),
+        replay: (data) => socket.emit('term:replay', { term: n, data }),
+        state: (state, message) => socket.emit('term:state', { term: n, state, message }),
+      });
+      cleanup.push(() => t.removeViewer(id));
+    }
+  };
+
+  const guard = <T>(ack: Ack<T> | undefined, fn: () => T | Promise<T>) => {
+    if (typeof ack !== 'function') return; // a client that wants no answer gets none
+    Promise.resolve()
+      .then(fn)
+      .then(
+        (value) => ack({ ok: true, value }),
+        (err) => {
+          if (!(err instanceof AppError)) deps.log(`socket request failed for learner ${learnerId}`, err);
+          ack({ ok: false, error: toErrorPayload(err) });
+        },
+      );
+  };
+
+  const mySession = (): string => {
+    if (!sessionId || !deps.sessions.owns(learnerId, sessionId)) throw new AppError('session_expired', 'This session has ended. Reload the page to start a new one.');
+    return sessionId;
+  };
+
+  socket.on('session:join', (req, ack) =>
+    guard(ack, () => {
+      if (!req || typeof req.labId !== 'string' || req.labId.length > 200) throw new AppError('bad_request', 'session:join needs a labId.');
+      detach();
+      const view = deps.sessions.join(learnerId, req.labId);
+      sessionId = view.id;
+      let attached = view.phase === 'ready';
+      const unsub = deps.sessions.subscribe(view.id, {
+        update: (v) => {
+          socket.emit('session:update', v);
+          if (v.phase === 'ready' && !attached) {
+            attached = true;
+            attachTerminals(v.terms);
+          }
+        },
+        checks: (views) => socket.emit('check:update', views),
+      });
+      cleanup.push(unsub);
+      if (attached) attachTerminals(view.terms);
+      return { session: view, checks: deps.sessions.progress(learnerId, req.labId) };
+    }),
+  );
+
+  socket.on('session:extend', (_req, ack) => guard(ack, () => deps.sessions.extend(mySession())));
+  socket.on('session:end', (_req, ack) => guard(ack, () => deps.sessions.end(mySession())));
+
+  socket.on('term:input', (req) => {
+    if (!sessionId || !req || typeof req.data !== 'string' || !validTerm(req.term)) return;
+    if (req.data.length > TUNING.maxInputChunk) {
+      socket.emit('notice', { level: 'warn', message: 'That input was too large to send at once and was dropped.' });
+      return;
+    }
+    deps.sessions.terminal(sessionId, req.term)?.input(req.data);
+  });
+
+  socket.on('term:resize', (req) => {
+    if (!sessionId || !req || !validTerm(req.term)) return;
+    const size = clampSize(req.cols, req.rows);
+    if (!size) return;
+    deps.sessions.terminal(sessionId, req.term)?.resize(size.cols, size.rows);
+  });
+
+  socket.on('term:ack', (req) => {
+    if (!sessionId || !req || !validTerm(req.term) || typeof req.chars !== 'number') return;
+    deps.sessions.terminal(sessionId, req.term)?.ack(`${viewerId}:${req.term}`, req.chars);
+  });
+
+  socket.on('checks:run', (req, ack) =>
+    guard(ack, () => {
+      if (!req || typeof req.stepId !== 'string' || req.stepId.length > 100) throw new AppError('bad_request', 'checks:run needs a stepId.');
+      return deps.sessions.runStep(mySession(), req.stepId);
+    }),
+  );
+
+  socket.on('disconnect', detach);
+}

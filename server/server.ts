@@ -1,0 +1,75 @@
+// Assembles the running server from its parts. Nothing happens on import: main.ts (or a test)
+// calls startServer() with a config and the adapters to use.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.ts';
+import type { SandboxDriver } from '../sandbox/driver/types.ts';
+import type { Lab, LabProblem } from './labs/types.ts';
+import { openStore } from './sessions/store.ts';
+import { SessionManager, type CheckService } from './sessions/manager.ts';
+import { createLabRegistry } from './catalogue/registry.ts';
+import { createApp } from './http/app.ts';
+import { createSocketServer } from './realtime/socket-server.ts';
+import type { PtyProcess } from './terminals/terminal.ts';
+
+export interface ServerDeps {
+  config: Config;
+  driver: SandboxDriver;
+  loadLabs(dir: string): Promise<{ labs: Lab[]; problems: LabProblem[] }>;
+  checks: CheckService;
+  spawnPty(socketPath: string, cols: number, rows: number): PtyProcess;
+  webDistDir: string;
+  watchLabs?: boolean;
+  log(msg: string, err?: unknown): void;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  sessions: SessionManager;
+  /** Stops serving. Sandboxes keep running so a restarted server re-attaches to them. */
+  close(): Promise<void>;
+}
+
+export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, log } = deps;
+  const store = openStore(config.dbFile);
+  const secret = config.cookieSecret ?? store.secret();
+  const labs = await createLabRegistry({ dir: config.labsDir, load: deps.loadLabs, watch: deps.watchLabs ?? true, log });
+  for (const p of labs.problems()) log(`lab problem: ${p.file}:${p.line}: ${p.message}`);
+
+  const sessions = new SessionManager({
+    config,
+    store,
+    driver: deps.driver,
+    lab: (id) => labs.get(id),
+    checks: deps.checks,
+    spawnPty: deps.spawnPty,
+    now: () => Date.now(),
+    log,
+  });
+  await sessions.restore();
+
+  const app = createApp({ config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
+  const httpServer = http.createServer(app);
+  const sockets = createSocketServer(httpServer, { config, sessions, secret, log });
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+
+  return {
+    url: `http://localhost:${port}`,
+    port,
+    sessions,
+    async close() {
+      await sessions.dispose();
+      await sockets.dispose();
+      await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      labs.dispose();
+      store.close();
+    },
+  };
+}

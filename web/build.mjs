@@ -1,0 +1,26 @@
+// Bundles the browser app into web/dist with esbuild. `--watch` rebuilds on change.
+import * as esbuild from 'esbuild';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const options = {
+  entryPoints: { app: path.join(here, 'src/main.ts') },
+  outdir: path.join(here, 'dist'),
+  bundle: true,
+  format: 'iife',
+  target: ['chrome110', 'firefox115', 'safari16'],
+  minify: true,
+  sourcemap: true,
+  legalComments: 'linked',
+  logLevel: 'warning',
+};
+if (process.argv.includes('--watch')) {
+  const ctx = await esbuild.context(options);
+  await ctx.watch();
+  console.log('[web] watching for changes');
+} else {
+  const t = Date.now();
+  await esbuild.build(options);
+  console.log(`[web] bundled into web/dist in ${Date.now() - t} ms`);
+}

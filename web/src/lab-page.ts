@@ -1,0 +1,246 @@
+// The lab page: lab text with click-to-run blocks and live checks on one side, terminals on the other.
+import { io, type Socket } from 'socket.io-client';
+import type { CheckView, ClientToServer, ServerToClient, SessionView, TermState } from '../../server/realtime/protocol.ts';
+import { TerminalPane } from './terminal-pane.ts';
+import { initSplitter } from './splitter.ts';
+import { initQuizzes } from './quiz.ts';
+
+interface Boot {
+  labId: string;
+  title: string;
+  terms: number;
+  steps: { id: string; title: string; checks: string[] }[];
+  progress: CheckView[];
+  maxPasteBytes: number;
+}
+
+// Must match TUNING on the server: ack size ≤ low watermark; input chunk ≤ maxInputChunk.
+const ACK_EVERY = 5_000;
+const MAX_INPUT_CHUNK = 64 * 1024;
+
+const $ = <T extends HTMLElement>(sel: string, root: ParentNode = document) => root.querySelector<T>(sel);
+const $$ = <T extends HTMLElement>(sel: string, root: ParentNode = document) => [...root.querySelectorAll<T>(sel)];
+
+export function startLabPage(): void {
+  const boot = JSON.parse($('#boot')!.textContent!) as Boot;
+  const socket: Socket<ServerToClient, ClientToServer> = io({ transports: ['websocket', 'polling'] });
+  const panes = new Map<number, TerminalPane>();
+  const checkState = new Map<string, CheckView>();
+  let session: SessionView | undefined;
+  let clockSkew = 0;
+
+  const notice = (message: string, level: 'info' | 'warn' | 'error' = 'warn') => showToast(message, level);
+
+  for (const el of $$<HTMLElement>('[data-terminal]')) {
+    const term = Number(el.dataset.terminal);
+    const body = $<HTMLElement>('.term-body', el)!;
+    panes.set(
+      term,
+      new TerminalPane({
+        term,
+        el: body,
+        ackEvery: ACK_EVERY,
+        maxInputChunk: MAX_INPUT_CHUNK,
+        maxPasteBytes: boot.maxPasteBytes,
+        send: (data) => socket.emit('term:input', { term, data }),
+        resize: (cols, rows) => socket.emit('term:resize', { term, cols, rows }),
+        ack: (chars) => socket.emit('term:ack', { term, chars }),
+        notice,
+      }),
+    );
+  }
+
+  initSplitter($('#lab-layout')!, $('#splitter')!, () => panes.forEach((p) => p.refit()));
+  initQuizzes($('#lab-text')!);
+
+  // ---- click to run ----
+  for (const block of $$<HTMLElement>('pre[data-term]')) {
+    block.addEventListener('click', () => {
+      if (window.getSelection()?.toString()) return; // selecting text to copy is not a click to run
+      const term = Number(block.dataset.term);
+      const pane = panes.get(term);
+      if (!pane) return notice(`This block runs in terminal ${term}, which this lab does not have.`);
+      if (session?.phase !== 'ready') return notice('Your sandbox is still starting; try again in a moment.', 'info');
+      const code = (block.textContent ?? '').replace(/\r?\n/g, '\r');
+      pane.input(code + '\r');
+      block.classList.add('ran');
+      pane.focus();
+    });
+  }
+  for (const btn of $$<HTMLButtonElement>('[data-copy-block]')) {
+    btn.addEventListener('click', (e) => {
+      e.stopPropagation();
+      const pre = btn.parentElement?.querySelector('pre');
+      void navigator.clipboard?.writeText(pre?.textContent ?? '').then(
+        () => flash(btn, 'Copied'),
+        () => flash(btn, 'Copy failed'),
+      );
+    });
+  }
+  for (const a of $$<HTMLAnchorElement>('a.port-link')) {
+    a.addEventListener('click', (e) => {
+      e.preventDefault();
+      notice(`This link points at port ${a.dataset.port} of node${a.dataset.portTerm ?? '1'}. Opening sandbox ports in the browser is not available yet; use curl localhost:${a.dataset.port} in that terminal.`, 'info');
+    });
+  }
+
+  // ---- checks ----
+  const renderCheck = (v: CheckView) => {
+    checkState.set(v.id, v);
+    const li = document.querySelector<HTMLElement>(`[data-check-id="${CSS.escape(v.id)}"]`);
+    if (!li) return;
+    const status = $<HTMLElement>('[data-check-status]', li);
+    if (status) {
+      status.dataset.checkStatus = v.status;
+      status.setAttribute('aria-label', v.status);
+    }
+    const msg = $<HTMLElement>('.check-message', li);
+    if (msg) msg.textContent = v.status === 'pending' ? '' : v.message;
+    renderProgress();
+  };
+  const renderProgress = () => {
+    let passed = 0, total = 0;
+    for (const step of boot.steps) {
+      const done = step.checks.length > 0 && step.checks.every((id) => checkState.get(id)?.status === 'pass');
+      $(`section[data-step-id="${CSS.escape(step.id)}"]`)?.classList.toggle('step-done', done);
+      total += step.checks.length;
+      passed += step.checks.filter((id) => checkState.get(id)?.status === 'pass').length;
+    }
+    const bar = $('#lab-progress');
+    if (bar && total) bar.innerHTML = `<div class="progress"><div class="progress-bar" style="width:${Math.round((100 * passed) / total)}%"></div></div><span>${passed} of ${total} checks passed</span>`;
+  };
+  boot.progress.forEach(renderCheck);
+  renderProgress();
+  for (const btn of $$<HTMLButtonElement>('[data-check-step]')) {
+    btn.addEventListener('click', () => {
+      const stepId = btn.dataset.checkStep!;
+      btn.disabled = true;
+      btn.textContent = 'Checking…';
+      socket.emit('checks:run', { stepId }, (res) => {
+        btn.disabled = false;
+        btn.textContent = 'Check';
+        if (res.ok) res.value.forEach(renderCheck);
+        else notice(res.error.message);
+      });
+    });
+  }
+
+  // ---- session ----
+  const statusEl = $('#session-status')!;
+  const timerEl = $('#session-timer')!;
+  const extendBtn = $<HTMLButtonElement>('#session-extend')!;
+  const endBtn = $<HTMLButtonElement>('#session-end')!;
+  const overlay = $('#overlay')!;
+  const overlayBox = $('#overlay-box')!;
+
+  const applySession = (s: SessionView) => {
+    session = s;
+    clockSkew = s.serverNow - Date.now();
+    document.body.dataset.sessionPhase = s.phase;
+    extendBtn.hidden = !(s.canExtend && (s.phase === 'ready' || s.phase === 'starting'));
+    endBtn.hidden = !(s.phase === 'ready' || s.phase === 'starting' || s.phase === 'queued');
+    const labels: Record<SessionView['phase'], string> = {
+      queued: 'Waiting for a free sandbox', starting: 'Starting your sandbox…', ready: 'Sandbox ready', expired: 'Session expired', ended: 'Session ended', failed: 'Sandbox failed',
+    };
+    statusEl.textContent = labels[s.phase];
+    statusEl.dataset.phase = s.phase;
+    if (s.phase === 'ready' || boot.terms === 0) {
+      overlay.hidden = true;
+    } else if (s.phase === 'queued') {
+      showOverlay(`<h2>The lab is full right now</h2><p class="queue-position" data-queue-position="${s.queuePosition ?? ''}">You are number <strong>${s.queuePosition ?? '?'}</strong> in the queue${s.queueLength ? ` of ${s.queueLength}` : ''}.</p><p>This page updates by itself: your terminal appears as soon as a sandbox is free. Keep it open.</p>`, 'queue');
+    } else if (s.phase === 'starting') {
+      showOverlay(`<div class="spinner"></div><h2>Starting your sandbox</h2><p>${s.message ? escapeHtml(s.message) : 'Your own Docker engine is booting with the lab images preloaded. This takes a second or two.'}</p>`, 'starting');
+    } else {
+      showOverlay(`<h2>${s.phase === 'expired' ? 'Your session has expired' : s.phase === 'ended' ? 'Session ended' : 'The sandbox could not start'}</h2><p data-session-message>${escapeHtml(s.message ?? '')}</p><button type="button" class="btn" id="restart">Start a new sandbox</button>`, s.phase);
+      $('#restart')?.addEventListener('click', () => location.reload());
+    }
+    tick();
+  };
+  const showOverlay = (html: string, kind: string) => {
+    overlayBox.innerHTML = html;
+    overlay.dataset.kind = kind;
+    overlay.hidden = false;
+  };
+  const tick = () => {
+    if (!session || !(session.phase === 'ready' || session.phase === 'starting')) {
+      timerEl.textContent = '';
+      return;
+    }
+    const left = Math.max(0, session.expiresAt - (Date.now() + clockSkew));
+    const m = Math.floor(left / 60_000);
+    timerEl.textContent = `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')} left`;
+    timerEl.classList.toggle('low', left < 10 * 60_000);
+  };
+  setInterval(tick, 15_000);
+
+  extendBtn.addEventListener('click', () =>
+    socket.emit('session:extend', {}, (res) => (res.ok ? applySession(res.value) : notice(res.error.message))),
+  );
+  endBtn.addEventListener('click', () => {
+    if (!confirm('End this session? Your sandbox and everything in it will be removed. Your progress is kept.')) return;
+    socket.emit('session:end', {}, (res) => (res.ok ? applySession(res.value) : notice(res.error.message)));
+  });
+
+  const setTermState = (term: number, state: TermState, message?: string) => {
+    const el = $(`[data-term-state="${term}"]`);
+    if (!el) return;
+    const text: Record<TermState, string> = { starting: 'starting…', ready: 'connected', reconnecting: 'reconnecting…', exited: 'exited', failed: 'disconnected' };
+    el.textContent = text[state];
+    el.dataset.state = state;
+    if (message) notice(message, state === 'failed' ? 'error' : 'info');
+  };
+
+  socket.on('connect', () => {
+    statusEl.textContent = 'Connecting…';
+    socket.emit('session:join', { labId: boot.labId }, (res) => {
+      if (!res.ok) {
+        showOverlay(`<h2>Could not start this lab</h2><p>${escapeHtml(res.error.message)}</p>`, 'error');
+        return;
+      }
+      applySession(res.value.session);
+      res.value.checks.forEach(renderCheck);
+      panes.forEach((p) => p.resendSize());
+    });
+  });
+  socket.on('disconnect', () => {
+    statusEl.textContent = 'Reconnecting…';
+    statusEl.dataset.phase = 'reconnecting';
+    for (const n of panes.keys()) setTermState(n, 'reconnecting');
+  });
+  socket.on('connect_error', (err) => {
+    statusEl.textContent = 'Cannot reach the server; retrying…';
+    statusEl.dataset.phase = 'reconnecting';
+    if (/cookie/.test(err.message)) notice(err.message, 'error');
+  });
+  socket.on('session:update', applySession);
+  socket.on('term:replay', ({ term, data }) => panes.get(term)?.replay(data));
+  socket.on('term:data', ({ term, data }) => panes.get(term)?.write(data));
+  socket.on('term:state', ({ term, state, message }) => setTermState(term, state, message));
+  socket.on('check:update', (views) => views.forEach(renderCheck));
+  socket.on('notice', (n) => notice(n.message, n.level));
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+function flash(btn: HTMLElement, text: string): void {
+  const old = btn.textContent;
+  btn.textContent = text;
+  setTimeout(() => (btn.textContent = old), 1200);
+}
+
+function showToast(message: string, level: 'info' | 'warn' | 'error'): void {
+  let host = document.getElementById('toasts');
+  if (!host) {
+    host = document.createElement('div');
+    host.id = 'toasts';
+    host.setAttribute('role', 'status');
+    document.body.appendChild(host);
+  }
+  const t = document.createElement('div');
+  t.className = `toast toast-${level}`;
+  t.textContent = message;
+  host.appendChild(t);
+  setTimeout(() => t.remove(), 7000);
+}

@@ -1,0 +1,97 @@
+// One xterm.js terminal in the page, wired to the server with ack-based flow control.
+import { Terminal } from '@xterm/xterm';
+import { FitAddon } from '@xterm/addon-fit';
+import { WebLinksAddon } from '@xterm/addon-web-links';
+import { AckCounter } from '../../server/realtime/flow-control.ts';
+
+export interface TerminalPaneDeps {
+  term: number;
+  el: HTMLElement;
+  ackEvery: number;
+  maxInputChunk: number;
+  maxPasteBytes: number;
+  send(data: string): void;
+  resize(cols: number, rows: number): void;
+  ack(chars: number): void;
+  notice(message: string): void;
+}
+
+export class TerminalPane {
+  readonly xterm: Terminal;
+  private readonly fit = new FitAddon();
+  private readonly acks: AckCounter;
+  private lastSize = '';
+
+  constructor(private readonly deps: TerminalPaneDeps) {
+    this.acks = new AckCounter(deps.ackEvery);
+    this.xterm = new Terminal({
+      cursorBlink: true,
+      fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace',
+      fontSize: 14,
+      scrollback: 5000,
+      theme: { background: '#0f1720', foreground: '#e6edf3', cursor: '#7dd3fc', selectionBackground: '#335070' },
+      allowProposedApi: false,
+    });
+    this.xterm.loadAddon(this.fit);
+    this.xterm.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener')));
+    this.xterm.open(deps.el);
+    this.xterm.onData((d) => this.input(d));
+    // Selecting text copies it, as in most Linux terminals.
+    this.xterm.onSelectionChange(() => {
+      const sel = this.xterm.getSelection();
+      if (sel) void navigator.clipboard?.writeText(sel).catch(() => {});
+    });
+    this.xterm.attachCustomKeyEventHandler((e) => {
+      // Ctrl+Shift+C / Ctrl+Shift+V: leave them to the browser's copy and paste.
+      if (e.ctrlKey && e.shiftKey && (e.code === 'KeyC' || e.code === 'KeyV')) return false;
+      return true;
+    });
+    new ResizeObserver(() => this.refit()).observe(deps.el);
+    this.refit();
+  }
+
+  /** Sends keystrokes or a paste, split into pieces the server accepts. */
+  input(data: string): void {
+    if (data.length > this.deps.maxPasteBytes) {
+      this.deps.notice(`That paste is ${(data.length / 1e6).toFixed(1)} MB; the terminal takes at most ${(this.deps.maxPasteBytes / 1e6).toFixed(0)} MB at once. Nothing was sent. Split it, or put large files in the lab folder.`);
+      return;
+    }
+    for (let i = 0; i < data.length; i += this.deps.maxInputChunk) this.deps.send(data.slice(i, i + this.deps.maxInputChunk));
+  }
+
+  write(data: string): void {
+    this.xterm.write(data, () => {
+      const n = this.acks.rendered(data.length);
+      if (n) this.deps.ack(n);
+    });
+  }
+
+  replay(data: string): void {
+    this.xterm.reset();
+    this.write(data);
+  }
+
+  refit(): void {
+    if (!this.deps.el.isConnected || this.deps.el.clientWidth === 0 || this.deps.el.clientHeight === 0) return;
+    try {
+      this.fit.fit();
+    } catch {
+      return; // not laid out yet; the ResizeObserver will call again
+    }
+    const size = `${this.xterm.cols}x${this.xterm.rows}`;
+    if (size !== this.lastSize) {
+      this.lastSize = size;
+      this.deps.resize(this.xterm.cols, this.xterm.rows);
+    }
+  }
+
+  /** Forces the next refit to report its size (after a reconnect the server may have forgotten it). */
+  resendSize(): void {
+    this.lastSize = '';
+    this.refit();
+  }
+
+  focus(): void {
+    this.xterm.focus();
+  }
+}
