@@ -61,4 +61,10 @@ export interface CheckResult {
   at: number;
   /** Evaluation time in ms. */
   durationMs: number;
+  /**
+   * Set when the verdict is not about the learner's work: "author" (the lab's check is malformed, e.g. a
+   * pattern that is not a valid regular expression), "timeout" (the check ran past its time limit),
+   * "engine" (the sandbox's engine could not be asked). The status is then "fail"; absent on real verdicts.
+   */
+  problem?: 'author' | 'timeout' | 'engine';
 }
