@@ -1,0 +1,169 @@
+// npm run bench:terminal — keystroke echo latency, output throughput with browser-like acks,
+// server memory growth under a flood, and Ctrl-C latency, all against a real sandbox.
+// Prints a table and, on its last line, JSON. No assertions: figures are for the README.
+import fs from 'node:fs';
+import path from 'node:path';
+import { io, type Socket } from 'socket.io-client';
+import type { ClientToServer, ServerToClient, SessionView } from '../realtime/protocol.ts';
+import { startServerProc, tempDir } from '../../e2e/harness.ts';
+import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
+
+const FLOOD_BYTES = 50_000_000;
+const ECHO_SAMPLES = 200;
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+};
+
+async function main(): Promise<void> {
+  const labsDir = tempDir('bench-labs');
+  fs.writeFileSync(path.join(labsDir, 'bench.md'), '---\ntitle: Terminal bench\nterms: 1\n---\n## Shell\n\n```.term1\necho hi\n```\n');
+  const dataDir = tempDir('bench-data');
+  const ownerId = `bench-${process.pid}`;
+  const server = await startServerProc({ labsDir, dataDir, ownerId });
+  const pid = server.proc.pid!;
+  let socket: Socket<ServerToClient, ClientToServer> | undefined;
+  try {
+    const res = await fetch(server.url + '/');
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+    socket = io(server.url, { transports: ['websocket'], extraHeaders: { cookie, origin: server.url } });
+    const s = socket;
+
+    let received = '';
+    let onData: ((d: string) => void) | null = null;
+    let unacked = 0;
+    s.on('term:data', ({ data }) => {
+      unacked += data.length;
+      // A browser acks after rendering; acking on the next turn of the loop is the fast-browser case.
+      if (unacked >= 5000) {
+        const n = unacked;
+        unacked = 0;
+        setImmediate(() => s.emit('term:ack', { term: 1, chars: n }));
+      }
+      onData?.(data);
+    });
+    const ready = new Promise<void>((resolve) => s.on('term:state', ({ state }) => state === 'ready' && resolve()));
+    const t0 = performance.now();
+    const joined = await new Promise<SessionView>((resolve, reject) =>
+      s.emit('session:join', { labId: 'bench' }, (r) => (r.ok ? resolve(r.value.session) : reject(new Error(r.error.message)))),
+    );
+    if (joined.phase !== 'ready') await new Promise<void>((r) => s.on('session:update', (v) => v.phase === 'ready' && r()));
+    await ready;
+    const readyMs = performance.now() - t0;
+    s.emit('term:resize', { term: 1, cols: 120, rows: 40 });
+
+    const waitFor = (pred: (all: string) => boolean, timeoutMs: number) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out; last output: ${JSON.stringify(received.slice(-300))}`)), timeoutMs);
+        onData = (d) => {
+          received += d;
+          if (received.length > 1_000_000) received = received.slice(-100_000);
+          if (pred(received)) {
+            clearTimeout(timer);
+            onData = null;
+            resolve();
+          }
+        };
+      });
+    const run = async (cmd: string, marker: string, timeoutMs = 120_000) => {
+      received = '';
+      const p = waitFor((all) => all.includes(marker), timeoutMs);
+      s.emit('term:input', { term: 1, data: cmd + '\r' });
+      await p;
+    };
+
+    await run('stty -ixon; echo READY_$((1+1))', 'READY_2');
+
+    // 1. echo latency: one keystroke at a time at the prompt.
+    const echo: number[] = [];
+    for (let i = 0; i < ECHO_SAMPLES; i++) {
+      const ch = String.fromCharCode(97 + (i % 26));
+      received = '';
+      const p = waitFor((all) => all.includes(ch), 5000);
+      const t = performance.now();
+      s.emit('term:input', { term: 1, data: ch });
+      await p;
+      echo.push(performance.now() - t);
+      if (i % 50 === 49) await run('\x15echo CLR_$((2+2))', 'CLR_4'); // Ctrl-U clears the typed line
+    }
+    await run('\x15echo CLR_$((3+3))', 'CLR_6');
+
+    // 2. throughput and server memory while a 50 MB flood streams through.
+    const rssBefore = rssMiB(pid);
+    let rssMax = rssBefore;
+    const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(pid))), 100);
+    let bytes = 0;
+    const tFlood = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('flood did not finish in 180 s')), 180_000);
+      let tail = '';
+      onData = (d) => {
+        bytes += d.length;
+        tail = (tail + d).slice(-64);
+        if (tail.includes('FLOOD_DONE_9')) {
+          clearTimeout(timer);
+          onData = null;
+          resolve();
+        }
+      };
+      s.emit('term:input', { term: 1, data: `head -c ${FLOOD_BYTES} /dev/zero | tr '\\0' 'x' | fold -w 99; echo FLOOD_DONE_$((4+5))\r` });
+    });
+    const floodS = (performance.now() - tFlood) / 1000;
+    clearInterval(sampler);
+    const throughput = bytes / 1e6 / floodS;
+
+    // 3. Ctrl-C while `yes` floods the terminal.
+    await run('clear; echo C_$((5+5))', 'C_10');
+    received = '';
+    const flowing = waitFor((all) => all.length > 200_000, 30_000);
+    s.emit('term:input', { term: 1, data: 'yes\r' });
+    await flowing;
+    let sinceCtrlC = '';
+    const tC = performance.now();
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('prompt did not return within 20 s of Ctrl-C')), 20_000);
+      onData = (d) => {
+        sinceCtrlC = (sinceCtrlC + d).slice(-200);
+        if (/\^C[\s\S]*[$#] $/.test(sinceCtrlC)) {
+          clearTimeout(timer);
+          onData = null;
+          resolve();
+        }
+      };
+      s.emit('term:input', { term: 1, data: '\x03' });
+    });
+    const ctrlCMs = performance.now() - tC;
+
+    const result = {
+      sandbox_ready_ms: Math.round(readyMs),
+      echo_p50_ms: +pct(echo, 50).toFixed(2),
+      echo_p99_ms: +pct(echo, 99).toFixed(2),
+      throughput_mb_s: +throughput.toFixed(1),
+      flood_mb: +(bytes / 1e6).toFixed(1),
+      server_rss_before_mib: +rssBefore.toFixed(1),
+      server_rss_growth_mib: +(rssMax - rssBefore).toFixed(1),
+      ctrl_c_ms: Math.round(ctrlCMs),
+    };
+    console.log('\nterminal benchmark (real sandbox, socket.io over loopback)');
+    for (const [k, v] of Object.entries(result)) console.log(`  ${k.padEnd(24)} ${v}`);
+    await new Promise<void>((r) => s.emit('session:end', {}, () => r()));
+    console.log(JSON.stringify(result));
+  } finally {
+    socket?.close();
+    await server.stop();
+    const driver = await createDockerSandboxDriver({ dataDir, ownerId, log: () => {} });
+    for (const ref of await driver.list()) await driver.destroy(ref);
+    await driver.dispose();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
