@@ -168,7 +168,8 @@ function parseItem(fields: Map<string, Field>, line: number, problems: CheckProb
     case 'run': drafts.push(runCheck(target, fields, report)); break;
   }
   if (problems.length > before) return [];
-  const specs = drafts.filter((d): d is Draft => d !== null);
+  // In the order the author wrote the assertions.
+  const specs = drafts.filter((d): d is Draft => d !== null).sort((a, b) => (a.line ?? line) - (b.line ?? line));
   const title = fields.get('title');
   const hint = fields.get('hint');
   if (title && specs.length > 1) {
@@ -422,18 +423,22 @@ function validPort(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 
+/** Same reading as the evaluator's compilePattern: "text" or "/text/flags". */
 function regexError(v: unknown): string | null {
   if (typeof v !== 'string' || v === '') return 'write a regular expression as a string';
   try {
-    new RegExp(v);
+    const m = /^\/(.*)\/([a-z]*)$/s.exec(v);
+    if (m) new RegExp(m[1]!, m[2]!);
+    else new RegExp(v);
     return null;
   } catch (e) {
-    return (e as Error).message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '');
+    return (e as Error).message.replace(/^Invalid (regular expression|flags supplied to RegExp constructor): (\/.*\/[a-z]*: )?/, '');
   }
 }
 
 function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  // "/" too, so a literal never reads as the evaluator's "/regex/flags" form.
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
 
 // ---- sizes and ranges -------------------------------------------------------------------
@@ -550,7 +555,7 @@ export function checkTitle(c: CheckSpec): string {
     case 'file.contains':
       return `File ${c.path} contains ${unescapeRegExp(c.pattern) ?? `a match for /${c.pattern}/`}`;
     case 'command': {
-      const cmd = `\`${short(c.run)}\``;
+      const cmd = `Running ${short(c.run)}`;
       if (c.stdoutContains !== undefined) return `${cmd} prints "${c.stdoutContains}"`;
       if (c.stdoutMatches !== undefined) return `${cmd} prints a match for /${c.stdoutMatches}/`;
       if (c.exitCode !== undefined && c.exitCode !== 0) return `${cmd} exits with code ${c.exitCode}`;
@@ -561,6 +566,6 @@ export function checkTitle(c: CheckSpec): string {
 
 /** The literal text behind a pattern made by escapeRegExp, or null for a real regex. */
 function unescapeRegExp(p: string): string | null {
-  if (/(?<!\\)[.*+?^${}()|[\]]/.test(p)) return null;
+  if (/(?<!\\)[.*+?^${}()|[\]/]/.test(p)) return null;
   return `"${p.replace(/\\(.)/g, '$1')}"`;
 }

@@ -431,9 +431,11 @@ function steps(state: StateCore): void {
   // Section boundaries: indexes of top-level headings of the step level.
   const starts: number[] = [];
   if (level) tokens.forEach((t, i) => t.type === 'heading_open' && t.level === 0 && t.tag === level && starts.push(i));
-  const introEnd = starts[0] ?? tokens.length;
   const owns = (from: number, to: number) =>
     tokens.slice(from, to).some((t) => (t.meta as FenceMeta | null)?.kind === 'run' || (t.meta as FenceMeta | null)?.kind === 'check');
+  // With "#" steps, the first "#" is usually the lab's title: part of the intro unless it holds work.
+  if (level === 'h1' && starts.length > 1 && !owns(starts[0]!, starts[1]!)) starts.shift();
+  const introEnd = starts[0] ?? tokens.length;
   const sections: Array<{ from: number; to: number; title: string; line: number }> = [];
   if (introEnd > 0 && owns(0, introEnd)) sections.push({ from: 0, to: introEnd, title: 'Introduction', line: (tokens[0]?.map?.[0] ?? 0) + 1 });
   starts.forEach((s, k) => sections.push({ from: s, to: starts[k + 1] ?? tokens.length, title: plainText(tokens[s + 1]), line: (tokens[s]!.map?.[0] ?? 0) + 1 }));
