@@ -341,7 +341,7 @@ async function imageTarget(spec: Extract<CheckSpec, { kind: 'image.target' }>, c
   const m = matchStage(img, df, stage, await rootOf(stage));
   const isFinal = stage.index === final.index;
   const mf = isFinal ? m : matchStage(img, df, final, await rootOf(final));
-  const finalName = final.name ? code(final.name) : `the last (${code(`FROM ${final.from}`)})`;
+  const finalName = final.name ? code(final.name) : `(${code(`FROM ${final.from}`)})`;
   const note = m.baseCompared ? '' : ` (its base image is not in the sandbox, so only its last build steps were compared)`;
   if (m.matches && (isFinal || !mf.matches)) {
     const tail = isFinal ? `; ${code(spec.stage)} is also the final stage` : `, and it is not the final stage ${finalName}`;
@@ -478,7 +478,9 @@ async function command(spec: Extract<CheckSpec, { kind: 'command' }>, ctx: Check
       return badPattern(spec, spec.stdoutMatches, expected, err);
     }
   }
-  const budget = Math.max(1, deadline - ctx.now());
+  // Stop the command a little before the check's own limit, so the learner hears which command hung.
+  const left = deadline - ctx.now();
+  const budget = Math.max(1, left - Math.min(500, left / 10));
   // The command text is passed as an argument, never spliced into the script, so no quoting can break it.
   const r = await ctx.exec(['bash', '-lc', 'cd -- "$1" && eval "$2"', 'check', ctx.workdir, spec.run], { timeoutMs: budget });
   const shown = code(clip(spec.run, 60));

@@ -35,6 +35,5 @@ export function clip(text: string, max = 80): string {
 }
 
 export function seconds(ms: number): string {
-  const s = ms / 1000;
-  return `${Number.isInteger(s) ? s : s.toFixed(1)} s`;
+  return `${Number((ms / 1000).toFixed(2))} s`;
 }
