@@ -55,12 +55,14 @@ function logicalLines(text: string): Instruction[] {
     if (/^\s*(#|$)/.test(first)) continue;
     let joined = first;
     // Continuation: a line ending in the escape character (optionally followed by blanks).
-    while (endsWithEscape(joined, escape) && i < raw.length) {
-      joined = joined.replace(/\s*$/, '').slice(0, -1);
+    let continued = endsWithEscape(joined, escape);
+    if (continued) joined = joined.replace(/\s*$/, '').slice(0, -1);
+    while (continued && i < raw.length) {
       const next = raw[i]!;
       i++;
-      if (/^\s*#/.test(next)) continue; // comments inside a continued instruction are dropped by Docker too
-      joined += ' ' + next;
+      if (/^\s*(#|$)/.test(next)) continue; // comments and blank lines inside a continued instruction are dropped by Docker too
+      continued = endsWithEscape(next, escape);
+      joined += ' ' + (continued ? next.replace(/\s*$/, '').slice(0, -1) : next);
     }
     const m = /^\s*([A-Za-z]+)\s*(.*)$/s.exec(joined);
     if (!m) continue;

@@ -8,7 +8,8 @@ import {
 
 const ALL = [debian, golang, busybox, builderStage, optimized, normal];
 const base = { id: 'c1', line: 10 };
-const spec = <T extends CheckSpec>(s: Omit<T, 'id' | 'line'>): CheckSpec => ({ ...base, ...s }) as CheckSpec;
+type SpecInput = CheckSpec extends infer S ? (S extends CheckSpec ? Omit<S, 'id' | 'line'> : never) : never;
+const spec = (s: SpecInput): CheckSpec => ({ ...base, ...s }) as CheckSpec;
 
 async function check(s: CheckSpec, opts: { images?: typeof ALL; setup?: (ctx: ReturnType<typeof fakeContext>) => void; timeoutMs?: number } = {}) {
   const engine = fakeEngine(opts.images ?? ALL, [
