@@ -38,7 +38,7 @@ setup_cgroups() {
 dockerd_pid=
 start_dockerd() {
   rm -f "$LAB/docker.sock"
-  dockerd --host="unix://$LAB/docker.sock" --data-root=/var/lib/docker --storage-driver=overlay2 \
+  dockerd --host="unix://$LAB/docker.sock" --data-root=/var/lib/docker --storage-driver=overlay2 --group=root \
     >>/var/log/dockerd.log 2>&1 &
   dockerd_pid=$!
 }

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Demuxer, frame } from './demux.ts';
+import { nextFreeSubnet } from './subnets.ts';
+
+test('demuxer splits stdout and stderr across arbitrary chunk boundaries', () => {
+  const all = Buffer.concat([frame(1, 'hello '), frame(2, 'oops'), frame(1, 'world')]);
+  const d = new Demuxer(1024);
+  for (let i = 0; i < all.length; i += 3) d.push(all.subarray(i, i + 3));
+  assert.equal(d.stdout(), 'hello world');
+  assert.equal(d.stderr(), 'oops');
+});
+
+test('demuxer caps each stream and counts what it dropped', () => {
+  const d = new Demuxer(4);
+  d.push(Buffer.concat([frame(1, 'abcdef'), frame(1, 'gh'), frame(2, 'xy')]));
+  assert.equal(d.stdout(), 'abcd');
+  assert.equal(d.dropped[1], 4);
+  assert.equal(d.stderr(), 'xy');
+});
+
+test('subnet pool hands out the first free /28 and skips overlaps', () => {
+  assert.deepEqual(nextFreeSubnet('10.213.0.0/16', 28, []), { subnet: '10.213.0.0/28', gateway: '10.213.0.1' });
+  assert.deepEqual(nextFreeSubnet('10.213.0.0/16', 28, ['10.213.0.0/28', '10.213.0.16/28']), {
+    subnet: '10.213.0.32/28',
+    gateway: '10.213.0.33',
+  });
+  // an unrelated, larger network overlapping the start of the pool
+  assert.equal(nextFreeSubnet('10.213.0.0/16', 28, ['10.213.0.0/24'])?.subnet, '10.213.1.0/28');
+  assert.equal(nextFreeSubnet('10.213.0.0/30', 30, ['10.213.0.0/30']), null);
+});

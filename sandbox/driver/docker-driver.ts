@@ -1,0 +1,498 @@
+// SandboxDriver over the host Docker engine (dockerode). Each sandbox is a Docker-in-Docker container:
+//   <dataDir>/sandboxes/<id>/
+//     run/      bind-mounted at /run/lab: the inner engine's and the shell's sockets (learner-writable!)
+//     attach/   host-only: verified hard links to those sockets; the server connects only to these
+//     disk.img  sparse ext4 file on a loop device: the sandbox's disk quota
+//     disk/     its mount: docker/ -> /var/lib/docker, root/ -> /root, tmp/ -> /tmp
+// Template layers are bind-mounted read-only into disk/docker/overlay2/<layer>/diff (see templates.ts).
+import Docker from 'dockerode';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
+import * as tarFs from 'tar-fs';
+import { AppError } from '../../server/errors.ts';
+import { Demuxer } from './demux.ts';
+import { createEngineClient } from './engine-client.ts';
+import { cgroupMemoryBytes, disk, listCgroupParents, prepareCgroupParent, removeCgroupParent } from './host.ts';
+import { linkSocket } from './safe-socket.ts';
+import { nextFreeSubnet } from './subnets.ts';
+import { createTemplateStore, normalizeImageName } from './templates.ts';
+import {
+  LABEL_PREFIX,
+  LABELS,
+  type EngineClient,
+  type ExecOptions,
+  type ExecResult,
+  type SandboxDriver,
+  type SandboxLimits,
+  type SandboxRef,
+  type SandboxSpec,
+  type SandboxStatus,
+} from './types.ts';
+
+/** Tuning constants for the driver, each with its reason. */
+export const SANDBOX_TUNING = {
+  /** How often waitReady polls the inner engine; it answers ~0.5 s after start. */
+  readyPollMs: 50,
+  defaultReadyTimeoutMs: 60_000,
+  defaultExecTimeoutMs: 60_000,
+  /** Host-side grace after an exec's own `timeout -s KILL` should have fired. */
+  execGraceMs: 3_000,
+  defaultMaxOutputBytes: 1024 * 1024,
+  /** How long ensureShell waits for a fresh dtach master to create its socket. */
+  shellStartMs: 5_000,
+  /** Unix socket paths longer than this (sun_path is 108 bytes) cannot be connected to. */
+  maxSocketPath: 100,
+} as const;
+
+/** Driver-internal labels (not part of the shared contract). */
+const SANDBOX_ID_LABEL = `${LABEL_PREFIX}.sandbox`;
+const IMAGES_LABEL = `${LABEL_PREFIX}.images`;
+
+export interface DockerSandboxDriverConfig {
+  /** Holds sandboxes/<id>/ and templates/<key>/. Must be on a filesystem that supports loop files. */
+  dataDir: string;
+  /** The sandbox image (default "lablab/sandbox:latest", which setup.sh keeps current). */
+  sandboxImage?: string;
+  /** Marks this server's objects so two servers on one engine never reap each other's. */
+  ownerId: string;
+  /** Defaults for any limit a spec leaves out. */
+  limits?: Partial<SandboxLimits>;
+  /** Session networks are carved from this pool... */
+  subnetPool?: string;
+  /** ...in subnets of this prefix length (a /28 holds 13 sandboxes). */
+  subnetPrefix?: number;
+  /** How to reach the host engine (default: its local unix socket). */
+  docker?: Docker.DockerOptions;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = { memoryMiB: 2048, pids: 1024, cpuShares: 512, diskGiB: 8 };
+
+function statusOf(err: unknown): number | undefined {
+  return typeof err === 'object' && err !== null && 'statusCode' in err ? (err as { statusCode?: number }).statusCode : undefined;
+}
+
+/** 404 (gone) and 304 (already in that state) count as success for teardown. */
+async function idempotent(p: Promise<unknown>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    const s = statusOf(err);
+    if (s !== 404 && s !== 304) throw err;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function canConnect(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect(socketPath);
+    const done = (ok: boolean) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.once('connect', () => done(true));
+    s.once('error', () => done(false));
+    s.setTimeout(2_000, () => done(false));
+  });
+}
+
+export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): SandboxDriver {
+  const log = config.log ?? (() => {});
+  const docker = new Docker(config.docker ?? { socketPath: '/var/run/docker.sock' });
+  const dataDir = path.resolve(config.dataDir);
+  const sandboxesDir = path.join(dataDir, 'sandboxes');
+  const sandboxImage = config.sandboxImage ?? 'lablab/sandbox:latest';
+  const owner = config.ownerId;
+  const pool = config.subnetPool ?? '10.213.0.0/16';
+  const subnetPrefix = config.subnetPrefix ?? 28;
+  const defaults: SandboxLimits = { ...DEFAULT_LIMITS, ...config.limits };
+
+  if (path.join(sandboxesDir, 'x'.repeat(12), 'attach', 'docker.sock').length > SANDBOX_TUNING.maxSocketPath) {
+    throw new AppError('bad_request', `dataDir "${dataDir}" is too long: sandbox socket paths would exceed ${SANDBOX_TUNING.maxSocketPath} bytes; use a shorter path`);
+  }
+
+  /**
+   * What makes the inner engine work without --privileged (see sandbox/README.md):
+   * Docker's default capabilities + SYS_ADMIN (mounts: overlay, cgroups, bind) + NET_ADMIN (bridges,
+   * iptables for the inner engine's networks); seccomp unconfined (runc needs keyctl); a private cgroup
+   * namespace; docker-init as PID 1 to reap zombies. Device rules and masked paths stay Docker's defaults.
+   */
+  const hostConfigBase: Docker.HostConfig = {
+    Init: true,
+    CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
+    SecurityOpt: ['seccomp=unconfined'],
+    CgroupnsMode: 'private',
+    LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+  } as Docker.HostConfig;
+
+  const templates = createTemplateStore({ docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, log });
+  const engines = new Map<string, EngineClient>();
+  /** Sandboxes being created by this process: their dirs exist before their containers do. */
+  const creating = new Set<string>();
+  let netLock: Promise<unknown> = Promise.resolve();
+
+  const dirOf = (id: string) => path.join(sandboxesDir, id);
+
+  function refFor(id: string, containerId: string, name: string, sessionId: string, node: number, expiresAt: number): SandboxRef {
+    const dir = dirOf(id);
+    return {
+      id,
+      containerId,
+      name,
+      sessionId,
+      node,
+      socketDir: path.join(dir, 'run'),
+      engineSocket: path.join(dir, 'attach', 'docker.sock'),
+      terminalSocket: path.join(dir, 'attach', 'term.sock'),
+      workdir: '/root',
+      expiresAt,
+    };
+  }
+
+  const networkName = (sessionId: string) =>
+    `lablab-${owner}-${sessionId.replace(/[^a-zA-Z0-9_.-]/g, '').slice(0, 24)}-${createHash('sha256').update(sessionId).digest('hex').slice(0, 8)}`;
+
+  async function createSessionNetwork(sessionId: string): Promise<string> {
+    const name = networkName(sessionId);
+    // Subnet choice must not race with ourselves; the engine rejects overlaps from other processes.
+    const run = netLock.then(async () => {
+      try {
+        await docker.getNetwork(name).inspect();
+        return name;
+      } catch (err) {
+        if (statusOf(err) !== 404) throw err;
+      }
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const used = (await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
+        const sub = nextFreeSubnet(pool, subnetPrefix, used);
+        if (!sub) throw new AppError('capacity', `no free subnet left in ${pool}; remove old session networks or widen the pool`);
+        try {
+          await docker.createNetwork({
+            Name: name,
+            Driver: 'bridge',
+            CheckDuplicate: true,
+            IPAM: { Driver: 'default', Config: [{ Subnet: sub.subnet, Gateway: sub.gateway }] },
+            Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'session-network', [LABELS.session]: sessionId, [LABELS.owner]: owner },
+          });
+          return name;
+        } catch (err) {
+          if (statusOf(err) === 409) return name; // created by someone else meanwhile
+          if (/overlap/i.test(String((err as Error).message))) continue;
+          throw new AppError('sandbox_failed', `cannot create network for session ${sessionId}: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      throw new AppError('sandbox_failed', `cannot find a free subnet for session ${sessionId}`);
+    });
+    netLock = run.catch(() => {});
+    return run;
+  }
+
+  async function removeSessionNetwork(sessionId: string): Promise<void> {
+    await idempotent(docker.getNetwork(networkName(sessionId)).remove());
+  }
+
+  async function create(spec: SandboxSpec): Promise<SandboxRef> {
+    const limits: SandboxLimits = { ...defaults, ...spec.limits };
+    const id = randomBytes(6).toString('hex');
+    const name = `lablab-sbx-${id}`;
+    const dir = dirOf(id);
+    const images = spec.images.map(normalizeImageName);
+    creating.add(id);
+    let container: Docker.Container | undefined;
+    try {
+      fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
+      fs.mkdirSync(path.join(dir, 'attach'), { recursive: true, mode: 0o700 });
+      const [tmpl, network] = await Promise.all([
+        templates.ensure(images),
+        spec.network ? Promise.resolve(spec.network) : createSessionNetwork(spec.sessionId),
+      ]);
+      await disk(['prepare', dir, String(limits.diskGiB), ...(tmpl ? [tmpl] : [])]);
+      const cgroupParent = prepareCgroupParent(id, limits);
+      const hostname = `node${spec.node}`;
+      const mem = limits.memoryMiB * 1024 * 1024;
+      container = await docker.createContainer({
+        name,
+        Image: sandboxImage,
+        Hostname: hostname,
+        Labels: {
+          [LABELS.managed]: '1',
+          [LABELS.kind]: 'sandbox',
+          [LABELS.session]: spec.sessionId,
+          [LABELS.node]: String(spec.node),
+          [LABELS.expiresAt]: String(spec.expiresAt),
+          [LABELS.owner]: owner,
+          [SANDBOX_ID_LABEL]: id,
+          [IMAGES_LABEL]: images.join(','),
+        },
+        HostConfig: {
+          ...hostConfigBase,
+          CgroupParent: cgroupParent,
+          Memory: mem,
+          MemorySwap: mem,
+          PidsLimit: limits.pids,
+          CpuShares: limits.cpuShares,
+          NetworkMode: network,
+          // The only host paths in the sandbox: its own socket dir and its own loop disk.
+          Binds: [
+            `${path.join(dir, 'run')}:/run/lab`,
+            `${path.join(dir, 'disk', 'docker')}:/var/lib/docker`,
+            `${path.join(dir, 'disk', 'root')}:/root`,
+            `${path.join(dir, 'disk', 'tmp')}:/tmp`,
+          ],
+        },
+        NetworkingConfig: { EndpointsConfig: { [network]: { Aliases: [hostname] } } },
+      });
+      if (spec.assetsDir) {
+        // Owned by root in the sandbox whatever their owner on the host.
+        const pack = tarFs.pack(spec.assetsDir, {
+          map: (h) => ({ ...h, uid: 0, gid: 0, uname: 'root', gname: 'root' }),
+        });
+        await container.putArchive(pack as unknown as NodeJS.ReadableStream, { path: '/root' });
+      }
+      await container.start();
+      return refFor(id, container.id, name, spec.sessionId, spec.node, spec.expiresAt);
+    } catch (err) {
+      if (container) await container.remove({ force: true, v: true }).catch(() => {});
+      await disk(['release', dir]).catch((e) => log(`sandbox ${id}: cleanup after failed create failed`, e));
+      removeCgroupParent(id);
+      if (err instanceof AppError) throw err;
+      throw new AppError('sandbox_failed', `could not start sandbox node${spec.node}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      creating.delete(id);
+    }
+  }
+
+  function engine(ref: SandboxRef): EngineClient {
+    let e = engines.get(ref.id);
+    if (!e) {
+      const inSandbox = path.join(ref.socketDir, 'docker.sock');
+      e = createEngineClient({ socketPath: ref.engineSocket, beforeConnect: () => linkSocket(inSandbox, ref.engineSocket) });
+      engines.set(ref.id, e);
+    }
+    return e;
+  }
+
+  async function logsTail(ref: SandboxRef): Promise<string> {
+    try {
+      const raw = (await docker.getContainer(ref.containerId).logs({ stdout: true, stderr: true, tail: 20 })) as unknown as Buffer;
+      const d = new Demuxer(64 * 1024);
+      d.push(raw);
+      return (d.stdout() + d.stderr()).trim();
+    } catch {
+      return '';
+    }
+  }
+
+  async function waitReady(ref: SandboxRef, opts: { timeoutMs?: number; images?: string[] } = {}): Promise<void> {
+    const deadline = Date.now() + (opts.timeoutMs ?? SANDBOX_TUNING.defaultReadyTimeoutMs);
+    let want = opts.images?.map(normalizeImageName);
+    if (!want) {
+      const info = await docker.getContainer(ref.containerId).inspect();
+      want = (info.Config.Labels?.[IMAGES_LABEL] ?? '').split(',').filter(Boolean);
+    }
+    const client = engine(ref);
+    let lastErr: unknown;
+    let polls = 0;
+    while (Date.now() < deadline) {
+      try {
+        const tags = new Set(await client.imageTags());
+        if (want.every((w) => tags.has(w))) return;
+        lastErr = new Error(`still missing ${want.filter((w) => !tags.has(w)).join(', ')}`);
+      } catch (err) {
+        lastErr = err;
+      }
+      // Fail fast when the sandbox died instead of waiting out the timeout.
+      if (++polls % 20 === 0) {
+        const st = await status(ref);
+        if (!st?.running) {
+          throw new AppError('sandbox_failed', `sandbox node${ref.node} stopped while starting (exit ${st?.exitCode ?? '?'}): ${await logsTail(ref)}`);
+        }
+      }
+      await sleep(SANDBOX_TUNING.readyPollMs);
+    }
+    throw new AppError('timeout', `sandbox node${ref.node} was not ready in time: ${(lastErr as Error)?.message ?? 'no answer'}`);
+  }
+
+  async function exec(ref: SandboxRef, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const timeoutMs = opts.timeoutMs ?? SANDBOX_TUNING.defaultExecTimeoutMs;
+    const maxOut = opts.maxOutputBytes ?? SANDBOX_TUNING.defaultMaxOutputBytes;
+    const hasStdin = opts.stdin !== undefined;
+    // coreutils timeout runs the command in its own process group and kills the whole group.
+    const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
+    const ex = await docker.getContainer(ref.containerId).exec({
+      Cmd: ['timeout', '-s', 'KILL', String(secs), ...cmd],
+      AttachStdout: true,
+      AttachStderr: true,
+      AttachStdin: hasStdin,
+      Tty: false,
+      Env: opts.env,
+      WorkingDir: opts.workdir ?? ref.workdir,
+    });
+    const started = Date.now();
+    const stream = (await ex.start({ hijack: true, stdin: hasStdin })) as Duplex;
+    const d = new Demuxer(maxOut);
+    let hostTimedOut = false;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        hostTimedOut = true;
+        stream.destroy();
+        resolve();
+      }, timeoutMs + SANDBOX_TUNING.execGraceMs);
+      stream.on('data', (c: Buffer) => d.push(c));
+      stream.on('end', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      stream.on('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      stream.on('error', (err) => {
+        clearTimeout(timer);
+        if (hostTimedOut) resolve();
+        else reject(new AppError('sandbox_failed', `exec in node${ref.node} failed: ${err.message}`, { cause: err }));
+      });
+      if (hasStdin) stream.end(opts.stdin);
+    });
+    let exitCode = -1;
+    for (let i = 0; i < 20; i++) {
+      const info = await ex.inspect();
+      if (!info.Running) {
+        exitCode = info.ExitCode ?? -1;
+        break;
+      }
+      if (hostTimedOut) break;
+      await sleep(25);
+    }
+    const timedOut = hostTimedOut || (exitCode === 137 && Date.now() - started >= timeoutMs - 50);
+    return { exitCode, stdout: d.stdout(), stderr: d.stderr(), timedOut };
+  }
+
+  async function ensureShell(ref: SandboxRef): Promise<void> {
+    const inSandbox = path.join(ref.socketDir, 'term.sock');
+    const alive = async (): Promise<boolean> => {
+      try {
+        linkSocket(inSandbox, ref.terminalSocket);
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'forbidden') throw err;
+        return false;
+      }
+      return canConnect(ref.terminalSocket);
+    };
+    if (await alive()) return;
+    const r = await exec(ref, ['/usr/local/sbin/lablab-shell'], { timeoutMs: 10_000 });
+    if (r.exitCode !== 0) throw new AppError('sandbox_failed', `could not start the shell in node${ref.node}: ${r.stderr.trim()}`);
+    const deadline = Date.now() + SANDBOX_TUNING.shellStartMs;
+    while (Date.now() < deadline) {
+      if (await alive()) return;
+      await sleep(25);
+    }
+    throw new AppError('sandbox_failed', `the shell in node${ref.node} did not start`);
+  }
+
+  async function status(ref: SandboxRef): Promise<SandboxStatus | null> {
+    let info: Docker.ContainerInspectInfo;
+    try {
+      info = await docker.getContainer(ref.containerId).inspect();
+    } catch (err) {
+      if (statusOf(err) === 404) return null;
+      throw err;
+    }
+    const running = info.State.Running;
+    return {
+      running,
+      exitCode: running ? undefined : info.State.ExitCode,
+      memoryBytes: running ? cgroupMemoryBytes(ref.id) : undefined,
+      oomKilled: info.State.OOMKilled,
+    };
+  }
+
+  async function listContainers(kind: string): Promise<Docker.ContainerInfo[]> {
+    return docker.listContainers({
+      all: true,
+      filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=${kind}`, `${LABELS.owner}=${owner}`] },
+    });
+  }
+
+  async function list(): Promise<SandboxRef[]> {
+    return (await listContainers('sandbox')).map((c) => {
+      const l = c.Labels ?? {};
+      const name = (c.Names?.[0] ?? '').replace(/^\//, '');
+      const id = l[SANDBOX_ID_LABEL] ?? name.replace(/^lablab-sbx-/, '');
+      return refFor(id, c.Id, name, l[LABELS.session] ?? '', Number(l[LABELS.node] ?? 0), Number(l[LABELS.expiresAt] ?? 0));
+    });
+  }
+
+  async function destroy(ref: SandboxRef): Promise<void> {
+    engines.delete(ref.id);
+    await idempotent(docker.getContainer(ref.containerId).remove({ force: true, v: true }));
+    await disk(['release', dirOf(ref.id)]);
+    removeCgroupParent(ref.id);
+  }
+
+  async function reap(opts: { now: number; isLive: (sessionId: string) => boolean }): Promise<string[]> {
+    const reaped: string[] = [];
+    const refs = await list();
+    for (const ref of refs) {
+      if (ref.expiresAt > opts.now && opts.isLive(ref.sessionId)) continue;
+      try {
+        await destroy(ref);
+        reaped.push(ref.id);
+      } catch (err) {
+        log(`reap: could not destroy sandbox ${ref.id}`, err);
+      }
+    }
+    // Leftovers of a process killed mid-create or mid-destroy: a dir or cgroup without a container.
+    const known = new Set(refs.map((r) => r.id));
+    let dirs: string[] = [];
+    try {
+      dirs = fs.readdirSync(sandboxesDir);
+    } catch {
+      // no sandboxes dir yet
+    }
+    for (const id of dirs) {
+      if (known.has(id) || creating.has(id)) continue;
+      await disk(['release', dirOf(id)]).catch((e) => log(`reap: could not remove ${id}`, e));
+      removeCgroupParent(id);
+      reaped.push(id);
+    }
+    for (const id of listCgroupParents()) if (!known.has(id) && !creating.has(id)) removeCgroupParent(id);
+    for (const c of await listContainers('template-builder')) {
+      if (c.State === 'running' && opts.now - c.Created * 1000 < 30 * 60_000) continue; // maybe ours, still building
+      await idempotent(docker.getContainer(c.Id).remove({ force: true }));
+    }
+    await templates.reapPartialBuilds();
+    const nets = await docker.listNetworks({
+      filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=session-network`, `${LABELS.owner}=${owner}`] },
+    });
+    const liveSessions = new Set((await list()).map((r) => r.sessionId));
+    for (const n of nets) {
+      const sid = n.Labels?.[LABELS.session] ?? '';
+      if (liveSessions.has(sid) || opts.isLive(sid)) continue;
+      await idempotent(docker.getNetwork(n.Id).remove()).catch((e) => log(`reap: could not remove network ${n.Name}`, e));
+    }
+    return reaped;
+  }
+
+  return {
+    create,
+    waitReady,
+    exec,
+    ensureShell,
+    engine,
+    status,
+    list,
+    destroy,
+    reap,
+    createSessionNetwork,
+    removeSessionNetwork,
+    async dispose() {
+      engines.clear();
+      await templates.unmountAll();
+    },
+  };
+}
