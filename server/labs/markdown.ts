@@ -135,7 +135,8 @@ export function labPlugin(md: MarkdownIt): void {
     return (
       `<form class="quiz" data-quiz-id="${q.id}" data-quiz-type="${q.type === 'checkbox' ? 'multiple' : q.type === 'radio' ? 'single' : 'text'}">` +
       `<p class="quiz-question">${question}</p>${body}` +
-      `<button type="button" class="quiz-button">Check answer</button><p class="quiz-result" aria-live="polite"></p></form>\n`
+      // A submit button: the page checks answers on the form's submit event (Enter works too).
+      `<button type="submit" class="quiz-button">Check answer</button></form>\n`
     );
   };
 }
