@@ -480,7 +480,8 @@ async function command(spec: Extract<CheckSpec, { kind: 'command' }>, ctx: Check
   }
   // Stop the command a little before the check's own limit, so the learner hears which command hung.
   const left = deadline - ctx.now();
-  const budget = Math.max(1, left - Math.min(500, left / 10));
+  // The driver's exec limit has whole-second granularity, so round down when there are seconds to spare.
+  const budget = left >= 2_000 ? Math.floor((left - 500) / 1000) * 1000 : Math.max(1, left - Math.min(500, left / 10));
   // The command text is passed as an argument, never spliced into the script, so no quoting can break it.
   const r = await ctx.exec(['bash', '-lc', 'cd -- "$1" && eval "$2"', 'check', ctx.workdir, spec.run], { timeoutMs: budget });
   const shown = code(clip(spec.run, 60));
