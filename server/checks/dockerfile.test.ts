@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findStage, historyStep, instructionStep, parseDockerfile, stageChain, stepMatches } from './dockerfile.ts';
-import { humanSize, sizePair } from './format.ts';
+import { humanSize, sizeBound } from './format.ts';
 import { mergeResult, stepStatus } from './merge.ts';
 import type { CheckResult } from './types.ts';
 
@@ -70,7 +70,10 @@ describe('sizes as Docker shows them', () => {
     assert.equal(humanSize(0), '0 B');
     assert.equal(humanSize(1_710), '1.71 kB');
     assert.equal(humanSize(1_200_000_000), '1.2 GB');
-    assert.deepEqual(sizePair(805_400_000, 20_000_000), ['805 MB', '20 MB']);
+    assert.equal(sizeBound('max', 20_000_000), 'at most 20 MB');
+    assert.equal(sizeBound('max', 19_999_999), 'under 20 MB');
+    assert.equal(sizeBound('min', 500_000_001), 'over 500 MB');
+    assert.equal(sizeBound('min', 123_456_789), 'at least 123 MB');
   });
 });
 

@@ -79,7 +79,17 @@ describe('image.size', () => {
     const r = await check(spec({ kind: 'image.size', image: 'edge:v1', maxBytes: 20_000_000 }), { images: [img] });
     assert.equal(r.status, 'fail');
     assert.equal(r.actual, '20 MB (20,001,234 bytes)');
-    assert.match(r.message, /at most 20 MB \(20,000,000 bytes\)/);
+    assert.match(r.message, /this step expects at most 20 MB \(at most 20,000,000 bytes\) — /);
+  });
+  it('bounds from the lab parser read back as the author wrote them: "< 20 MB", "> 500 MB"', async () => {
+    let r = await check(spec({ kind: 'image.size', image: 'welcome:v1', maxBytes: 19_999_999 }));
+    assert.equal(r.message, 'welcome:v1 is 805 MB; this step expects under 20 MB — is the last stage `FROM scratch` (or a small base), copying only the built program?');
+    r = await check(spec({ kind: 'image.size', image: 'welcome-optimized:v1', minBytes: 500_000_001 }));
+    assert.equal(r.expected, 'over 500 MB');
+    const at = image({ name: 'at:v1', sizeBytes: 20_000_000, layers: ['a'], history: [['/bin/sh -c a', 1]] });
+    r = await check(spec({ kind: 'image.size', image: 'at:v1', maxBytes: 19_999_999 }), { images: [at] });
+    assert.equal(r.status, 'fail');
+    assert.equal(r.actual, '20 MB (20,000,000 bytes)');
   });
   it('an author hint replaces ours', async () => {
     const r = await check({ ...base, kind: 'image.size', image: 'welcome:v1', maxBytes: 20_000_000, hint: 'use the multi-stage Dockerfile.' });

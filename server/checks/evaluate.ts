@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { ContainerInfo, EngineClient, ExecResult, ImageInfo } from '../../sandbox/driver/types.ts';
 import { TUNING } from '../config.ts';
 import { findStage, parseDockerfile, stageChain } from './dockerfile.ts';
-import { clip, humanSize, plural, seconds, sizePair } from './format.ts';
+import { clip, exactSize, humanSize, plural, seconds, sizeBound } from './format.ts';
 import { isPrefix, judgeScratch, matchStage, nameOf, sharedLeadingLayers } from './images.ts';
 import type { CheckResult, CheckSpec, CheckStatus, ImageConfigField } from './types.ts';
 
@@ -71,9 +71,9 @@ const code = (s: string): string => '`' + s + '`';
 const quote = (s: string): string => `“${s}”`;
 
 /** Appends the author's hint, or ours, to a failing message. */
-function failing(spec: CheckSpec, actual: string, expected: string, what: string, defaultHint?: string): Verdict {
+function failing(spec: CheckSpec, actual: string, expected: string, what: string, defaultHint?: string, expectedInMessage = expected): Verdict {
   const hint = spec.hint ?? defaultHint;
-  return { status: 'fail', actual, expected, message: `${what}; this step expects ${expected}${hint ? ` — ${hint}` : '.'}` };
+  return { status: 'fail', actual, expected, message: `${what}; this step expects ${expectedInMessage}${hint ? ` — ${hint}` : '.'}` };
 }
 
 function passing(actual: string, expected: string, message: string): Verdict {
@@ -140,20 +140,27 @@ async function imageExists(spec: Extract<CheckSpec, { kind: 'image.exists' }>, l
 }
 
 async function imageSize(spec: Extract<CheckSpec, { kind: 'image.size' }>, l: Lookup): Promise<Verdict> {
-  const expected = bounds(spec.minBytes, spec.maxBytes, humanSize);
+  const { minBytes: min, maxBytes: max } = spec;
+  const expected = min !== undefined && max !== undefined
+    ? exactSize(min) && exactSize(max) ? `between ${exactSize(min)} and ${exactSize(max)}` : `${sizeBound('min', min)} and ${sizeBound('max', max)}`
+    : max !== undefined ? sizeBound('max', max) : min !== undefined ? sizeBound('min', min) : 'any size';
   const img = await l.image(spec.image);
   if (!img) return noImage(spec, expected);
   const size = img.sizeBytes;
-  if (spec.maxBytes !== undefined && size > spec.maxBytes) {
-    const [a, lim] = sizePair(size, spec.maxBytes);
-    return failing(spec, a, expected.replace(humanSize(spec.maxBytes), lim), `${spec.image} is ${a}`,
-      'is the last stage `FROM scratch` (or a small base), copying only the built program?');
-  }
-  if (spec.minBytes !== undefined && size < spec.minBytes) {
-    const [a, lim] = sizePair(size, spec.minBytes);
-    return failing(spec, a, expected.replace(humanSize(spec.minBytes), lim), `${spec.image} is only ${a}`,
-      'was it built from the full base image, as this step asks?');
-  }
+  // When the size and the bound round to the same figure, both are also given in bytes.
+  const fail = (kind: 'max' | 'min', limit: number): Verdict => {
+    let actual = humanSize(size);
+    let bound = sizeBound(kind, limit);
+    if (actual === humanSize(limit) || actual === humanSize(kind === 'max' ? limit + 1 : limit - 1)) {
+      actual += ` (${size.toLocaleString('en-US')} bytes)`;
+      bound += ` (${kind === 'max' ? 'at most' : 'at least'} ${limit.toLocaleString('en-US')} bytes)`;
+    }
+    return kind === 'max'
+      ? failing(spec, actual, expected, `${spec.image} is ${actual}`, 'is the last stage `FROM scratch` (or a small base), copying only the built program?', bound)
+      : failing(spec, actual, expected, `${spec.image} is only ${actual}`, 'was it built from the full base image, as this step asks?', bound);
+  };
+  if (max !== undefined && size > max) return fail('max', max);
+  if (min !== undefined && size < min) return fail('min', min);
   return passing(humanSize(size), expected, `${spec.image} is ${humanSize(size)} (${expected}).`);
 }
 

@@ -13,17 +13,6 @@ export function humanSize(bytes: number): string {
   return `${Number(size.toPrecision(3))} ${UNITS[i]}`;
 }
 
-/**
- * A size and a limit worded so they never look equal when they differ: when both round to the same
- * three digits (20.04 MB vs 20 MB), the exact byte counts are shown.
- */
-export function sizePair(actual: number, limit: number): [string, string] {
-  const a = humanSize(actual);
-  const l = humanSize(limit);
-  if (a === l && actual !== limit) return [`${a} (${actual.toLocaleString('en-US')} bytes)`, `${l} (${limit.toLocaleString('en-US')} bytes)`];
-  return [a, l];
-}
-
 export function plural(n: number, one: string, many = one + 's'): string {
   return `${n} ${n === 1 ? one : many}`;
 }
@@ -36,4 +25,30 @@ export function clip(text: string, max = 80): string {
 
 export function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(2))} s`;
+}
+
+const UNIT_BYTES: Record<string, number> = { B: 1, kB: 1e3, MB: 1e6, GB: 1e9, TB: 1e12, PB: 1e15 };
+
+/** humanSize(n) when it names n exactly ("20 MB" for 20_000_000), else undefined. */
+export function exactSize(bytes: number): string | undefined {
+  const h = humanSize(bytes);
+  const [num, unit] = h.split(' ');
+  return Math.round(Number(num) * UNIT_BYTES[unit!]!) === bytes ? h : undefined;
+}
+
+/**
+ * A size bound as an author wrote it. The lab parser turns "< 20 MB" into at most 19,999,999 bytes and
+ * "> 500 MB" into at least 500,000,001; those read back as "under 20 MB" and "over 500 MB".
+ */
+export function sizeBound(kind: 'max' | 'min', bytes: number): string {
+  if (kind === 'max') {
+    const exact = exactSize(bytes);
+    if (exact) return `at most ${exact}`;
+    const strict = exactSize(bytes + 1);
+    return strict ? `under ${strict}` : `at most ${humanSize(bytes)}`;
+  }
+  const exact = exactSize(bytes);
+  if (exact) return `at least ${exact}`;
+  const strict = exactSize(bytes - 1);
+  return strict ? `over ${strict}` : `at least ${humanSize(bytes)}`;
 }
