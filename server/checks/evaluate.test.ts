@@ -322,7 +322,9 @@ describe('file checks', () => {
     let r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '^FROM scratch$' }));
     assert.equal(r.status, 'pass');
     assert.equal(r.actual, 'matches at line 8');
-    r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '/from SCRATCH/i' }));
+    r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '/welcome /welcome/' }));
+    assert.equal(r.status, 'fail', 'a pattern with slashes is literal text, not /re/flags');
+    r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '/out/welcome /welcome' }));
     assert.equal(r.status, 'pass');
     r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: 'FROM alpine' }));
     assert.equal(r.status, 'fail');

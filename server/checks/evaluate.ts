@@ -102,10 +102,12 @@ function authorError(expected: string, message: string): Verdict {
   return { status: 'fail', actual: 'malformed check', expected, message, problem: 'author' };
 }
 
-/** A check's regular expression: "text" or "/text/flags". Throws SyntaxError when invalid. */
+/**
+ * A check's regular expression: JavaScript syntax, multiline (^ and $ match at each line). Throws
+ * SyntaxError when invalid. No "/re/flags" form: the lab parser escapes literal text (which may
+ * well start and end with a slash, like "/app/") into a pattern, and it must stay literal.
+ */
 export function compilePattern(pattern: string): RegExp {
-  const m = /^\/(.*)\/([a-z]*)$/s.exec(pattern);
-  if (m) return new RegExp(m[1]!, m[2]!.includes('m') ? m[2]! : m[2]! + 'm');
   return new RegExp(pattern, 'm');
 }
 
