@@ -1,6 +1,7 @@
-# Learner shell. The prompt names the node so multi-terminal labs stay readable.
+# Learner shell. The prompt names the node so multi-terminal labs stay readable; a plain "$"
+# (not "#") matches how lab texts show commands.
 [ -z "${PS1:-}" ] && return
-PS1='[\h] $PWD \$ '
+PS1='[\h] $PWD $ '
 HISTCONTROL=ignoredups
 shopt -s checkwinsize
 [ -r /usr/share/bash-completion/bash_completion ] && . /usr/share/bash-completion/bash_completion
