@@ -29,9 +29,9 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  const driver = await createDockerSandboxDriver({
+  const driver = createDockerSandboxDriver({
     dataDir: config.dataDir,
-    image: config.sandboxImage,
+    sandboxImage: config.sandboxImage,
     ownerId: config.ownerId,
     log,
   });

@@ -44,6 +44,10 @@ export function createApp(deps: AppDeps): express.Express {
     res.json({ ok: true, ...deps.sessions.stats() });
   });
 
+  app.get('/favicon.ico', (_req, res) => {
+    res.type('image/svg+xml').send('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#0b1a2e"/><rect x="4" y="4" width="8" height="8" fill="#60a5fa"/></svg>');
+  });
+
   app.use('/assets', express.static(deps.webDistDir, { maxAge: '1h', fallthrough: false }));
 
   // Every page visitor is a learner with a signed, http-only id.

@@ -44,6 +44,8 @@ export interface ClientToServer {
   /** The browser has rendered this many more chars of the terminal's output. */
   'term:ack': (req: { term: number; chars: number }) => void;
   'checks:run': (req: { stepId: string }, ack: Ack<CheckView[]>) => void;
+  /** The learner clicked a block of this step (so its checks' failures are now worth showing). */
+  'block:ran': (req: { stepId: string }) => void;
 }
 
 export interface ServerToClient {

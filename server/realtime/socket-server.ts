@@ -158,5 +158,10 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
     }),
   );
 
+  socket.on('block:ran', (req) => {
+    if (!sessionId || !req || typeof req.stepId !== 'string' || req.stepId.length > 100) return;
+    deps.sessions.stepStarted(sessionId, req.stepId);
+  });
+
   socket.on('disconnect', detach);
 }

@@ -15,6 +15,8 @@ import { admit, canExtend, extendedExpiry, isLive, queuePosition, type SessionLi
 export interface CheckRunner {
   /** Evaluates every check of a step now. */
   runStep(stepId: string): Promise<CheckView[]>;
+  /** The learner ran a block of this step: from now on its failures are worth showing unprompted. */
+  stepStarted(stepId: string): void;
   /** Something may have changed (a block finished, a prompt came back): re-check pending checks soon. */
   poke(): void;
   dispose(): void;
@@ -168,6 +170,10 @@ export class SessionManager {
     return this.recordResults(live, views);
   }
 
+  stepStarted(sessionId: string, stepId: string): void {
+    this.live.get(sessionId)?.runner?.stepStarted(stepId);
+  }
+
   extend(sessionId: string): SessionView {
     const live = this.mustLive(sessionId);
     const { sessionExtendMs, sessionMaxMs } = this.deps.config;
@@ -255,6 +261,8 @@ export class SessionManager {
   private async provision(live: Live): Promise<void> {
     const { driver, config, store } = this.deps;
     const { rec, lab } = live;
+    // `scratch` is Docker's empty base: nothing to preload.
+    const images = lab.images.filter((i) => i !== 'scratch');
     this.setPhase(live, 'starting', undefined);
     try {
       if (lab.terms > 0) {
@@ -262,14 +270,14 @@ export class SessionManager {
         const expiresAt = rec.createdAt + config.sessionMaxMs;
         const created = await Promise.allSettled(
           Array.from({ length: lab.terms }, (_, i) =>
-            driver.create({ sessionId: rec.id, node: i + 1, images: lab.images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt }),
+            driver.create({ sessionId: rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt }),
           ),
         );
         live.refs = created.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
         store.saveSandboxes(rec.id, live.refs);
         const failed = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
         if (failed) throw failed.reason;
-        await Promise.all(live.refs.map((r) => driver.waitReady(r, { images: lab.images, timeoutMs: 120_000 })));
+        await Promise.all(live.refs.map((r) => driver.waitReady(r, { images, timeoutMs: 120_000 })));
       }
       if (this.disposed || live.rec.phase !== 'starting') return; // ended or expired meanwhile
       this.startRuntime(live);

@@ -74,7 +74,8 @@ export class Terminal {
   }
 
   start(): void {
-    void this.attachPty();
+    // Nothing on screen yet means a brand-new shell whose first prompt nobody saw.
+    void this.attachPty(this.scrollback.length === 0);
   }
 
   addViewer(v: Viewer): void {
@@ -130,7 +131,7 @@ export class Terminal {
     for (const v of this.viewers.values()) v.state(s, message);
   }
 
-  private async attachPty(): Promise<void> {
+  private async attachPty(freshShell: boolean): Promise<void> {
     if (this.disposed) return;
     try {
       await this.deps.ensureShell();
@@ -163,6 +164,10 @@ export class Terminal {
       if (this.pty === pty && this.stateNow !== 'ready') this.setState('ready');
     }, 300);
     if (this.flow.isPaused) pty.pause();
+    // A shell that started before we attached printed its first prompt to no one, and with it the
+    // switch into bracketed-paste mode that lets clicked blocks go in literally. An Enter on the
+    // empty command line makes it print a fresh prompt.
+    if (freshShell) pty.write('\r');
   }
 
   private onPtyExit(pty: PtyProcess, startedAt: number): void {
@@ -178,7 +183,7 @@ export class Terminal {
     this.scrollback.push(note);
     this.broadcast(note);
     this.setState('reconnecting');
-    this.timers.setTimeout(() => void this.attachPty(), 200 * 2 ** this.failures);
+    this.timers.setTimeout(() => void this.attachPty(true), 200 * 2 ** this.failures);
   }
 
   private broadcast(data: string): void {

@@ -61,8 +61,9 @@ export function startLabPage(): void {
       const pane = panes.get(term);
       if (!pane) return notice(`This block runs in terminal ${term}, which this lab does not have.`);
       if (session?.phase !== 'ready') return notice('Your sandbox is still starting; try again in a moment.', 'info');
-      const code = (block.textContent ?? '').replace(/\r?\n/g, '\r');
-      pane.input(code + '\r');
+      const code = (block.textContent ?? '').replace(/\n+$/, '');
+      if (block.dataset.stepId) socket.emit('block:ran', { stepId: block.dataset.stepId });
+      pane.run(code);
       block.classList.add('ran');
       pane.focus();
     });

@@ -59,6 +59,15 @@ export class TerminalPane {
     for (let i = 0; i < data.length; i += this.deps.maxInputChunk) this.deps.send(data.slice(i, i + this.deps.maxInputChunk));
   }
 
+  /**
+   * Types a block and presses Enter. It goes in as a paste, so the shell takes tabs and newlines
+   * literally (no tab completion in a here-document) and runs the whole block on the final Enter.
+   */
+  run(code: string): void {
+    this.xterm.paste(code);
+    this.input('\r');
+  }
+
   write(data: string): void {
     this.xterm.write(data, () => {
       const n = this.acks.rendered(data.length);

@@ -1,0 +1,78 @@
+// Glue between a session and the check engine: builds the CheckContext from the sandbox driver,
+// runs the watcher that ticks checks by themselves, and turns results into what the page shows.
+import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
+import type { Lab } from '../labs/types.ts';
+import type { CheckSpec, CheckResult } from '../checks/types.ts';
+import type { CheckView } from '../realtime/protocol.ts';
+import { evaluateChecks, type CheckContext } from '../checks/evaluate.ts';
+import { createCheckWatcher } from '../checks/watcher.ts';
+import type { CheckRunner, CheckService } from './manager.ts';
+
+export function createCheckService(deps: { driver: SandboxDriver; log(msg: string, err?: unknown): void }): CheckService {
+  return {
+    start({ lab, ref, isPassed, onResults }) {
+      const ctx = contextFor(deps.driver, ref);
+      const stepOf = new Map<string, string>();
+      for (const s of lab.steps) for (const c of s.checks) stepOf.set(c.id, s.id);
+      const started = new Set<string>();
+
+      /** The first step that still has a check to pass: where the learner most likely is. */
+      const currentStep = () => lab.steps.find((s) => s.checks.some((c) => !isPassed(c.id)))?.id;
+
+      const watcher = createCheckWatcher({
+        ctx,
+        pendingChecks: () => {
+          const cur = currentStep();
+          return allChecks(lab).filter((c) => {
+            if (isPassed(c.id)) return false;
+            // Files and commands cost a command in the sandbox: only where the learner is working.
+            if (c.kind === 'command' || c.kind.startsWith('file.')) {
+              const step = stepOf.get(c.id)!;
+              return step === cur || started.has(step);
+            }
+            return true;
+          });
+        },
+        onResults: (results) => {
+          // Unprompted, a red cross on a step not begun yet is noise: report fails only where the learner has been.
+          const shown = results.filter((r) => r.status === 'pass' || started.has(stepOf.get(r.id) ?? ''));
+          if (shown.length) onResults(shown.map((r) => toView(r, stepOf)));
+        },
+        onError: (err) => deps.log(`checks for ${ref.id}: ${err.message}`),
+      });
+
+      const runner: CheckRunner = {
+        async runStep(stepId) {
+          started.add(stepId);
+          const step = lab.steps.find((s) => s.id === stepId);
+          if (!step) return [];
+          const results = await evaluateChecks(step.checks, ctx);
+          return results.map((r) => toView(r, stepOf));
+        },
+        stepStarted(stepId) {
+          if (stepOf.size && lab.steps.some((s) => s.id === stepId)) started.add(stepId);
+        },
+        poke: () => watcher.poke(),
+        dispose: () => watcher.dispose(),
+      };
+      return runner;
+    },
+  };
+}
+
+function allChecks(lab: Lab): CheckSpec[] {
+  return lab.steps.flatMap((s) => s.checks);
+}
+
+function toView(r: CheckResult, stepOf: Map<string, string>): CheckView {
+  return { id: r.id, stepId: stepOf.get(r.id) ?? '', status: r.status, message: r.message, actual: r.actual, expected: r.expected };
+}
+
+export function contextFor(driver: SandboxDriver, ref: SandboxRef): CheckContext {
+  return {
+    engine: driver.engine(ref),
+    exec: (cmd, opts) => driver.exec(ref, cmd, { timeoutMs: opts?.timeoutMs }),
+    workdir: ref.workdir,
+    now: () => Date.now(),
+  };
+}
