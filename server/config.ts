@@ -99,7 +99,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     host: a['host'] ?? env.HOST ?? '0.0.0.0',
     labsDir: path.resolve(cwd, a['labs'] ?? env.LABS_DIR ?? 'labs'),
     dataDir,
-    dbFile: path.join(dataDir, 'lablab.sqlite'),
+    dbFile: env.DB_FILE ? path.resolve(cwd, env.DB_FILE) : path.join(dataDir, 'lablab.sqlite'),
     cookieSecret: env.COOKIE_SECRET || undefined,
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     sessionTtlMs: durationOpt('session-ttl', a['session-ttl'] ?? env.SESSION_TTL, 4 * 3_600_000),

@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig, parseArgs, ConfigError } from './config.ts';
+
+test('defaults: port 8080, labs/ and .data/ under the working directory, 4 h sessions', () => {
+  const c = loadConfig([], {}, '/srv/app');
+  assert.equal(c.port, 8080);
+  assert.equal(c.labsDir, '/srv/app/labs');
+  assert.equal(c.dataDir, '/srv/app/.data');
+  assert.equal(c.dbFile, '/srv/app/.data/lablab.sqlite');
+  assert.equal(c.sessionTtlMs, 4 * 3600_000);
+});
+
+test('flags beat env, env beats defaults', () => {
+  const c = loadConfig(['--port', '9000', '--labs=/x'], { PORT: '7000', LABS_DIR: '/y', SESSION_TTL: '90s', MAX_SANDBOXES: '3' }, '/');
+  assert.equal(c.port, 9000);
+  assert.equal(c.labsDir, '/x');
+  assert.equal(c.sessionTtlMs, 90_000);
+  assert.equal(c.maxSandboxes, 3);
+  assert.equal(loadConfig([], { PORT: '7000' }, '/').port, 7000);
+});
+
+test('bad values are errors that say what is wrong', () => {
+  assert.throws(() => loadConfig(['--port', 'eighty'], {}, '/'), /port must be an integer/);
+  assert.throws(() => loadConfig([], { SESSION_TTL: 'forever' }, '/'), /duration like 90s/);
+  assert.throws(() => parseArgs(['--prot', '1'], ['port']), (e: unknown) => e instanceof ConfigError && /unknown option --prot/.test(e.message));
+  assert.throws(() => parseArgs(['--port'], ['port']), /needs a value/);
+  assert.throws(() => parseArgs(['stray'], ['port']), /unexpected argument/);
+});
