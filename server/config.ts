@@ -14,8 +14,6 @@ export const TUNING = {
   echoWindowMs: 50,
   /** Scrollback kept per terminal for replay after reload/restart. */
   scrollbackBytes: 256 * 1024,
-  /** Scrollback is written to the database at most this often. */
-  scrollbackPersistMs: 1_000,
   /** Largest single input message (a paste is split by the browser into pieces this big). */
   maxInputChunk: 64 * 1024,
   /** Largest paste the browser will send at once; beyond it the learner gets a clear message. */

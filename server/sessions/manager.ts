@@ -7,7 +7,9 @@ import type { CheckView, SessionView } from '../realtime/protocol.ts';
 import type { Config } from '../config.ts';
 import { TUNING } from '../config.ts';
 import { AppError } from '../errors.ts';
+import path from 'node:path';
 import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
+import { openScrollbackFile } from '../terminals/scrollback-file.ts';
 import type { SessionRecord, Store } from './store.ts';
 import { admit, canExtend, extendedExpiry, isLive, queuePosition, type SessionLike } from './lifecycle.ts';
 
@@ -296,8 +298,7 @@ export class SessionManager {
       const t = new Terminal({
         spawn: (cols, rows) => spawnPty(ref.terminalSocket, cols, rows),
         ensureShell: () => driver.ensureShell(ref),
-        loadScrollback: () => store.scrollback(sid, ref.node),
-        saveScrollback: (d) => store.saveScrollback(sid, ref.node, d),
+        scrollback: openScrollbackFile(this.scrollbackFile(sid, ref.node), TUNING.scrollbackBytes),
         onOutput: (d) => {
           if (PROMPT_AT_END.test(d)) live.runner?.poke();
         },
@@ -376,8 +377,13 @@ export class SessionManager {
     this.deps.store.saveSession(rec);
   }
 
+  private scrollbackFile(sessionId: string, node: number): string {
+    return path.join(this.deps.config.dataDir, 'scrollback', `${sessionId}-${node}.log`);
+  }
+
   private async destroyAll(sessionId: string, refs: SandboxRef[]): Promise<void> {
     const { driver, log } = this.deps;
+    for (const r of refs) openScrollbackFile(this.scrollbackFile(sessionId, r.node), 1).remove();
     const results = await Promise.allSettled(refs.map((r) => driver.destroy(r)));
     for (const r of results) if (r.status === 'rejected') log(`session ${sessionId}: destroy failed (the reaper will retry)`, r.reason);
     try {

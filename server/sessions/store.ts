@@ -1,5 +1,4 @@
-// Durable state in one SQLite file: learners' sessions, their sandboxes, terminal scrollback
-// and check progress. Everything the server needs to pick up where it was after a restart.
+// Durable state in one SQLite file: learners' sessions, their sandboxes and check progress. Everything the server needs to pick up where it was after a restart.
 import Database from 'better-sqlite3';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -33,8 +32,6 @@ export interface Store {
   recentSessions(limit: number): SessionRecord[];
   saveSandboxes(sessionId: string, refs: SandboxRef[]): void;
   sandboxes(sessionId: string): SandboxRef[];
-  saveScrollback(sessionId: string, node: number, data: string): void;
-  scrollback(sessionId: string, node: number): string;
   saveProgress(learnerId: string, labId: string, views: CheckView[], now: number): void;
   progress(learnerId: string, labId: string): ProgressRow[];
   /** Every progress row of a lab, for the host's view. */
@@ -53,9 +50,6 @@ CREATE TABLE IF NOT EXISTS sessions (
 CREATE INDEX IF NOT EXISTS sessions_learner ON sessions (learner_id, lab_id);
 CREATE TABLE IF NOT EXISTS sandboxes (
   session_id TEXT NOT NULL, node INTEGER NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (session_id, node)
-);
-CREATE TABLE IF NOT EXISTS scrollback (
-  session_id TEXT NOT NULL, node INTEGER NOT NULL, data TEXT NOT NULL, PRIMARY KEY (session_id, node)
 );
 CREATE TABLE IF NOT EXISTS progress (
   learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, check_id TEXT NOT NULL, step_id TEXT NOT NULL,
@@ -98,8 +92,6 @@ export function openStore(file: string): Store {
     delSandboxes: db.prepare('DELETE FROM sandboxes WHERE session_id = ?'),
     addSandbox: db.prepare('INSERT INTO sandboxes (session_id, node, ref) VALUES (?, ?, ?)'),
     sandboxes: db.prepare<[string], { ref: string }>('SELECT ref FROM sandboxes WHERE session_id = ? ORDER BY node'),
-    saveScroll: db.prepare('INSERT INTO scrollback (session_id, node, data) VALUES (?, ?, ?) ON CONFLICT(session_id, node) DO UPDATE SET data = excluded.data'),
-    scroll: db.prepare<[string, number], { data: string }>('SELECT data FROM scrollback WHERE session_id = ? AND node = ?'),
     upsertProgress: db.prepare(`INSERT INTO progress (learner_id, lab_id, check_id, step_id, status, message, actual, expected, updated_at)
       VALUES (@learnerId, @labId, @id, @stepId, @status, @message, @actual, @expected, @updatedAt)
       ON CONFLICT(learner_id, lab_id, check_id) DO UPDATE SET status = excluded.status, message = excluded.message,
@@ -136,8 +128,6 @@ export function openStore(file: string): Store {
     recentSessions: (limit) => q.recent.all(limit).map(toSession),
     saveSandboxes: (sessionId, refs) => replaceSandboxes(sessionId, refs),
     sandboxes: (sessionId) => q.sandboxes.all(sessionId).map((r) => JSON.parse(r.ref) as SandboxRef),
-    saveScrollback: (sessionId, node, data) => void q.saveScroll.run(sessionId, node, data),
-    scrollback: (sessionId, node) => q.scroll.get(sessionId, node)?.data ?? '',
     saveProgress: (learnerId, labId, views, now) =>
       saveProgressTx(views.map((v) => ({ learnerId, labId, id: v.id, stepId: v.stepId, status: v.status, message: v.message, actual: v.actual ?? null, expected: v.expected ?? null, updatedAt: now }))),
     progress: (learnerId, labId) => q.progress.all(learnerId, labId).map(toProgress),

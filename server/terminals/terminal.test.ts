@@ -34,8 +34,7 @@ test('streams output, replays scrollback to a late viewer, and forwards input', 
   const t = new Terminal({
     spawn: () => { const p = new FakePty(); ptys.push(p); return p; },
     ensureShell: async () => {},
-    loadScrollback: () => 'old output\r\n',
-    saveScrollback: () => {},
+    scrollback: { load: () => 'old output\r\n', append: () => {} },
   });
   t.start();
   await tick(5);
@@ -56,7 +55,7 @@ test('streams output, replays scrollback to a late viewer, and forwards input', 
 
 test('pauses the pty when the viewer stops acking, resumes when it catches up', async () => {
   const p = new FakePty();
-  const t = new Terminal({ spawn: () => p, ensureShell: async () => {}, loadScrollback: () => '', saveScrollback: () => {} });
+  const t = new Terminal({ spawn: () => p, ensureShell: async () => {}, scrollback: { load: () => '', append: () => {} } });
   t.start();
   await tick(5);
   const a = viewer('a');
@@ -74,8 +73,7 @@ test('re-attaches after the shell exits, with a note on screen', async () => {
   const t = new Terminal({
     spawn: () => { const p = new FakePty(); ptys.push(p); return p; },
     ensureShell: async () => { ensured++; },
-    loadScrollback: () => '',
-    saveScrollback: () => {},
+    scrollback: { load: () => '', append: () => {} },
   });
   t.start();
   await tick(5);
@@ -90,7 +88,7 @@ test('re-attaches after the shell exits, with a note on screen', async () => {
 });
 
 test('a sandbox that is gone ends in a failed state with a message', async () => {
-  const t = new Terminal({ spawn: () => new FakePty(), ensureShell: async () => { throw new Error('gone'); }, loadScrollback: () => '', saveScrollback: () => {} });
+  const t = new Terminal({ spawn: () => new FakePty(), ensureShell: async () => { throw new Error('gone'); }, scrollback: { load: () => '', append: () => {} } });
   const a = viewer('a');
   t.addViewer(a.v);
   t.start();

@@ -30,9 +30,8 @@ export interface TerminalDeps {
   spawn(cols: number, rows: number): PtyProcess;
   /** Makes sure the sandbox shell exists (starts a new one after `exit`). Rejects if the sandbox is gone. */
   ensureShell(): Promise<void>;
-  /** Scrollback saved by an earlier server process, and where to save it. */
-  loadScrollback(): string;
-  saveScrollback(data: string): void;
+  /** Scrollback kept by an earlier server process, and where new output is kept. */
+  scrollback: { load(): string; append(data: string): void };
   /** Called with every chunk of output (for check triggers such as "a prompt came back"). */
   onOutput?(data: string): void;
   log?(msg: string, err?: unknown): void;
@@ -52,7 +51,6 @@ export class Terminal {
   private disposed = false;
   private failures = 0;
   private stateNow: TermState = 'starting';
-  private persistTimer: unknown = null;
   private readonly timers: Timers;
 
   constructor(private readonly deps: TerminalDeps) {
@@ -117,9 +115,7 @@ export class Terminal {
     if (this.disposed) return;
     this.disposed = true;
     this.batcher.flush();
-    this.persistNow();
     this.batcher.dispose();
-    if (this.persistTimer !== null) this.timers.clearTimeout(this.persistTimer);
     const p = this.pty;
     this.pty = null;
     p?.kill();
@@ -144,12 +140,22 @@ export class Terminal {
     const pty = this.deps.spawn(this.cols, this.rows);
     this.pty = pty;
     const startedAt = this.timers.now();
+    let greeted = !freshShell;
     pty.onData((d) => {
       if (this.pty !== pty) return;
+      // A shell that started before we attached printed its first prompt to no one, and with it
+      // the switch into bracketed-paste mode that lets clicked blocks go in literally. An Enter on
+      // the empty command line makes it print a fresh one. Sent once dtach is attached (its first
+      // output), so the host pty is already raw and does not echo it.
+      if (!greeted) {
+        greeted = true;
+        pty.write('\r');
+      }
+      if (d === '') return;
       this.failures = 0;
       if (this.stateNow !== 'ready') this.setState('ready');
       this.scrollback.push(d);
-      this.schedulePersist();
+      this.persist(d);
       this.flow.sent(d.length);
       this.batcher.push(d);
       this.deps.onOutput?.(d);
@@ -164,10 +170,6 @@ export class Terminal {
       if (this.pty === pty && this.stateNow !== 'ready') this.setState('ready');
     }, 300);
     if (this.flow.isPaused) pty.pause();
-    // A shell that started before we attached printed its first prompt to no one, and with it the
-    // switch into bracketed-paste mode that lets clicked blocks go in literally. An Enter on the
-    // empty command line makes it print a fresh prompt.
-    if (freshShell) pty.write('\r');
   }
 
   private onPtyExit(pty: PtyProcess, startedAt: number): void {
@@ -181,6 +183,7 @@ export class Terminal {
     }
     const note = '\r\n\x1b[2m[the shell ended; starting a new one]\x1b[0m\r\n';
     this.scrollback.push(note);
+    this.persist(note);
     this.broadcast(note);
     this.setState('reconnecting');
     this.timers.setTimeout(() => void this.attachPty(true), 200 * 2 ** this.failures);
@@ -190,19 +193,11 @@ export class Terminal {
     for (const v of this.viewers.values()) v.data(data);
   }
 
-  private schedulePersist(): void {
-    if (this.persistTimer !== null) return;
-    this.persistTimer = this.timers.setTimeout(() => {
-      this.persistTimer = null;
-      this.persistNow();
-    }, TUNING.scrollbackPersistMs);
-  }
-
-  private persistNow(): void {
+  private persist(data: string): void {
     try {
-      this.deps.saveScrollback(this.scrollback.text());
+      this.deps.scrollback.append(data);
     } catch (err) {
-      // Losing a scrollback snapshot only costs replay after a restart; the shell itself is unaffected.
+      // Losing scrollback only costs replay after a restart; the shell itself is unaffected.
       this.deps.log?.('scrollback not saved', err);
     }
   }
@@ -210,7 +205,7 @@ export class Terminal {
 
 function safeLoad(deps: TerminalDeps): string {
   try {
-    return deps.loadScrollback();
+    return deps.scrollback.load();
   } catch {
     return ''; // a corrupt snapshot is not worth failing the terminal over
   }

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openScrollbackFile } from './scrollback-file.ts';
+
+test('appends, survives a reopen, and stays bounded', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-sb-'));
+  try {
+    const file = path.join(dir, 'sub', 't.log');
+    const a = openScrollbackFile(file, 100);
+    a.append('hello ');
+    a.append('wörld');
+    assert.equal(openScrollbackFile(file, 100).load(), 'hello wörld');
+    for (let i = 0; i < 1000; i++) a.append(`line ${i}\n`);
+    assert.ok(fs.statSync(file).size <= 250);
+    assert.ok(a.load().endsWith('line 999\n'));
+    assert.ok(a.load().length <= 100);
+    a.remove();
+    assert.equal(fs.existsSync(file), false);
+    assert.equal(a.load(), '');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
