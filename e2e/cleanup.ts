@@ -1,13 +1,18 @@
 // Removes everything a test's server created on the engine: its sandboxes, their disks and its
-// session networks (all found by the owner label).
+// session networks (all found by the owner label). Retries while a removal the server started
+// is still in progress.
 import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
 
 export async function cleanupOwner(dataDir: string, ownerId: string): Promise<void> {
   const driver = createDockerSandboxDriver({ dataDir, ownerId, log: () => {} });
   try {
-    await driver.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false });
-    const left = await driver.list();
-    if (left.length) throw new Error(`sandboxes left after clean-up: ${left.map((r) => r.name).join(', ')}`);
+    for (let attempt = 0; ; attempt++) {
+      await driver.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false });
+      const left = await driver.list();
+      if (!left.length) return;
+      if (attempt >= 10) throw new Error(`sandboxes left after clean-up: ${left.map((r) => r.name).join(', ')}`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   } finally {
     await driver.dispose();
   }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServer, ServerToClient, SessionView } from '../realtime/protocol.ts';
 import { startServerProc, tempDir } from '../../e2e/harness.ts';
-import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
+import { cleanupOwner } from '../../e2e/cleanup.ts';
 
 const FLOOD_BYTES = 50_000_000;
 const ECHO_SAMPLES = 200;
@@ -112,7 +112,7 @@ async function main(): Promise<void> {
           resolve();
         }
       };
-      s.emit('term:input', { term: 1, data: `head -c ${FLOOD_BYTES} /dev/zero | tr '\\0' 'x' | fold -w 99; echo FLOOD_DONE_$((4+5))\r` });
+      s.emit('term:input', { term: 1, data: `yes "$(printf '%098d' 7)" | head -c ${FLOOD_BYTES}; echo FLOOD_DONE_$((4+5))\r` });
     });
     const floodS = (performance.now() - tFlood) / 1000;
     clearInterval(sampler);
@@ -157,9 +157,7 @@ async function main(): Promise<void> {
   } finally {
     socket?.close();
     await server.stop();
-    const driver = await createDockerSandboxDriver({ dataDir, ownerId, log: () => {} });
-    for (const ref of await driver.list()) await driver.destroy(ref);
-    await driver.dispose();
+    await cleanupOwner(dataDir, ownerId);
   }
 }
 
