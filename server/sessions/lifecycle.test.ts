@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { admit, queuePosition, sandboxesInUse, extendedExpiry, canExtend, type SessionLike } from './lifecycle.ts';
 
-const s = (id: string, phase: SessionLike['phase'], createdAt: number, sandboxes = 1): SessionLike => ({ id, phase, createdAt, expiresAt: createdAt + 1000, sandboxes });
+const s = (id: string, phase: SessionLike['phase'], createdAt: number, sandboxes = 1): SessionLike => ({ id, phase, createdAt, expiresAt: createdAt + 1000, sandboxes, seq: createdAt });
 
 test('counts only starting and ready sessions against capacity', () => {
   assert.equal(sandboxesInUse([s('a', 'ready', 1, 2), s('b', 'starting', 2), s('c', 'queued', 3), s('d', 'expired', 4)]), 3);
@@ -22,10 +22,10 @@ test('queue positions are 1-based in arrival order', () => {
   assert.equal(queuePosition(all, 'x'), undefined);
 });
 
-test('extension adds time from now but never past the maximum', () => {
+test('extension adds time to the expiry but never past the maximum', () => {
   const sess = { createdAt: 0, expiresAt: 100 };
-  assert.equal(extendedExpiry(sess, 50, 100, 1000), 150);
+  assert.equal(extendedExpiry(sess, 50, 100, 1000), 200);
   assert.equal(extendedExpiry(sess, 950, 100, 1000), 1000);
-  assert.equal(extendedExpiry({ createdAt: 0, expiresAt: 500 }, 10, 100, 1000), 500, 'never shortens');
+  assert.equal(extendedExpiry({ createdAt: 0, expiresAt: 950 }, 10, 100, 1000), 1000, 'capped');
   assert.equal(canExtend({ createdAt: 0, expiresAt: 1000 }, 1000), false);
 });

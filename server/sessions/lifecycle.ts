@@ -8,6 +8,8 @@ export interface SessionLike {
   expiresAt: number;
   /** Sandboxes this session needs (the lab's `terms`). */
   sandboxes: number;
+  /** Arrival order, to break ties between sessions created in the same millisecond. */
+  seq: number;
 }
 
 export function isLive(phase: SessionPhase): boolean {
@@ -23,7 +25,7 @@ export function sandboxesInUse(sessions: Iterable<SessionLike>): number {
 
 /** Queued sessions in the order they will be served (first come, first served). */
 export function queueOrder(sessions: Iterable<SessionLike>): SessionLike[] {
-  return [...sessions].filter((s) => s.phase === 'queued').sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  return [...sessions].filter((s) => s.phase === 'queued').sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq);
 }
 
 /**
@@ -48,10 +50,10 @@ export function queuePosition(sessions: SessionLike[], id: string): { position: 
   return i === -1 ? undefined : { position: i + 1, length: q.length };
 }
 
-/** New expiry after "extend": adds `extendMs` from now, never past createdAt + maxMs. */
+/** New expiry after "extend": `extendMs` more (counted from now if already past), never past createdAt + maxMs. */
 export function extendedExpiry(s: { createdAt: number; expiresAt: number }, now: number, extendMs: number, maxMs: number): number {
   const cap = s.createdAt + maxMs;
-  return Math.min(cap, Math.max(s.expiresAt, now + extendMs));
+  return Math.min(cap, Math.max(s.expiresAt, now) + extendMs);
 }
 
 export function canExtend(s: { createdAt: number; expiresAt: number }, maxMs: number): boolean {

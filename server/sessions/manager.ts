@@ -46,6 +46,7 @@ export interface SessionManagerDeps {
 
 interface Live {
   rec: SessionRecord;
+  seq: number;
   lab: Lab;
   refs: SandboxRef[];
   terminals: Map<number, Terminal>;
@@ -62,6 +63,7 @@ export class SessionManager {
   private queueTimer?: NodeJS.Timeout;
   private reapTimer?: NodeJS.Timeout;
   private disposed = false;
+  private seq = 0;
 
   constructor(private readonly deps: SessionManagerDeps) {}
 
@@ -92,10 +94,11 @@ export class SessionManager {
         }
         await this.destroyAll(rec.id, refs);
       }
-      if (rec.phase !== 'queued') {
-        // A provision cut short by a restart (or sandboxes that vanished): start it over.
-        this.setPhase(live, 'queued', 'Restarting your sandbox…');
+      if (rec.phase === 'starting') {
+        // A provision cut short by a restart: whatever it made is half-done; start over.
+        await this.destroyAll(rec.id, store.sandboxes(rec.id));
       }
+      if (rec.phase !== 'queued') this.setPhase(live, 'queued', 'Restarting your sandbox…');
     }
     this.pumpQueue();
     await this.reap();
@@ -234,7 +237,7 @@ export class SessionManager {
   // ---- internals ------------------------------------------------------------------------------
 
   private track(rec: SessionRecord, lab: Lab): Live {
-    const live: Live = { rec, lab, refs: [], terminals: new Map(), listeners: new Set() };
+    const live: Live = { rec, lab, seq: this.seq++, refs: [], terminals: new Map(), listeners: new Set() };
     this.live.set(rec.id, live);
     this.armExpiry(live);
     return live;
@@ -247,7 +250,7 @@ export class SessionManager {
   }
 
   private sessionLikes(): SessionLike[] {
-    return [...this.live.values()].map((l) => ({ id: l.rec.id, phase: l.rec.phase, createdAt: l.rec.createdAt, expiresAt: l.rec.expiresAt, sandboxes: l.lab.terms }));
+    return [...this.live.values()].map((l) => ({ id: l.rec.id, phase: l.rec.phase, createdAt: l.rec.createdAt, expiresAt: l.rec.expiresAt, sandboxes: l.lab.terms, seq: l.seq }));
   }
 
   private pumpQueue(): void {

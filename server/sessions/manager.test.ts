@@ -1,0 +1,202 @@
+// The session manager against a hand-written in-memory driver: admission, queue, expiry,
+// progress that never goes backwards, and picking up after a restart (including mid-provision).
+import { test, after } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import assert from 'node:assert/strict';
+import type { SandboxDriver, SandboxRef, SandboxSpec } from '../../sandbox/driver/types.ts';
+import type { Lab } from '../labs/types.ts';
+import type { CheckView, SessionView } from '../realtime/protocol.ts';
+import { loadConfig } from '../config.ts';
+import { openStore, type Store } from './store.ts';
+import { SessionManager, type CheckService } from './manager.ts';
+import type { PtyProcess } from '../terminals/terminal.ts';
+
+class FakeDriver implements SandboxDriver {
+  running = new Map<string, SandboxRef>();
+  networks = new Set<string>();
+  created = 0;
+  failNext = false;
+  hold: Promise<void> | null = null;
+  async create(spec: SandboxSpec): Promise<SandboxRef> {
+    if (this.hold) await this.hold;
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('engine said no');
+    }
+    const id = `sbx${++this.created}`;
+    const ref: SandboxRef = { id, containerId: 'c' + id, name: id, sessionId: spec.sessionId, node: spec.node, socketDir: '/x', engineSocket: '/x/d', terminalSocket: '/x/t', workdir: '/root', expiresAt: spec.expiresAt };
+    this.running.set(id, ref);
+    return ref;
+  }
+  async waitReady() {}
+  async exec() { return { exitCode: 0, stdout: '', stderr: '', timedOut: false }; }
+  async ensureShell() {}
+  engine(): never { throw new Error('not used'); }
+  async status(ref: SandboxRef) { return this.running.has(ref.id) ? { running: true } : null; }
+  async list() { return [...this.running.values()]; }
+  async destroy(ref: SandboxRef) { this.running.delete(ref.id); }
+  async reap(opts: { now: number; isLive: (s: string) => boolean }) {
+    const out: string[] = [];
+    for (const r of this.running.values()) if (!opts.isLive(r.sessionId)) { this.running.delete(r.id); out.push(r.id); }
+    return out;
+  }
+  async createSessionNetwork(s: string) { this.networks.add(s); return 'net-' + s; }
+  async removeSessionNetwork(s: string) { this.networks.delete(s); }
+  async dispose() {}
+}
+
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-manager-test-'));
+after(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+const pty = (): PtyProcess => ({ onData() {}, onExit() {}, write() {}, resize() {}, pause() {}, resume() {}, kill() {} });
+
+function lab(id: string, terms = 1): Lab {
+  return {
+    id, file: `/labs/${id}.md`, title: id, description: '', tags: [], images: ['golang:1.19', 'scratch'], terms, meta: {}, html: '', problems: [],
+    steps: [{ id: 's1', index: 0, title: 'Build', line: 1, blocks: [], checks: [{ id: 's1.c1', line: 2, kind: 'image.exists', image: 'x', exists: true }] }],
+  };
+}
+
+function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[] } = {}) {
+  const config = { ...loadConfig([], env, '/tmp'), dataDir };
+  const store = opts.store ?? openStore(':memory:');
+  const driver = opts.driver ?? new FakeDriver();
+  const labs = new Map([['one', lab('one')], ['two', lab('two', 2)]]);
+  const checks: CheckService = {
+    start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() {}, dispose() {} }),
+  };
+  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: () => Date.now(), log: () => {} });
+  return { m, store, driver };
+}
+
+const until = async (pred: () => boolean) => {
+  for (let i = 0; i < 200 && !pred(); i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(pred(), 'condition not reached');
+};
+
+test('a learner gets a sandbox, and the same session when joining again', async () => {
+  const { m, driver } = setup();
+  const v = m.join('alice', 'one');
+  await until(() => m.view(v.id).phase === 'ready');
+  assert.equal(m.join('alice', 'one').id, v.id);
+  assert.equal(driver.running.size, 1);
+  assert.deepEqual([...driver.running.values()][0]!.sessionId, v.id);
+  await m.dispose();
+});
+
+test('scratch is never asked of the driver: it is no image', async () => {
+  const { m, driver } = setup();
+  let seen: string[] = [];
+  const orig = driver.create.bind(driver);
+  driver.create = async (spec) => { seen = spec.images; return orig(spec); };
+  const v = m.join('alice', 'one');
+  await until(() => m.view(v.id).phase === 'ready');
+  assert.deepEqual(seen, ['golang:1.19']);
+  await m.dispose();
+});
+
+test('past capacity learners queue in order, and move up when a session ends', async () => {
+  const { m } = setup({ MAX_SANDBOXES: '1' });
+  const a = m.join('a', 'one');
+  const b = m.join('b', 'one');
+  const c = m.join('c', 'one');
+  await until(() => m.view(a.id).phase === 'ready');
+  assert.equal(m.view(b.id).queuePosition, 1);
+  assert.equal(m.view(c.id).queuePosition, 2);
+  const updates: SessionView[] = [];
+  m.subscribe(b.id, { update: (v) => updates.push(v), checks() {} });
+  m.end(a.id);
+  await until(() => m.view(b.id).phase === 'ready');
+  assert.equal(m.view(c.id).queuePosition, 1);
+  assert.ok(updates.some((u) => u.phase === 'ready'), 'the queued learner was told');
+  await m.dispose();
+});
+
+test('a failed start ends in a clear message and frees the slot', async () => {
+  const { m, driver } = setup({ MAX_SANDBOXES: '1' });
+  driver.failNext = true;
+  const a = m.join('a', 'one');
+  await until(() => m.view(a.id).phase === 'failed');
+  assert.match(m.view(a.id).message ?? '', /Reload the page/);
+  const b = m.join('b', 'one');
+  await until(() => m.view(b.id).phase === 'ready');
+  await m.dispose();
+});
+
+test('expiry destroys the sandboxes and the network, and keeps the learner informed', async () => {
+  const { m, driver } = setup({ SESSION_TTL: '300ms' });
+  const v = m.join('a', 'two');
+  const seen: SessionView[] = [];
+  m.subscribe(v.id, { update: (u) => seen.push(u), checks() {} });
+  await until(() => m.view(v.id).phase === 'ready');
+  assert.equal(driver.running.size, 2);
+  await until(() => seen.some((s) => s.phase === 'expired'));
+  await until(() => driver.running.size === 0 && driver.networks.size === 0);
+  assert.match(seen.at(-1)!.message ?? '', /time limit/);
+  await m.dispose();
+});
+
+test('extending adds time but never past the maximum', async () => {
+  const { m } = setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' });
+  const v = m.join('a', 'one');
+  const before = m.view(v.id).expiresAt;
+  const e1 = m.extend(v.id).expiresAt;
+  assert.ok(e1 >= before);
+  for (let i = 0; i < 10; i++) m.extend(v.id);
+  const last = m.view(v.id);
+  assert.ok(last.expiresAt - v.expiresAt <= 3_600_000 + 50);
+  assert.equal(last.canExtend, false);
+  await m.dispose();
+});
+
+test('a pass stays a pass even when a later run says fail', async () => {
+  const pass: CheckView = { id: 's1.c1', stepId: 's1', status: 'pass', message: 'ok' };
+  const fail: CheckView = { id: 's1.c1', stepId: 's1', status: 'fail', message: 'gone' };
+  const store = openStore(':memory:');
+  const first = setup({}, { store, checkResults: [pass] });
+  const v = first.m.join('a', 'one');
+  await until(() => first.m.view(v.id).phase === 'ready');
+  await first.m.runStep(v.id, 's1');
+  await first.m.dispose();
+  const second = setup({}, { store, driver: first.driver, checkResults: [fail] });
+  await second.m.restore();
+  const out = await second.m.runStep(v.id, 's1');
+  assert.equal(out[0]!.status, 'pass');
+  assert.equal(store.progress('a', 'one')[0]!.status, 'pass');
+  await second.m.dispose();
+});
+
+test('after a restart: running sandboxes are re-attached, a provision cut short is redone, orphans reaped', async () => {
+  const store = openStore(':memory:');
+  const driver = new FakeDriver();
+  const first = setup({}, { store, driver });
+  const ready = first.m.join('a', 'one');
+  await until(() => first.m.view(ready.id).phase === 'ready');
+  let release!: () => void;
+  driver.hold = new Promise((r) => (release = r));
+  const cut = first.m.join('b', 'one'); // stuck in create: the server "dies" here
+  await until(() => first.m.view(cut.id).phase === 'starting');
+  driver.hold = null;
+  const stopping = first.m.dispose();
+  release();
+  await stopping;
+  assert.equal(store.session(cut.id)?.phase, 'starting', 'the database still says starting, as after a kill');
+  driver.running.set('orphan', { ...[...driver.running.values()][0]!, id: 'orphan', sessionId: 'no-such-session' });
+
+  const second = setup({}, { store, driver });
+  await second.m.restore();
+  assert.equal(second.m.view(ready.id).phase, 'ready');
+  assert.ok(second.m.terminal(ready.id, 1), 'terminal re-attached');
+  await until(() => second.m.view(cut.id).phase === 'ready');
+  assert.equal(driver.running.has('orphan'), false);
+  const bySession = [...driver.running.values()].map((r) => r.sessionId).sort();
+  assert.deepEqual(bySession, [ready.id, cut.id].sort());
+  await second.m.dispose();
+});
+
+test('unknown and broken labs are refused with a sentence', () => {
+  const { m } = setup();
+  assert.throws(() => m.join('a', 'nope'), /no lab called "nope"/);
+});
