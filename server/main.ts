@@ -1,5 +1,6 @@
 // The composition root: the only place that reads argv and env, picks the real adapters,
 // handles signals and exits.
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from './config.ts';
@@ -29,6 +30,8 @@ async function main(): Promise<void> {
     throw err;
   }
 
+  // The host page shows every learner's progress: without a configured token, make one up.
+  config.hostToken ??= crypto.randomBytes(9).toString('base64url');
   const driver = createDockerSandboxDriver({
     dataDir: config.dataDir,
     sandboxImage: config.sandboxImage,
@@ -45,6 +48,7 @@ async function main(): Promise<void> {
     log,
   });
   console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
+  console.log(`Workshop host view: ${server.url}/host?token=${config.hostToken}`);
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -29,7 +29,7 @@ ${opts.boot !== undefined ? `<script type="application/json" id="boot">${jsonFor
 </html>`;
 }
 
-const brand = `<a class="brand" href="/"><span class="brand-mark">▣</span> Docker Labs</a>`;
+const brand = `<a class="brand" href="/"><span class="brand-mark">▣</span> <span class="brand-text">Docker Labs</span></a>`;
 
 function problemsList(problems: LabProblem[]): string {
   return `<ul class="problems">${problems.map((p) => `<li><code>${esc(p.file)}:${p.line}</code> ${esc(p.message)}</li>`).join('')}</ul>`;
@@ -46,7 +46,7 @@ export function cataloguePage(entries: CatalogueEntry[]): string {
     .map(({ lab, passed, total }) => {
       const broken = lab.problems.length > 0;
       const pct = total ? Math.round((100 * passed) / total) : 0;
-      const meta = [lab.duration && `⏱ ${esc(lab.duration)}`, lab.difficulty && esc(lab.difficulty), lab.terms > 1 && `${lab.terms} terminals`]
+      const meta = [lab.duration && esc(lab.duration), lab.difficulty && esc(lab.difficulty), lab.terms > 1 && `${lab.terms} terminals`]
         .filter(Boolean)
         .join(' · ');
       return `<li class="lab-card${broken ? ' broken' : ''}" data-lab-id="${esc(lab.id)}">
