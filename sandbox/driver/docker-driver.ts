@@ -133,7 +133,6 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   const engines = new Map<string, EngineClient>();
   /** Sandboxes being created by this process: their dirs exist before their containers do. */
   const creating = new Set<string>();
-  let netLock: Promise<unknown> = Promise.resolve();
 
   const dirOf = (id: string) => path.join(sandboxesDir, id);
 
@@ -156,39 +155,52 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   const networkName = (sessionId: string) =>
     `lablab-${owner}-${sessionId.replace(/[^a-zA-Z0-9_.-]/g, '').slice(0, 24)}-${createHash('sha256').update(sessionId).digest('hex').slice(0, 8)}`;
 
+  /** Subnets handed out by this process whose networks may not be listed by the engine yet. */
+  const reserved = new Set<string>();
+  const pendingNets = new Map<string, Promise<string>>();
+
   async function createSessionNetwork(sessionId: string): Promise<string> {
     const name = networkName(sessionId);
-    // Subnet choice must not race with ourselves; the engine rejects overlaps from other processes.
-    const run = netLock.then(async () => {
+    let p = pendingNets.get(name);
+    if (!p) {
+      p = ensureNetwork(sessionId, name).finally(() => pendingNets.delete(name));
+      pendingNets.set(name, p);
+    }
+    return p;
+  }
+
+  async function ensureNetwork(sessionId: string, name: string): Promise<string> {
+    try {
+      await docker.getNetwork(name).inspect();
+      return name;
+    } catch (err) {
+      if (statusOf(err) !== 404) throw err;
+    }
+    // Subnets are chosen in-process (so concurrent creates don't wait on each other); the engine
+    // still rejects an overlap with another process's network, and we then pick again.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const listed = (await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
+      const sub = nextFreeSubnet(pool, subnetPrefix, [...listed, ...reserved]);
+      if (!sub) throw new AppError('capacity', `no free subnet left in ${pool}; remove old session networks or widen the pool`);
+      reserved.add(sub.subnet);
       try {
-        await docker.getNetwork(name).inspect();
+        await docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          CheckDuplicate: true,
+          IPAM: { Driver: 'default', Config: [{ Subnet: sub.subnet, Gateway: sub.gateway }] },
+          Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'session-network', [LABELS.session]: sessionId, [LABELS.owner]: owner },
+        });
         return name;
       } catch (err) {
-        if (statusOf(err) !== 404) throw err;
+        if (statusOf(err) === 409) return name; // created by someone else meanwhile
+        if (/overlap/i.test(String((err as Error).message))) continue;
+        throw new AppError('sandbox_failed', `cannot create network for session ${sessionId}: ${(err as Error).message}`, { cause: err });
+      } finally {
+        reserved.delete(sub.subnet);
       }
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const used = (await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
-        const sub = nextFreeSubnet(pool, subnetPrefix, used);
-        if (!sub) throw new AppError('capacity', `no free subnet left in ${pool}; remove old session networks or widen the pool`);
-        try {
-          await docker.createNetwork({
-            Name: name,
-            Driver: 'bridge',
-            CheckDuplicate: true,
-            IPAM: { Driver: 'default', Config: [{ Subnet: sub.subnet, Gateway: sub.gateway }] },
-            Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'session-network', [LABELS.session]: sessionId, [LABELS.owner]: owner },
-          });
-          return name;
-        } catch (err) {
-          if (statusOf(err) === 409) return name; // created by someone else meanwhile
-          if (/overlap/i.test(String((err as Error).message))) continue;
-          throw new AppError('sandbox_failed', `cannot create network for session ${sessionId}: ${(err as Error).message}`, { cause: err });
-        }
-      }
-      throw new AppError('sandbox_failed', `cannot find a free subnet for session ${sessionId}`);
-    });
-    netLock = run.catch(() => {});
-    return run;
+    }
+    throw new AppError('sandbox_failed', `cannot find a free subnet for session ${sessionId}`);
   }
 
   async function removeSessionNetwork(sessionId: string): Promise<void> {
@@ -203,15 +215,24 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     const images = spec.images.map(normalizeImageName);
     creating.add(id);
     let container: Docker.Container | undefined;
+    const t0 = Date.now();
+    const phases: string[] = [];
+    const mark = (what: string) => phases.push(`${what} ${Date.now() - t0}`);
     try {
       fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
       fs.mkdirSync(path.join(dir, 'attach'), { recursive: true, mode: 0o700 });
-      const [tmpl, network] = await Promise.all([
-        templates.ensure(images),
-        spec.network ? Promise.resolve(spec.network) : createSessionNetwork(spec.sessionId),
-      ]);
+      // The engine creates networks one at a time; overlap that with the disk work.
+      const networkP = spec.network ? Promise.resolve(spec.network) : createSessionNetwork(spec.sessionId);
+      networkP.catch(() => {}); // awaited below; this only prevents an unhandled rejection meanwhile
+      const tmpl = await templates.ensure(images);
+      mark('template');
       await disk(['prepare', dir, String(limits.diskGiB), ...(tmpl ? [tmpl] : [])]);
+      // Which template this sandbox's binds come from, so pruning never removes one in use.
+      if (tmpl) fs.writeFileSync(path.join(dir, 'template'), path.basename(tmpl));
+      mark('disk');
       const cgroupParent = prepareCgroupParent(id, limits);
+      const network = await networkP;
+      mark('network');
       const hostname = `node${spec.node}`;
       const mem = limits.memoryMiB * 1024 * 1024;
       container = await docker.createContainer({
@@ -253,7 +274,10 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
         });
         await container.putArchive(pack as unknown as NodeJS.ReadableStream, { path: '/root' });
       }
+      mark('created');
       await container.start();
+      mark('started');
+      log(`sandbox ${id} (node${spec.node}): ${phases.join(', ')} ms`);
       return refFor(id, container.id, name, spec.sessionId, spec.node, spec.expiresAt);
     } catch (err) {
       if (container) await container.remove({ force: true, v: true }).catch(() => {});
@@ -372,7 +396,19 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     return { exitCode, stdout: d.stdout(), stderr: d.stderr(), timedOut };
   }
 
-  async function ensureShell(ref: SandboxRef): Promise<void> {
+  const shellStarts = new Map<string, Promise<void>>();
+
+  /** Single-flight per sandbox: two tabs attaching at once must not start two shells. */
+  function ensureShell(ref: SandboxRef): Promise<void> {
+    let p = shellStarts.get(ref.id);
+    if (!p) {
+      p = ensureShellOnce(ref).finally(() => shellStarts.delete(ref.id));
+      shellStarts.set(ref.id, p);
+    }
+    return p;
+  }
+
+  async function ensureShellOnce(ref: SandboxRef): Promise<void> {
     const inSandbox = path.join(ref.socketDir, 'term.sock');
     const alive = async (): Promise<boolean> => {
       try {
@@ -434,6 +470,18 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     removeCgroupParent(ref.id);
   }
 
+  function inUseTemplates(): Set<string> {
+    const keys = new Set<string>();
+    for (const id of fs.existsSync(sandboxesDir) ? fs.readdirSync(sandboxesDir) : []) {
+      try {
+        keys.add(fs.readFileSync(path.join(dirOf(id), 'template'), 'utf8').trim());
+      } catch {
+        // no template (a sandbox without images) or a half-created dir
+      }
+    }
+    return keys;
+  }
+
   async function reap(opts: { now: number; isLive: (sessionId: string) => boolean }): Promise<string[]> {
     const reaped: string[] = [];
     const refs = await list();
@@ -466,6 +514,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       await idempotent(docker.getContainer(c.Id).remove({ force: true }));
     }
     await templates.reapPartialBuilds();
+    await templates.prune(inUseTemplates()).catch((e) => log('reap: template pruning failed', e));
     const nets = await docker.listNetworks({
       filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=session-network`, `${LABELS.owner}=${owner}`] },
     });

@@ -190,6 +190,39 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
       return n;
     },
 
+    /**
+     * Removes stale templates: built from image ids (or a sandbox image) the host no longer has, not
+     * mounted by any process, not in `inUse` (keys the sandboxes on disk were cloned from), not building.
+     */
+    async prune(inUse: Set<string>): Promise<string[]> {
+      const removed: string[] = [];
+      let entries: string[] = [];
+      try {
+        entries = fs.readdirSync(root);
+      } catch {
+        return removed;
+      }
+      const mountedNow = new Set(
+        fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? ''),
+      );
+      for (const key of entries) {
+        if (!/^[0-9a-f]{16}$/.test(key) || inUse.has(key) || inflight.has(key)) continue;
+        const dir = path.join(root, key);
+        if (mounted.has(dir) || mountedNow.has(path.join(dir, 'mnt'))) continue;
+        // Still what a lab with these images would get today? Then it is warm, not stale: keep it.
+        try {
+          const ready = JSON.parse(fs.readFileSync(path.join(dir, 'ready.json'), 'utf8')) as { images: { name: string }[] };
+          if ((await resolve(ready.images.map((i) => i.name))).key === key) continue;
+        } catch {
+          // unreadable, or an image is gone from the host: stale
+        }
+        await disk(['release', dir]);
+        removed.push(key);
+      }
+      if (removed.length) deps.log(`templates pruned: ${removed.join(', ')}`);
+      return removed;
+    },
+
     root,
   };
 }

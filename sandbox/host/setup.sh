@@ -70,10 +70,20 @@ say "docker engine $(docker version --format '{{.Server.Version}}') answers"
 
 # ---- 4. offline base images ------------------------------------------------------------------
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
-# build TAG CONTEXT KIND: quiet on success, the build's tail on failure.
+label_of() { docker image inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
+# Hash of a build recipe: its files plus any extra words (e.g. the parent image id).
+recipe_hash() { { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum); echo "${@:2}"; } | sha256sum | cut -c1-12; }
+# needs_build IMAGE RECIPE: absent, or ours and built from another recipe. An image we did not
+# build (e.g. the real one, pulled on an online host) is left alone.
+needs_build() {
+  have_image "$1" || return 0
+  [ "$(label_of "$1" io.lablab.managed)" = 1 ] || return 1
+  [ "$(label_of "$1" io.lablab.recipe)" != "$2" ]
+}
+# build TAG CONTEXT KIND RECIPE: quiet on success, the build's tail on failure.
 build() {
   local log=$CACHE/build-${1//[:\/]/_}.log
-  docker build "${LABEL_ARGS[@]}" --label "io.lablab.kind=$3" -t "$1" "$2" >"$log" 2>&1 \
+  docker build "${LABEL_ARGS[@]}" --label "io.lablab.kind=$3" --label "io.lablab.recipe=$4" -t "$1" "$2" >"$log" 2>&1 \
     || { tail -n 30 "$log" >&2; die "building $1 failed; full log: $log"; }
 }
 
@@ -86,7 +96,8 @@ debian_mirror() {
   } | grep -E '/debian/?$' | head -1 || true
 }
 
-if ! have_image debian:bookworm-slim; then
+DEBIAN_RECIPE=bookworm-minbase-1
+if needs_build debian:bookworm-slim "$DEBIAN_RECIPE"; then
   rootfs_tar=$CACHE/bookworm-minbase.tar
   if [ ! -s "$rootfs_tar" ]; then
     mirror=$(debian_mirror)
@@ -101,17 +112,19 @@ if ! have_image debian:bookworm-slim; then
     rm -rf "$work"; trap - EXIT
   fi
   say "importing debian:bookworm-slim"
-  docker import --change 'CMD ["bash"]' --change 'LABEL io.lablab.managed=1 io.lablab.kind=base-image' \
+  docker import --change 'CMD ["bash"]' --change "LABEL io.lablab.managed=1 io.lablab.kind=base-image io.lablab.recipe=$DEBIAN_RECIPE" \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     "$rootfs_tar" debian:bookworm-slim >/dev/null
 fi
 
-if ! have_image golang:1.19; then
+golang_recipe=$(recipe_hash "$ROOT/sandbox/base/golang" "$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)")
+if needs_build golang:1.19 "$golang_recipe"; then
   say "building golang:1.19 (Debian's Go 1.19)"
-  build golang:1.19 "$ROOT/sandbox/base/golang" base-image
+  build golang:1.19 "$ROOT/sandbox/base/golang" base-image "$golang_recipe"
 fi
 
-if ! have_image busybox; then
+busybox_recipe=$(recipe_hash "$ROOT/sandbox/base/busybox" "$(sha256sum </bin/busybox | cut -c1-12)")
+if needs_build busybox:latest "$busybox_recipe"; then
   say "building busybox (static busybox on scratch)"
   ctx=$(mktemp -d)
   mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/etc" "$ctx/rootfs/root" "$ctx/rootfs/tmp" "$ctx/rootfs/var"
@@ -120,17 +133,17 @@ if ! have_image busybox; then
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$ctx/rootfs/etc/group"
   chmod 1777 "$ctx/rootfs/tmp"; chmod 700 "$ctx/rootfs/root"
   cp "$ROOT/sandbox/base/busybox/Dockerfile" "$ctx/Dockerfile"
-  build busybox:latest "$ctx" base-image
+  build busybox:latest "$ctx" base-image "$busybox_recipe"
   rm -rf "$ctx"
 fi
 say "base images: debian:bookworm-slim golang:1.19 busybox"
 
 # ---- 5. the sandbox image, tagged by the hash of its definition -----------------------------------
-hash=$(cd "$ROOT/sandbox/image" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+hash=$(recipe_hash "$ROOT/sandbox/image" "$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)")
 tag=$SANDBOX_REPO:$hash
 if ! have_image "$tag"; then
   say "building $tag"
-  build "$tag" "$ROOT/sandbox/image" sandbox-image
+  build "$tag" "$ROOT/sandbox/image" sandbox-image "$hash"
 fi
 docker tag "$tag" "$SANDBOX_REPO:latest"
 # Older builds go once nothing uses them (rmi refuses while a sandbox still runs on one).

@@ -29,3 +29,16 @@ test('subnet pool hands out the first free /28 and skips overlaps', () => {
   assert.equal(nextFreeSubnet('10.213.0.0/16', 28, ['10.213.0.0/24'])?.subnet, '10.213.1.0/28');
   assert.equal(nextFreeSubnet('10.213.0.0/30', 30, ['10.213.0.0/30']), null);
 });
+
+test('template keys depend on the image set, not its order, and change with any image id', async () => {
+  const { templateKey, normalizeImageName } = await import('./templates.ts');
+  assert.equal(normalizeImageName('busybox'), 'busybox:latest');
+  assert.equal(normalizeImageName('golang:1.19'), 'golang:1.19');
+  assert.equal(normalizeImageName('localhost:5000/app'), 'localhost:5000/app:latest');
+  const a = { name: 'golang:1.19', id: 'sha256:1' };
+  const b = { name: 'busybox:latest', id: 'sha256:2' };
+  assert.equal(templateKey([a, b], 'sbx'), templateKey([b, a], 'sbx'));
+  assert.notEqual(templateKey([a, b], 'sbx'), templateKey([a, { ...b, id: 'sha256:3' }], 'sbx'));
+  assert.notEqual(templateKey([a, b], 'sbx'), templateKey([a], 'sbx'));
+  assert.notEqual(templateKey([a, b], 'sbx'), templateKey([a, b], 'sbx2'));
+});
