@@ -9,7 +9,11 @@ export async function cleanupOwner(dataDir: string, ownerId: string): Promise<vo
     for (let attempt = 0; ; attempt++) {
       await driver.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false });
       const left = await driver.list();
-      if (!left.length) return;
+      if (!left.length) {
+        // Once the containers are gone, one more pass releases disks whose removal raced them.
+        await driver.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false });
+        return;
+      }
       if (attempt >= 10) throw new Error(`sandboxes left after clean-up: ${left.map((r) => r.name).join(', ')}`);
       await new Promise((r) => setTimeout(r, 1000));
     }

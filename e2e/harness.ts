@@ -110,8 +110,22 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
+const tempDirs: string[] = [];
+process.on('exit', () => {
+  for (const d of tempDirs) {
+    try {
+      fs.rmSync(d, { recursive: true, force: true });
+    } catch {
+      // something still mounted in it: the sandbox clean-up reports that on its own
+    }
+  }
+});
+
+/** A scratch folder removed when the test process exits. */
 export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `lablab-e2e-${prefix}-`));
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), `lablab-e2e-${prefix}-`));
+  tempDirs.push(d);
+  return d;
 }
 
 export function uniqueOwner(name: string): string {

@@ -49,6 +49,8 @@ export const SANDBOX_TUNING = {
 
 /** Driver-internal labels (not part of the shared contract). */
 const SANDBOX_ID_LABEL = `${LABEL_PREFIX}.sandbox`;
+/** A sandbox dir without a container is only removed once this old (another server may be creating it). */
+const ORPHAN_DIR_MIN_AGE_MS = 2 * 60_000;
 const IMAGES_LABEL = `${LABEL_PREFIX}.images`;
 
 export interface DockerSandboxDriverConfig {
@@ -465,7 +467,22 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
 
   async function destroy(ref: SandboxRef): Promise<void> {
     engines.delete(ref.id);
-    await idempotent(docker.getContainer(ref.containerId).remove({ force: true, v: true }));
+    const container = docker.getContainer(ref.containerId);
+    try {
+      await idempotent(container.remove({ force: true, v: true }));
+    } catch (err) {
+      if (statusOf(err) !== 409) throw err;
+      // Someone else's removal is in flight: wait for it, then release the disk ourselves.
+      for (let i = 0; i < 300; i++) {
+        try {
+          await container.inspect();
+        } catch (e) {
+          if (statusOf(e) === 404) break;
+          throw e;
+        }
+        await sleep(100);
+      }
+    }
     await disk(['release', dirOf(ref.id)]);
     removeCgroupParent(ref.id);
   }
@@ -495,7 +512,20 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       }
     }
     // Leftovers of a process killed mid-create or mid-destroy: a dir or cgroup without a container.
+    // Several servers (owners) may share one data dir: a dir is an orphan only if no container of ANY
+    // owner claims it, and it is old enough not to be another process's create in flight.
     const known = new Set(refs.map((r) => r.id));
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=sandbox`] } })) {
+      const id = c.Labels?.[SANDBOX_ID_LABEL];
+      if (id) known.add(id);
+    }
+    const oldEnough = (id: string) => {
+      try {
+        return opts.now - fs.statSync(dirOf(id)).mtimeMs > ORPHAN_DIR_MIN_AGE_MS;
+      } catch {
+        return false;
+      }
+    };
     let dirs: string[] = [];
     try {
       dirs = fs.readdirSync(sandboxesDir);
@@ -503,7 +533,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       // no sandboxes dir yet
     }
     for (const id of dirs) {
-      if (known.has(id) || creating.has(id)) continue;
+      if (known.has(id) || creating.has(id) || !oldEnough(id)) continue;
       await disk(['release', dirOf(id)]).catch((e) => log(`reap: could not remove ${id}`, e));
       removeCgroupParent(id);
       reaped.push(id);
