@@ -1,6 +1,7 @@
 // Follows one sandbox's inner engine and re-evaluates the learner's pending checks when something they
 // depend on changes, so ticks appear without a click. Events are batched (a build emits dozens) and the
 // terminal going idle (poke) covers what events can't see: files and commands.
+import { systemTimers, type Timers } from '../timers.ts';
 import type { EngineEvent } from '../../sandbox/driver/types.ts';
 import { type CheckContext, type EvaluateOptions, evaluateChecks } from './evaluate.ts';
 import type { CheckResult, CheckSpec } from './types.ts';
@@ -17,17 +18,8 @@ export const WATCHER_TUNING = {
   reconnectMaxMs: 10_000,
 } as const;
 
-export interface WatcherClock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemClock: WatcherClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
+export type WatcherClock = Timers;
+export const systemClock: WatcherClock = systemTimers;
 
 export interface CheckWatcherDeps {
   ctx: CheckContext;

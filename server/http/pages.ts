@@ -1,7 +1,7 @@
 // Server-rendered page shells. The lab body HTML comes from the lab renderer (already safe);
 // everything else that comes from a lab or a learner is escaped here.
 import type { Lab, LabProblem } from '../labs/types.ts';
-import type { CheckView } from '../realtime/protocol.ts';
+import type { LabBoot } from '../realtime/protocol.ts';
 
 export function esc(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -67,15 +67,6 @@ export function cataloguePage(entries: CatalogueEntry[]): string {
   ${entries.length ? `<ul class="lab-list">${cards}</ul>` : '<p class="empty">No labs found. Put Markdown labs in the labs folder and reload.</p>'}
 </main>`;
   return layout('Docker Labs', body, { page: 'catalogue' });
-}
-
-export interface LabBoot {
-  labId: string;
-  title: string;
-  terms: number;
-  steps: { id: string; title: string; checks: string[] }[];
-  progress: CheckView[];
-  maxPasteBytes: number;
 }
 
 export function labPage(lab: Lab, boot: LabBoot): string {

@@ -14,6 +14,16 @@ export interface CheckView {
   expected?: string;
 }
 
+/** What the lab page is rendered with (a JSON block in the page), read by the web app. */
+export interface LabBoot {
+  labId: string;
+  title: string;
+  terms: number;
+  steps: { id: string; title: string; checks: string[] }[];
+  progress: CheckView[];
+  maxPasteBytes: number;
+}
+
 export type SessionPhase = 'queued' | 'starting' | 'ready' | 'expired' | 'ended' | 'failed';
 
 export interface SessionView {

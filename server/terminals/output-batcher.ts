@@ -1,16 +1,9 @@
 // Batches terminal output for a few ms to cut the number of socket frames, but sends at once
 // right after a keystroke so the echo feels local.
-export interface Timers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { monotonicTimers, type Timers } from '../timers.ts';
 
-export const realTimers: Timers = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export type { Timers };
+export const realTimers: Timers = monotonicTimers;
 
 export class OutputBatcher {
   private buf: string[] = [];

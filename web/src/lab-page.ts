@@ -1,18 +1,9 @@
 // The lab page: lab text with click-to-run blocks and live checks on one side, terminals on the other.
 import { io, type Socket } from 'socket.io-client';
-import type { CheckView, ClientToServer, ServerToClient, SessionView, TermState } from '../../server/realtime/protocol.ts';
+import type { CheckView, ClientToServer, LabBoot as Boot, ServerToClient, SessionView, TermState } from '../../server/realtime/protocol.ts';
 import { TerminalPane } from './terminal-pane.ts';
 import { initSplitter } from './splitter.ts';
 import { initQuizzes } from './quiz.ts';
-
-interface Boot {
-  labId: string;
-  title: string;
-  terms: number;
-  steps: { id: string; title: string; checks: string[] }[];
-  progress: CheckView[];
-  maxPasteBytes: number;
-}
 
 // Must match TUNING on the server: ack size ≤ low watermark; input chunk ≤ maxInputChunk.
 const ACK_EVERY = 5_000;
