@@ -6,10 +6,11 @@
 import path from 'node:path';
 import { launchBrowser, newLabPage, startServerProc, tempDir, uniqueOwner, waitForTermText, ROOT } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
+import { defaultDataDir } from '../server/config.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CLICKS = 10;
-const DATA = path.join(ROOT, '.data');
+const DATA = defaultDataDir(ROOT);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

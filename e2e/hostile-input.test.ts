@@ -8,9 +8,10 @@ import { io, type Socket } from 'socket.io-client';
 import type { ClientToServer, ServerToClient } from '../server/realtime/protocol.ts';
 import { startServerProc, tempDir, uniqueOwner, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
+import { defaultDataDir } from '../server/config.ts';
 
 type S = Socket<ServerToClient, ClientToServer>;
-const DATA = path.join(ROOT, '.data');
+const DATA = defaultDataDir(ROOT);
 const owner = uniqueOwner('hostile');
 const labsDir = tempDir('hostile-labs');
 fs.writeFileSync(path.join(labsDir, 'shell.md'), '---\ntitle: A shell\n---\n## Look\n\n```.term1\nhostname\n```\n');

@@ -6,8 +6,9 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newLabPage, screenshot, startServerProc, tempDir, uniqueOwner, waitForTermText, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
+import { defaultDataDir } from '../server/config.ts';
 
-const DATA = path.join(ROOT, '.data');
+const DATA = defaultDataDir(ROOT);
 const owner = uniqueOwner('multistage');
 let server: ServerProc;
 let browser: Browser;

@@ -8,9 +8,10 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, newLabPage, screenshot, startServerProc, tempDir, typeInTerminal, uniqueOwner, waitForTermText, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
+import { defaultDataDir } from '../server/config.ts';
 import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
 
-const DATA = path.join(ROOT, '.data');
+const DATA = defaultDataDir(ROOT);
 let browser: Browser;
 const labsDir = tempDir('session-labs');
 fs.writeFileSync(path.join(labsDir, 'shell.md'), '---\ntitle: A shell\nterms: 1\n---\n## Look around\n\n```.term1\nhostname\n```\n');

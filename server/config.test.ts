@@ -27,3 +27,11 @@ test('bad values are errors that say what is wrong', () => {
   assert.throws(() => parseArgs(['--port'], ['port']), /needs a value/);
   assert.throws(() => parseArgs(['stray'], ['port']), /unexpected argument/);
 });
+
+test('a project folder too deep for unix socket paths gets a short data dir', () => {
+  const deep = '/srv/' + 'x'.repeat(80);
+  const c = loadConfig([], {}, deep);
+  assert.match(c.dataDir, /^\/var\/lib\/lablab\/[0-9a-f]{10}$/);
+  assert.equal(loadConfig([], {}, deep).dataDir, c.dataDir, 'stable for the same folder');
+  assert.equal(loadConfig(['--data', '/d'], {}, deep).dataDir, '/d');
+});

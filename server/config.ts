@@ -1,5 +1,19 @@
 // Pure: argv + env in, a validated Config out. main.ts is the only caller that passes real process values.
+import crypto from 'node:crypto';
 import path from 'node:path';
+
+/** Longest data-dir path for which sandbox unix sockets (…/sandboxes/<id>/attach/docker.sock) stay under sun_path's limit. */
+const MAX_DATA_DIR = 100 - '/sandboxes/0123456789ab/attach/docker.sock'.length;
+
+/**
+ * `.data` in the project folder, unless that path is too long for unix sockets (a deep checkout):
+ * then a short folder under /var/lib/lablab named after the project folder.
+ */
+export function defaultDataDir(cwd: string): string {
+  const local = path.resolve(cwd, '.data');
+  if (local.length <= MAX_DATA_DIR) return local;
+  return path.join('/var/lib/lablab', crypto.createHash('sha256').update(path.resolve(cwd)).digest('hex').slice(0, 10));
+}
 
 /** Tuning constants, grouped, each with the reason for its value. */
 export const TUNING = {
@@ -91,7 +105,8 @@ const FLAGS = ['port', 'host', 'labs', 'data', 'max-sandboxes', 'session-ttl'] a
 
 export function loadConfig(argv: string[], env: Record<string, string | undefined>, cwd: string): Config {
   const a = parseArgs(argv, FLAGS);
-  const dataDir = path.resolve(cwd, a['data'] ?? env.DATA_DIR ?? '.data');
+  const given = a['data'] ?? env.DATA_DIR;
+  const dataDir = given ? path.resolve(cwd, given) : defaultDataDir(cwd);
   return {
     port: intOpt('port', a['port'] ?? env.PORT, 8080, 0, 65535),
     host: a['host'] ?? env.HOST ?? '0.0.0.0',

@@ -1,5 +1,6 @@
 // `labs:verify [lab-id…] [--negative] [--labs DIR] [--data DIR] [--block-timeout SECONDS] [--json FILE] [--verbose]`
 // Pure: argv and env in, options out.
+import { defaultDataDir } from '../config.ts';
 import path from 'node:path';
 import { AUTOPILOT } from './tuning.ts';
 
@@ -61,7 +62,7 @@ export function parseVerifyArgs(argv: readonly string[], env: Record<string, str
   const opts: VerifyOptions = {
     labIds: [...new Set(labIds)],
     labsDir: path.resolve(cwd, values['labs'] ?? env.LABS_DIR ?? 'labs'),
-    dataDir: path.resolve(cwd, values['data'] ?? env.DATA_DIR ?? '.data'),
+    dataDir: values['data'] ?? env.DATA_DIR ? path.resolve(cwd, (values['data'] ?? env.DATA_DIR)!) : defaultDataDir(cwd),
     negative: flags.has('negative'),
     blockTimeoutMs,
     verbose: flags.has('verbose'),
