@@ -5,6 +5,7 @@
 //     disk.img  sparse ext4 file on a loop device: the sandbox's disk quota
 //     disk/     its mount: docker/ -> /var/lib/docker, root/ -> /root, tmp/ -> /tmp
 // Template layers are bind-mounted read-only into disk/docker/overlay2/<layer>/diff (see templates.ts).
+import { spawnSync } from 'node:child_process';
 import Docker from 'dockerode';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -161,7 +162,22 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   const reserved = new Set<string>();
   const pendingNets = new Map<string, Promise<string>>();
 
+  // Sandboxes reach the internet (NAT, through FORWARD) but not the host's own services: packets
+  // from the pool addressed to the host itself go through INPUT, where this rule turns them away.
+  let hostIsolation: Promise<void> | undefined;
+  function isolateHost(): Promise<void> {
+    hostIsolation ??= (async () => {
+      const rule = ['INPUT', '-s', pool, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
+      const present = spawnSync('iptables', ['-C', ...rule], { stdio: 'ignore' }).status === 0;
+      if (present) return;
+      const r = spawnSync('iptables', ['-I', ...rule], { encoding: 'utf8' });
+      if (r.status !== 0) log(`could not add the host-isolation firewall rule (sandboxes can reach host services): ${r.stderr?.trim() || r.error?.message}`);
+    })();
+    return hostIsolation;
+  }
+
   async function createSessionNetwork(sessionId: string): Promise<string> {
+    await isolateHost();
     const name = networkName(sessionId);
     let p = pendingNets.get(name);
     if (!p) {
