@@ -35,7 +35,17 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, log } = deps;
   const store = openStore(config.dbFile);
   const secret = config.cookieSecret ?? store.secret();
-  const labs = await createLabRegistry({ dir: config.labsDir, load: deps.loadLabs, watch: deps.watchLabs ?? true, log });
+  let announce: (labIds: string[]) => void = () => {};
+  const labs = await createLabRegistry({
+    dir: config.labsDir,
+    load: deps.loadLabs,
+    watch: deps.watchLabs ?? true,
+    log,
+    onChange: (ids) => {
+      log(`labs changed on disk: ${ids.join(', ')}`);
+      announce(ids);
+    },
+  });
   for (const p of labs.problems()) log(`lab problem: ${p.file}:${p.line}: ${p.message}`);
 
   const sessions = new SessionManager({
@@ -53,6 +63,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const app = createApp({ config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, { config, sessions, secret, log });
+  announce = (ids) => {
+    for (const labId of ids) sockets.io.emit('lab:changed', { labId });
+  };
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -35,7 +35,7 @@ test('a sandbox cannot open a connection to a service on the host', { timeout: 1
     ref = await driver.create({ sessionId, node: 1, images: [], network, limits: { memoryMiB: 512, pids: 256, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 600_000 });
     await driver.waitReady(ref, { images: [] });
     const info = await docker.getNetwork(network).inspect();
-    const gateway: string = info.IPAM?.Config?.[0]?.Gateway;
+    const gateway = info.IPAM?.Config?.[0]?.Gateway as string | undefined;
     assert.ok(gateway, 'the session network has a gateway');
     const r = await driver.exec(ref, ['bash', '-c', `curl -sS --max-time 5 http://${gateway}:${port}/; echo "exit=$?"`], { timeoutMs: 20_000 });
     assert.doesNotMatch(r.stdout, /host service/);

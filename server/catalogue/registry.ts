@@ -16,6 +16,8 @@ export async function createLabRegistry(deps: {
   load: (dir: string) => Promise<{ labs: Lab[]; problems: LabProblem[] }>;
   watch: boolean;
   log: (msg: string, err?: unknown) => void;
+  /** Called after a reload with the ids of labs whose content changed (or appeared, or vanished). */
+  onChange?: (labIds: string[]) => void;
 }): Promise<LabRegistry> {
   let labs: Lab[] = [];
   let problems: LabProblem[] = [];
@@ -26,9 +28,13 @@ export async function createLabRegistry(deps: {
   async function reload(): Promise<void> {
     try {
       const res = await deps.load(deps.dir);
+      const before = byId;
       labs = res.labs;
       problems = res.problems;
       byId = new Map(labs.map((l) => [l.id, l]));
+      const fingerprint = (l: Lab | undefined) => (l ? JSON.stringify([l.html, l.problems, l.terms, l.images]) : '');
+      const changed = [...new Set([...before.keys(), ...byId.keys()])].filter((id) => fingerprint(before.get(id)) !== fingerprint(byId.get(id)));
+      if (changed.length && before.size) deps.onChange?.(changed);
     } catch (err) {
       // Keep serving the last good set: one bad save must not take the catalogue down.
       deps.log(`could not reload labs from ${deps.dir}`, err);

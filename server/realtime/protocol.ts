@@ -66,4 +66,6 @@ export interface ServerToClient {
   'term:data': (t: { term: number; data: string }) => void;
   'check:update': (c: CheckView[]) => void;
   'notice': (n: { level: 'info' | 'warn' | 'error'; message: string }) => void;
+  /** An author saved a new version of this lab. */
+  'lab:changed': (c: { labId: string }) => void;
 }

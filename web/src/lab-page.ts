@@ -210,6 +210,15 @@ export function startLabPage(): void {
   socket.on('term:state', ({ term, state, message }) => setTermState(term, state, message));
   socket.on('check:update', (views) => views.forEach(renderCheck));
   socket.on('notice', (n) => notice(n.message, n.level));
+  socket.on('lab:changed', ({ labId }) => {
+    if (labId !== boot.labId || document.getElementById('lab-changed')) return;
+    const bar = document.createElement('div');
+    bar.id = 'lab-changed';
+    bar.className = 'lab-changed';
+    bar.innerHTML = 'This lab was edited. <button type="button" class="btn">Reload to see the new version</button>';
+    bar.querySelector('button')!.addEventListener('click', () => location.reload());
+    $('#lab-text')?.prepend(bar);
+  });
 }
 
 function escapeHtml(s: string): string {
