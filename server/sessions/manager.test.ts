@@ -64,11 +64,12 @@ function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?:
   const store = opts.store ?? openStore(':memory:');
   const driver = opts.driver ?? new FakeDriver();
   const labs = new Map([['one', lab('one')], ['two', lab('two', 2)]]);
-  const checks: CheckService = {
-    start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() {}, dispose() {} }),
+  const checks: CheckService & { pokes: number } = {
+    pokes: 0,
+    start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() { checks.pokes++; }, dispose() {} }),
   };
   const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: () => Date.now(), log: () => {} });
-  return { m, store, driver };
+  return { m, store, driver, checks };
 }
 
 const until = async (pred: () => boolean) => {
@@ -188,6 +189,7 @@ test('after a restart: running sandboxes are re-attached, a provision cut short 
   const second = setup({}, { store, driver });
   await second.m.restore();
   assert.equal(second.m.view(ready.id).phase, 'ready');
+  assert.equal(second.checks.pokes, 1, 'checks re-evaluated for work done while the server was down');
   assert.ok(second.m.terminal(ready.id, 1), 'terminal re-attached');
   await until(() => second.m.view(cut.id).phase === 'ready');
   assert.equal(driver.running.has('orphan'), false);

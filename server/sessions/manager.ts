@@ -89,6 +89,8 @@ export class SessionManager {
         if (refs.length === lab.terms && refs.every((r) => running.has(r.id))) {
           live.refs = refs;
           this.startRuntime(live);
+          // Work may have finished while no server watched (a build that ran through a restart).
+          live.runner?.poke();
           this.deps.log(`session ${rec.id}: re-attached to ${refs.length} sandbox(es)`);
           continue;
         }
