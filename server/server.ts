@@ -60,7 +60,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   await sessions.restore();
 
-  const app = createApp({ config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
+  const app = createApp({ driver: deps.driver, config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, { config, sessions, secret, log });
   announce = (ids) => {

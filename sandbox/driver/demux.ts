@@ -1,5 +1,6 @@
 // Docker's multiplexed exec/attach stream: 8-byte header (stream type, 3 zero bytes, uint32 BE length),
 // then the payload. Pure, so the output cap and framing are unit-tested without an engine.
+import { Transform } from 'node:stream';
 
 /** Collects stdout/stderr from a multiplexed stream, keeping at most `maxBytes` per stream. */
 export class Demuxer {
@@ -49,4 +50,21 @@ export function frame(stream: 1 | 2, data: string | Buffer): Buffer {
   head[0] = stream;
   head.writeUInt32BE(body.length, 4);
   return Buffer.concat([head, body]);
+}
+
+/** Streams the stdout payloads of a multiplexed stream (stderr is dropped), for byte relays. */
+export function stdoutOf(): Transform {
+  let pending: Buffer = Buffer.alloc(0);
+  return new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+      while (pending.length >= 8) {
+        const len = pending.readUInt32BE(4);
+        if (pending.length < 8 + len) break;
+        if (pending[0] === 1) this.push(Buffer.from(pending.subarray(8, 8 + len)));
+        pending = pending.subarray(8 + len);
+      }
+      done();
+    },
+  });
 }

@@ -11,10 +11,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import type { Duplex } from 'node:stream';
+import { Duplex } from 'node:stream';
 import * as tarFs from 'tar-fs';
 import { AppError } from '../../server/errors.ts';
-import { Demuxer } from './demux.ts';
+import { Demuxer, stdoutOf } from './demux.ts';
 import { createEngineClient } from './engine-client.ts';
 import { cgroupMemoryBytes, disk, listCgroupParents, prepareCgroupParent, removeCgroupParent } from './host.ts';
 import { linkSocket } from './safe-socket.ts';
@@ -414,6 +414,22 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     return { exitCode, stdout: d.stdout(), stderr: d.stderr(), timedOut };
   }
 
+  async function connectPort(ref: SandboxRef, port: number): Promise<Duplex> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AppError('bad_request', `There is no port ${port}.`);
+    // bash's /dev/tcp opens the connection inside the sandbox; two cats relay it over the exec's stdio.
+    const ex = await docker.getContainer(ref.containerId).exec({
+      Cmd: ['bash', '-c', 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 7; cat <&3 & cat >&3; wait', String(port)],
+      AttachStdin: true,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    });
+    const raw = (await ex.start({ hijack: true, stdin: true })) as Duplex;
+    const readable = raw.pipe(stdoutOf());
+    raw.on('error', (err) => readable.destroy(err));
+    return Duplex.from({ readable, writable: raw });
+  }
+
   const shellStarts = new Map<string, Promise<void>>();
 
   /** Single-flight per sandbox: two tabs attaching at once must not start two shells. */
@@ -579,6 +595,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     exec,
     ensureShell,
     engine,
+    connectPort,
     status,
     list,
     destroy,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Demuxer, frame } from './demux.ts';
+import { Demuxer, frame, stdoutOf } from './demux.ts';
 import { nextFreeSubnet } from './subnets.ts';
 
 test('demuxer splits stdout and stderr across arbitrary chunk boundaries', () => {
@@ -41,4 +41,15 @@ test('template keys depend on the image set, not its order, and change with any 
   assert.notEqual(templateKey([a, b], 'sbx'), templateKey([a, { ...b, id: 'sha256:3' }], 'sbx'));
   assert.notEqual(templateKey([a, b], 'sbx'), templateKey([a], 'sbx'));
   assert.notEqual(templateKey([a, b], 'sbx'), templateKey([a, b], 'sbx2'));
+});
+
+test('stdoutOf streams stdout payloads across chunk boundaries and drops stderr', async () => {
+  const t = stdoutOf();
+  const out: Buffer[] = [];
+  t.on('data', (b: Buffer) => out.push(b));
+  const all = Buffer.concat([frame(1, 'HTTP/1.0 200 OK\r\n'), frame(2, 'noise'), frame(1, 'body')]);
+  for (let i = 0; i < all.length; i += 5) t.write(all.subarray(i, i + 5));
+  t.end();
+  await new Promise((r) => t.on('end', r));
+  assert.equal(Buffer.concat(out).toString(), 'HTTP/1.0 200 OK\r\nbody');
 });

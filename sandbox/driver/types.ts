@@ -101,6 +101,11 @@ export interface SandboxDriver {
   ensureShell(ref: SandboxRef): Promise<void>;
   /** A client for the sandbox's own inner Docker engine. */
   engine(ref: SandboxRef): EngineClient;
+  /**
+   * A byte stream to a TCP port inside the sandbox (e.g. one an inner container publishes), carried
+   * by an exec through the host engine's API: no container IP is ever dialled. Ends when either side closes.
+   */
+  connectPort(ref: SandboxRef, port: number): Promise<import('node:stream').Duplex>;
   status(ref: SandboxRef): Promise<SandboxStatus | null>;
   /** Every sandbox on the host engine that this project created (by label). */
   list(): Promise<SandboxRef[]>;

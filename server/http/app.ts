@@ -2,6 +2,8 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import path from 'node:path';
 import type { LabRegistry } from '../catalogue/registry.ts';
+import type { SandboxDriver } from '../../sandbox/driver/types.ts';
+import { createPortProxy } from './port-proxy.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { Store } from '../sessions/store.ts';
 import type { Config } from '../config.ts';
@@ -11,6 +13,7 @@ import { COOKIE_NAME, newLearnerId, readCookie, signId, verifyId } from './learn
 import { cataloguePage, hostPage, labPage, messagePage, type HostRow } from './pages.ts';
 
 export interface AppDeps {
+  driver: SandboxDriver;
   config: Config;
   labs: LabRegistry;
   sessions: SessionManager;
@@ -94,6 +97,12 @@ export function createApp(deps: AppDeps): express.Express {
       }),
     );
   });
+
+  app.all('/labs/:id/port/:node/:port{/*rest}', createPortProxy({
+    driver: deps.driver,
+    sandboxFor: (learner, lab, node) => deps.sessions.sandboxFor(learner, lab, node),
+    log: deps.log,
+  }));
 
   app.get('/host', (req, res) => {
     const token = deps.config.hostToken;

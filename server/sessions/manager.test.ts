@@ -34,6 +34,7 @@ class FakeDriver implements SandboxDriver {
   async exec() { return { exitCode: 0, stdout: '', stderr: '', timedOut: false }; }
   async ensureShell() {}
   engine(): never { throw new Error('not used'); }
+  connectPort(): never { throw new Error('not used'); }
   async status(ref: SandboxRef) { return this.running.has(ref.id) ? { running: true } : null; }
   async list() { return [...this.running.values()]; }
   async destroy(ref: SandboxRef) { this.running.delete(ref.id); }

@@ -160,6 +160,14 @@ export class SessionManager {
     return () => live.listeners.delete(l);
   }
 
+  /** The learner's sandbox for a lab and node, while that session is ready. */
+  sandboxFor(learnerId: string, labId: string, node: number): SandboxRef | undefined {
+    const rec = this.deps.store.liveSessionFor(learnerId, labId);
+    const live = rec && this.live.get(rec.id);
+    if (!live || live.rec.phase !== 'ready') return undefined;
+    return live.refs.find((r) => r.node === node);
+  }
+
   terminal(sessionId: string, node: number): Terminal | undefined {
     return this.live.get(sessionId)?.terminals.get(node);
   }

@@ -70,9 +70,12 @@ export function startLabPage(): void {
     });
   }
   for (const a of $$<HTMLAnchorElement>('a.port-link')) {
+    a.href = `/labs/${encodeURIComponent(boot.labId)}/port/${a.dataset.portTerm ?? '1'}/${a.dataset.port}/`;
+    a.title = `Port ${a.dataset.port} of node${a.dataset.portTerm ?? '1'}, opened through your sandbox`;
     a.addEventListener('click', (e) => {
       e.preventDefault();
-      notice(`This link points at port ${a.dataset.port} of node${a.dataset.portTerm ?? '1'}. Opening sandbox ports in the browser is not available yet; use curl localhost:${a.dataset.port} in that terminal.`, 'info');
+      if (session?.phase !== 'ready') return notice('Your sandbox is still starting; try again in a moment.', 'info');
+      window.open(a.href, '_blank', 'noopener');
     });
   }
 
