@@ -1,0 +1,91 @@
+// Checks on the sandbox's working folder (files) and on commands run in it.
+import path from 'node:path';
+import { clip, humanSize, plural, seconds } from './format.ts';
+import type {  CheckSpec } from './types.ts';
+import { CheckTimeout, type CheckContext, type Verdict, MAX_FILE_BYTES, badPattern, code, compilePattern, failing, passing, quote, readSandboxFile } from './verdict.ts';
+
+// ---- file and command checks ----------------------------------------------------------------------
+
+export async function fileExists(spec: Extract<CheckSpec, { kind: 'file.exists' }>, ctx: CheckContext, deadline: number): Promise<Verdict> {
+  const expected = spec.exists ? `a file at ${spec.path}` : `nothing at ${spec.path}`;
+  const file = path.posix.resolve(ctx.workdir, spec.path);
+  const r = await ctx.exec(['test', '-e', file], { timeoutMs: Math.max(1, deadline - ctx.now()) });
+  if (r.timedOut) throw new CheckTimeout();
+  if (r.exitCode > 1) throw new Error(clip(r.stderr || `test exited with ${r.exitCode}`));
+  const has = r.exitCode === 0;
+  const actual = has ? 'exists' : 'missing';
+  if (has === spec.exists) return passing(actual, expected, has ? `${spec.path} exists.` : `${spec.path} is gone.`);
+  return has
+    ? failing(spec, actual, expected, `${spec.path} is still there`, undefined)
+    : failing(spec, actual, expected, `There is no ${spec.path} yet`, 'run the block above that creates it.');
+}
+
+export async function fileContains(spec: Extract<CheckSpec, { kind: 'file.contains' }>, ctx: CheckContext, deadline: number): Promise<Verdict> {
+  const expected = `${spec.path} matching ${code(spec.pattern)}`;
+  let re: RegExp;
+  try {
+    re = compilePattern(spec.pattern);
+  } catch (err) {
+    return badPattern(spec, spec.pattern, expected, err);
+  }
+  const file = path.posix.resolve(ctx.workdir, spec.path);
+  const read = await readSandboxFile(ctx, file, Math.max(1, deadline - ctx.now()));
+  if (!read.ok) {
+    if (read.why === 'missing') return failing(spec, 'missing', expected, `There is no ${spec.path} yet`, 'run the block above that creates it.');
+    if (read.why === 'not-a-file') return failing(spec, 'not a file', expected, `${spec.path} is a folder, not a file`, undefined);
+    throw new Error(`could not read ${spec.path}: ${read.detail}`);
+  }
+  const text = read.truncated ? read.text.slice(0, MAX_FILE_BYTES) : read.text;
+  const m = re.exec(text);
+  if (m) {
+    const lineNo = text.slice(0, m.index).split('\n').length;
+    return passing(`matches at line ${lineNo}`, expected, `${spec.path} matches ${code(spec.pattern)} at line ${lineNo}.`);
+  }
+  const size = read.truncated ? `its first ${humanSize(MAX_FILE_BYTES)}` : plural(text.split('\n').length - (text.endsWith('\n') ? 1 : 0), 'line');
+  return failing(spec, 'no match', expected, `${spec.path} (${size}) has nothing matching ${code(spec.pattern)}`,
+    'compare it with the lab text; did the block that writes it run completely?');
+}
+
+export async function command(spec: Extract<CheckSpec, { kind: 'command' }>, ctx: CheckContext, deadline: number): Promise<Verdict> {
+  const wantCode = spec.exitCode ?? 0;
+  const parts = [`exit code ${wantCode}`];
+  if (spec.stdoutContains !== undefined) parts.push(`output containing ${quote(spec.stdoutContains)}`);
+  if (spec.stdoutMatches !== undefined) parts.push(`output matching ${code(spec.stdoutMatches)}`);
+  const expected = parts.join(' and ');
+  let re: RegExp | undefined;
+  if (spec.stdoutMatches !== undefined) {
+    try {
+      re = compilePattern(spec.stdoutMatches);
+    } catch (err) {
+      return badPattern(spec, spec.stdoutMatches, expected, err);
+    }
+  }
+  // Stop the command a little before the check's own limit, so the learner hears which command hung.
+  const left = deadline - ctx.now();
+  // The driver's exec limit has whole-second granularity, so round down when there are seconds to spare.
+  const budget = left >= 2_000 ? Math.floor((left - 500) / 1000) * 1000 : Math.max(1, left - Math.min(500, left / 10));
+  // The command text is passed as an argument, never spliced into the script, so no quoting can break it.
+  const r = await ctx.exec(['bash', '-lc', 'cd -- "$1" && eval "$2"', 'check', ctx.workdir, spec.run], { timeoutMs: budget });
+  const shown = code(clip(spec.run, 60));
+  if (r.timedOut) {
+    return { status: 'fail', actual: 'still running', expected, problem: 'timeout',
+      message: `${shown} was still running after ${seconds(budget)} and was stopped — does it wait for input or run a server in the foreground?` };
+  }
+  const out = r.stdout.trim();
+  const lastOut = out.split('\n').pop() ?? '';
+  const lastErr = r.stderr.trim().split('\n').pop() ?? '';
+  if (r.exitCode !== wantCode) {
+    const said = lastErr || lastOut;
+    return failing(spec, `exit code ${r.exitCode}`, expected, `${shown} exited with code ${r.exitCode}${said ? ` (${quote(clip(said, 100))})` : ''}`, undefined);
+  }
+  if (spec.stdoutContains !== undefined && !r.stdout.includes(spec.stdoutContains)) {
+    return failing(spec, out ? `printed ${quote(clip(lastOut, 80))}` : 'printed nothing', expected,
+      `${shown} ${out ? `printed ${quote(clip(out, 100))}` : 'printed nothing'}`, undefined);
+  }
+  if (re && !re.test(r.stdout)) {
+    return failing(spec, out ? `printed ${quote(clip(lastOut, 80))}` : 'printed nothing', expected,
+      `${shown} ${out ? `printed ${quote(clip(out, 100))}` : 'printed nothing'}`, undefined);
+  }
+  return passing(`exit code ${r.exitCode}${out ? `, printed ${quote(clip(lastOut, 60))}` : ''}`, expected, `${shown} ${out ? `printed ${quote(clip(lastOut, 80))}` : 'succeeded'}.`);
+}
+
