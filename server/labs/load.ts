@@ -1,6 +1,7 @@
 // Every lab in a folder: a subfolder with lab.md (its other files are the sandbox workdir),
 // or a single .md/.markdown file. A broken lab comes back with its problems, never as a throw;
 // only an unreadable labs folder itself throws.
+import { killercodaToMarkdown } from './killercoda.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Lab, LabProblem } from './types.ts';
@@ -36,11 +37,26 @@ export async function loadLabs(dir: string): Promise<{ labs: Lab[]; problems: La
 async function loadFolderLab(root: string, folder: string, name: string): Promise<Lab | null> {
   const files = await listFiles(folder);
   const mdName = LAB_MD_NAMES.find((n) => files.has(n));
-  if (!mdName) return null; // a folder of images or notes, not a lab
+  if (!mdName) return files.has('index.json') ? loadScenarioLab(root, folder, name, files) : null; // else a folder of images or notes
   const file = path.join(folder, mdName);
   const rel = toPosix(path.relative(root, file));
   const source = await readSource(file);
   const lab = buildLab(source, { id: slug(name), file, rel, fallbackTitle: name, assetExists: (p) => files.has(p) });
+  lab.assetsDir = folder;
+  return lab;
+}
+
+/** A Killercoda-style scenario (index.json + step files), converted to our lab Markdown. */
+async function loadScenarioLab(root: string, folder: string, name: string, files: Set<string>): Promise<Lab> {
+  const file = path.join(folder, 'index.json');
+  const rel = toPosix(path.relative(root, file));
+  const source = await readSource(file);
+  if (source instanceof Error) return buildLab(source, { id: slug(name), file, rel, fallbackTitle: name, assetExists: () => false });
+  const texts = new Map<string, string>();
+  for (const f of files) if (/\.(md|markdown|sh)$/i.test(f)) texts.set(f, await fs.readFile(path.join(folder, f), 'utf8'));
+  const conv = killercodaToMarkdown(source, (p) => texts.get(p.replace(/^\.\//, '')));
+  const lab = buildLab(conv.markdown, { id: slug(name), file, rel, fallbackTitle: name, assetExists: (p) => files.has(p) });
+  lab.problems.unshift(...conv.problems.map((message) => ({ file: rel, line: 1, message })));
   lab.assetsDir = folder;
   return lab;
 }

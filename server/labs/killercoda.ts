@@ -1,0 +1,91 @@
+// Killercoda-style scenarios as a second lab format: a folder with index.json (title, intro,
+// steps with text.md and verify.sh, finish). Pure: the scenario becomes our own lab Markdown,
+// which then goes through the same renderer, checks and validation as any lab.md.
+
+export interface ScenarioConversion {
+  markdown: string;
+  /** Problems with the scenario itself (bad JSON, a missing step file), as messages for index.json. */
+  problems: string[];
+}
+
+interface ScenarioStep {
+  title?: unknown;
+  text?: unknown;
+  verify?: unknown;
+}
+
+/** `cmd`{{exec}} inline, and ```…```{{exec}} fenced; {{copy}} only marks copyable code here. */
+function convertText(md: string): string {
+  const norm = md.replace(/\r\n?/g, '\n');
+  // Fenced blocks followed by {{exec}} (optionally with an interrupt flag) become run blocks.
+  let out = norm.replace(/```[^\n]*\n([\s\S]*?)\n```\{\{exec(?:\s+interrupt)?\}\}/g, (_m, body: string) => '```.term1\n' + body + '\n```');
+  out = out.replace(/```([^\n]*)\n([\s\S]*?)\n```\{\{copy\}\}/g, (_m, info: string, body: string) => '```' + info + '\n' + body + '\n```');
+  // Inline `cmd`{{exec}}: a run block of its own, right where it was.
+  out = out.replace(/`([^`\n]+)`\{\{exec(?:\s+interrupt)?\}\}/g, (_m, cmd: string) => '\n\n```.term1\n' + cmd + '\n```\n\n');
+  out = out.replace(/`([^`\n]+)`\{\{copy\}\}/g, (_m, cmd: string) => '`' + cmd + '`');
+  return out.trim();
+}
+
+/** A step's verify.sh becomes one command check: the script must exit 0. */
+function verifyCheck(script: string, stepTitle: string): string {
+  const body = script.replace(/\r\n?/g, '\n').replace(/^#!.*\n/, '').trimEnd();
+  const indented = body.split('\n').map((l) => '    ' + l).join('\n');
+  return ['```check', '- run: |', indented, `  title: ${JSON.stringify(`The check script of "${stepTitle}" passes`)}`, '```'].join('\n');
+}
+
+/** Downgrades headings so a step's own "#"/"##" never starts a new step of ours. */
+function nestHeadings(md: string): string {
+  let inFence = false;
+  return md
+    .split('\n')
+    .map((l) => {
+      if (/^\s*(```|~~~)/.test(l)) inFence = !inFence;
+      if (inFence) return l;
+      const m = /^(#{1,4})\s/.exec(l);
+      return m ? '#'.repeat(Math.min(6, m[1]!.length + 2)) + l.slice(m[1]!.length) : l;
+    })
+    .join('\n');
+}
+
+export function killercodaToMarkdown(indexJson: string, readText: (rel: string) => string | undefined): ScenarioConversion {
+  const problems: string[] = [];
+  let index: Record<string, unknown>;
+  try {
+    const parsed: unknown = JSON.parse(indexJson);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('the top level must be an object');
+    index = parsed as Record<string, unknown>;
+  } catch (e) {
+    return { markdown: '', problems: [`index.json is not valid JSON: ${(e as Error).message}`] };
+  }
+  const details = (index.details ?? {}) as Record<string, unknown>;
+  const read = (rel: unknown, what: string): string => {
+    if (typeof rel !== 'string' || !rel) return '';
+    const text = readText(rel);
+    if (text === undefined) problems.push(`${what} refers to "${rel}", which is not in the scenario folder`);
+    return text ?? '';
+  };
+
+  const title = typeof index.title === 'string' ? index.title : '';
+  const description = typeof index.description === 'string' ? index.description : '';
+  const parts: string[] = ['---', `title: ${JSON.stringify(title || 'Untitled scenario')}`];
+  if (description) parts.push(`description: ${JSON.stringify(description)}`);
+  parts.push('terms: 1', 'format: killercoda', '---', '');
+
+  const intro = read((details.intro as ScenarioStep | undefined)?.text, 'details.intro.text');
+  if (intro) parts.push(nestHeadings(convertText(intro)), '');
+
+  const steps = Array.isArray(details.steps) ? (details.steps as ScenarioStep[]) : [];
+  if (!Array.isArray(details.steps)) problems.push('details.steps is missing or not a list');
+  steps.forEach((s, i) => {
+    const stepTitle = typeof s.title === 'string' && s.title.trim() ? s.title.trim() : `Step ${i + 1}`;
+    parts.push(`## ${stepTitle}`, '');
+    const text = read(s.text, `details.steps[${i}].text`);
+    if (text) parts.push(nestHeadings(convertText(text)), '');
+    const verify = read(s.verify, `details.steps[${i}].verify`);
+    if (verify.trim()) parts.push(verifyCheck(verify, stepTitle), '');
+  });
+
+  const finish = read((details.finish as ScenarioStep | undefined)?.text, 'details.finish.text');
+  if (finish) parts.push('## Finished', '', nestHeadings(convertText(finish)), '');
+  return { markdown: parts.join('\n'), problems };
+}
