@@ -3,6 +3,13 @@ export function initQuizzes(root: HTMLElement): void {
   for (const form of root.querySelectorAll<HTMLFormElement>('form.quiz')) {
     form.addEventListener('submit', (e) => {
       e.preventDefault();
+      const typed = form.querySelector<HTMLInputElement>('input.quiz-answer');
+      if (typed) {
+        const norm = (v: string) => v.trim().replace(/\s+/g, ' ').toLowerCase();
+        if (!typed.value.trim()) return feedback(form, 'Type an answer first.', 'info');
+        const right = norm(typed.value) === norm(typed.dataset.answer ?? '');
+        return feedback(form, right ? 'Correct!' : 'Not quite — have another look and try again.', right ? 'pass' : 'fail');
+      }
       const inputs = [...form.querySelectorAll<HTMLInputElement>('input[type=radio], input[type=checkbox]')];
       if (!inputs.some((i) => i.checked)) return feedback(form, 'Pick an answer first.', 'info');
       const right = inputs.every((i) => i.checked === (i.dataset.correct === 'true'));
