@@ -46,6 +46,15 @@ export function startLabPage(): void {
 
   // ---- click to run ----
   for (const block of $$<HTMLElement>('pre[data-term]')) {
+    // Keyboard users: Tab to a block, Enter (or Space) runs it.
+    block.tabIndex = 0;
+    block.setAttribute('role', 'button');
+    block.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' || e.key === ' ') {
+        e.preventDefault();
+        block.click();
+      }
+    });
     block.addEventListener('click', () => {
       if (window.getSelection()?.toString()) return; // selecting text to copy is not a click to run
       const term = Number(block.dataset.term);
