@@ -15,6 +15,11 @@ import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
 import { CHECK_KINDS } from '../checks/types.ts';
 import type { CheckSpec, ImageConfigField } from '../checks/types.ts';
+import { parseCount, parseRange, parseSize } from './check-sizes.ts';
+import { checkTitle } from './check-titles.ts';
+
+export { parseRange, parseSize } from './check-sizes.ts';
+export { checkTitle, formatBytes } from './check-titles.ts';
 
 export interface CheckProblem {
   /** 1-based line in the lab file. */
@@ -63,10 +68,6 @@ const KEY_NAMES: Record<Subject, string> = {
 
 const CONFIG_FIELDS: Record<string, ImageConfigField> = {
   entrypoint: 'entrypoint', cmd: 'cmd', workdir: 'workdir', env: 'env', exposes: 'exposedPorts', labels: 'labels', user: 'user',
-};
-const CONFIG_LABELS: Record<ImageConfigField, string> = {
-  entrypoint: 'entrypoint', cmd: 'default command', workdir: 'working directory', env: 'environment',
-  exposedPorts: 'exposed ports', labels: 'labels', user: 'user',
 };
 
 export function parseChecks(src: string, firstLine: number): ParsedChecks {
@@ -439,133 +440,4 @@ function regexError(v: unknown): string | null {
 function escapeRegExp(s: string): string {
   // "/" too, so a literal never reads as the evaluator's "/regex/flags" form.
   return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-}
-
-// ---- sizes and ranges -------------------------------------------------------------------
-
-const UNITS: Record<string, number> = {
-  b: 1, k: 1e3, kb: 1e3, m: 1e6, mb: 1e6, g: 1e9, gb: 1e9,
-  kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3,
-};
-
-/** "20MB", "20 MB", "1.5 GiB" → bytes (MB = 1000², as `docker images` shows). A unit is required. */
-export function parseSize(text: string): number | null {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*$/i.exec(text);
-  if (!m) return null;
-  const unit = UNITS[m[2]!.toLowerCase()];
-  if (unit === undefined) return null;
-  return Math.round(Number(m[1]) * unit);
-}
-
-function parseCount(text: string): number | null {
-  const m = /^\s*(\d+)\s*$/.exec(text);
-  return m ? Number(m[1]) : null;
-}
-
-/**
- * "< 20MB", "<= 20MB", "under 20MB", "at most 20MB", "> 500MB", "over 500MB", "at least 500MB",
- * "1MB..20MB", "between 1MB and 20MB". Bounds are inclusive, so "< X" means at most X-1.
- */
-export function parseRange(value: unknown, one: (s: string) => number | null): { min?: number; max?: number } | { error: string } {
-  if (typeof value !== 'string') return { error: 'write it as "< 20 MB", "> 500 MB" or "1MB..20MB"' };
-  const s = value.trim().toLowerCase();
-  const bad = { error: 'write a number with a unit after <, <=, >, >=, under, over, at most or at least, or a range such as 1MB..20MB' };
-  let m = /^(<=|<|under|below|at most|max)\s*(.+)$/.exec(s);
-  if (m) {
-    const v = one(m[2]!);
-    if (v === null) return bad;
-    return { max: m[1] === '<' || m[1] === 'under' || m[1] === 'below' ? v - 1 : v };
-  }
-  m = /^(>=|>|over|above|at least|min)\s*(.+)$/.exec(s);
-  if (m) {
-    const v = one(m[2]!);
-    if (v === null) return bad;
-    return { min: m[1] === '>' || m[1] === 'over' || m[1] === 'above' ? v + 1 : v };
-  }
-  m = /^(?:between\s+(.+?)\s+and\s+(.+)|(.+?)\s*\.\.\s*(.+))$/.exec(s);
-  if (m) {
-    const a = one(m[1] ?? m[3]!);
-    const b = one(m[2] ?? m[4]!);
-    if (a === null || b === null) return bad;
-    if (a > b) return { error: 'the lower bound is above the upper bound' };
-    return { min: a, max: b };
-  }
-  if (one(s) !== null) return { error: `say whether it is a maximum or a minimum: "< ${value.trim()}" or "> ${value.trim()}"` };
-  return bad;
-}
-
-// ---- titles -------------------------------------------------------------------------------
-
-/** "20 MB" from 20_000_000 (or 19_999_999, the strict "< 20 MB"): round to what the author wrote. */
-export function formatBytes(n: number): string {
-  const units: Array<[number, string]> = [[1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']];
-  for (const [size, name] of units) {
-    if (n + 1 >= size) {
-      const v = Math.round(((n + 1) / size) * 100) / 100;
-      const w = Math.round((n / size) * 100) / 100;
-      return `${Number.isInteger(v) ? v : w} ${name}`;
-    }
-  }
-  return `${n} B`;
-}
-
-function short(cmd: string): string {
-  const first = cmd.split('\n')[0]!.trim();
-  const s = first.length > 60 ? `${first.slice(0, 57)}…` : first;
-  return cmd.includes('\n') ? `${s} …` : s;
-}
-
-/** A human title derived from the spec, shown when the author gives none. */
-export function checkTitle(c: CheckSpec): string {
-  switch (c.kind) {
-    case 'image.exists':
-      return c.exists ? `Image ${c.image} exists` : `There is no image ${c.image}`;
-    case 'image.size':
-      if (c.minBytes !== undefined && c.maxBytes !== undefined) return `Image ${c.image} is between ${formatBytes(c.minBytes)} and ${formatBytes(c.maxBytes)}`;
-      if (c.maxBytes !== undefined) return `Image ${c.image} is under ${formatBytes(c.maxBytes)}`;
-      return `Image ${c.image} is over ${formatBytes(c.minBytes ?? 0)}`;
-    case 'image.layers':
-      if (c.min !== undefined && c.min === c.max) return `Image ${c.image} has ${c.min} layer${c.min === 1 ? '' : 's'}`;
-      if (c.min !== undefined && c.max !== undefined) return `Image ${c.image} has ${c.min} to ${c.max} layers`;
-      if (c.max !== undefined) return `Image ${c.image} has at most ${c.max} layer${c.max === 1 ? '' : 's'}`;
-      return `Image ${c.image} has at least ${c.min ?? 0} layer${c.min === 1 ? '' : 's'}`;
-    case 'image.base':
-      if (c.base === 'scratch') return `Image ${c.image} is built from scratch`;
-      return c.shares ? `Image ${c.image} is built on ${c.base}` : `Image ${c.image} is not built on ${c.base}`;
-    case 'image.config': {
-      const what = CONFIG_LABELS[c.field];
-      if (c.contains !== undefined) return c.field === 'exposedPorts' ? `Image ${c.image} exposes port ${c.contains}` : `The ${what} of ${c.image} includes ${c.contains}`;
-      return `The ${what} of ${c.image} is ${typeof c.equals === 'string' ? c.equals : JSON.stringify(c.equals)}`;
-    }
-    case 'image.path':
-      return c.exists ? `Image ${c.image} contains ${c.path}` : `Image ${c.image} does not contain ${c.path}`;
-    case 'image.target':
-      return `Image ${c.image} is the "${c.stage}" stage of ${c.dockerfile}`;
-    case 'container.state':
-      if (c.state === 'running') return `Container ${c.container} is running`;
-      return c.exitCode === undefined ? `Container ${c.container} has exited` : `Container ${c.container} exited with code ${c.exitCode}`;
-    case 'container.port':
-      return `Container ${c.container} publishes port ${c.port}${c.hostPort === undefined ? '' : ` on host port ${c.hostPort}`}`;
-    case 'container.logs':
-      return `The logs of ${c.container} mention "${c.contains}"`;
-    case 'container.gone':
-      return `Container ${c.container} has been removed`;
-    case 'file.exists':
-      return c.exists ? `File ${c.path} exists` : `File ${c.path} is gone`;
-    case 'file.contains':
-      return `File ${c.path} contains ${unescapeRegExp(c.pattern) ?? `a match for /${c.pattern}/`}`;
-    case 'command': {
-      const cmd = `Running ${short(c.run)}`;
-      if (c.stdoutContains !== undefined) return `${cmd} prints "${c.stdoutContains}"`;
-      if (c.stdoutMatches !== undefined) return `${cmd} prints a match for /${c.stdoutMatches}/`;
-      if (c.exitCode !== undefined && c.exitCode !== 0) return `${cmd} exits with code ${c.exitCode}`;
-      return `${cmd} succeeds`;
-    }
-  }
-}
-
-/** The literal text behind a pattern made by escapeRegExp, or null for a real regex. */
-function unescapeRegExp(p: string): string | null {
-  if (/(?<!\\)[.*+?^${}()|[\]/]/.test(p)) return null;
-  return `"${p.replace(/\\(.)/g, '$1')}"`;
 }
