@@ -15,6 +15,7 @@ import { Duplex } from 'node:stream';
 import * as tarFs from 'tar-fs';
 import { AppError } from '../../server/errors.ts';
 import { Demuxer, stdoutOf } from './demux.ts';
+import { seccompSecurityOpt } from './seccomp.ts';
 import { createEngineClient } from './engine-client.ts';
 import { cgroupMemoryBytes, disk, listCgroupParents, prepareCgroupParent, removeCgroupParent } from './host.ts';
 import { linkSocket } from './safe-socket.ts';
@@ -121,13 +122,14 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   /**
    * What makes the inner engine work without --privileged (see sandbox/README.md):
    * Docker's default capabilities + SYS_ADMIN (mounts: overlay, cgroups, bind) + NET_ADMIN (bridges,
-   * iptables for the inner engine's networks); seccomp unconfined (runc needs keyctl); a private cgroup
+   * iptables for the inner engine's networks); our own seccomp profile (Docker's default refuses the keyctl
+   * runc needs; see seccomp.ts); a private cgroup
    * namespace; docker-init as PID 1 to reap zombies. Device rules and masked paths stay Docker's defaults.
    */
   const hostConfigBase: Docker.HostConfig = {
     Init: true,
     CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
-    SecurityOpt: ['seccomp=unconfined'],
+    SecurityOpt: [seccompSecurityOpt()],
     CgroupnsMode: 'private',
     LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
   } as Docker.HostConfig;
