@@ -1,7 +1,7 @@
 // One lab file in, everything the server needs out. Pure: the only outside knowledge is the
 // optional `assetExists` callback, so an instructor's preview and the loader share this code.
 import type { Env } from 'markdown-it';
-import type { LabProblem, LabStep } from './types.ts';
+import type { Lab, LabProblem } from './types.ts';
 import { splitFrontMatter } from './frontmatter.ts';
 import { createLabMarkdown, newRenderState } from './markdown.ts';
 
@@ -14,19 +14,8 @@ export interface RenderOptions {
   assetExists?: (relPath: string) => boolean;
 }
 
-export interface RenderedLab {
-  title: string;
-  description: string;
-  duration?: string;
-  difficulty?: string;
-  tags: string[];
-  images: string[];
-  terms: number;
-  meta: Record<string, unknown>;
-  html: string;
-  steps: LabStep[];
-  problems: LabProblem[];
-}
+/** Everything a lab is, except where it came from (id, file, assets folder). */
+export type RenderedLab = Omit<Lab, 'id' | 'file' | 'assetsDir'>;
 
 // Stateless once configured (per-render data travels in env), so one instance serves all renders.
 const md = createLabMarkdown();
