@@ -146,8 +146,9 @@ if ! have_image "$tag"; then
   build "$tag" "$ROOT/sandbox/image" sandbox-image "$hash"
 fi
 docker tag "$tag" "$SANDBOX_REPO:latest"
-# Older builds go once nothing uses them (rmi refuses while a sandbox still runs on one).
-for old in $(docker images "$SANDBOX_REPO" --format '{{.Tag}}' | grep -vxE "$hash|latest" || true); do
+# Builds older than a day go once nothing uses them (rmi refuses while a sandbox still runs on one).
+# Newer ones stay: another checkout on this engine (a worktree, a second server) may still use them.
+for old in $(docker images "$SANDBOX_REPO" --filter until=24h --format '{{.Tag}}' | grep -vxE "$hash|latest" || true); do
   docker rmi "$SANDBOX_REPO:$old" >/dev/null 2>&1 || true
 done
 say "sandbox image $tag (also $SANDBOX_REPO:latest)"
