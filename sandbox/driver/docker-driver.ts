@@ -17,7 +17,7 @@ import { AppError } from '../../server/errors.ts';
 import { Demuxer, stdoutOf } from './demux.ts';
 import { seccompSecurityOpt } from './seccomp.ts';
 import { createEngineClient } from './engine-client.ts';
-import { cgroupMemoryBytes, disk, listCgroupParents, prepareCgroupParent, removeCgroupParent } from './host.ts';
+import { createCgroupManager, disk, engineCgroupInfo, type CgroupManager } from './host.ts';
 import { linkSocket } from './safe-socket.ts';
 import { nextFreeSubnet } from './subnets.ts';
 import { createTemplateStore, normalizeImageName } from './templates.ts';
@@ -70,6 +70,10 @@ export interface DockerSandboxDriverConfig {
   subnetPrefix?: number;
   /** How to reach the host engine (default: its local unix socket). */
   docker?: Docker.DockerOptions;
+  /** Host cgroups (the hard limits' parent); by default made from this host engine and /sys/fs/cgroup. */
+  cgroups?: CgroupManager;
+  /** Start sandboxes even where their limits cannot be enforced (SANDBOX_ALLOW_UNLIMITED=1). */
+  allowUnlimited?: boolean;
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -114,6 +118,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   const pool = config.subnetPool ?? '10.213.0.0/16';
   const subnetPrefix = config.subnetPrefix ?? 28;
   const defaults: SandboxLimits = { ...DEFAULT_LIMITS, ...config.limits };
+  const cgroups = config.cgroups ?? createCgroupManager({ engineInfo: () => engineCgroupInfo(docker), allowUnlimited: config.allowUnlimited, log });
 
   if (path.join(sandboxesDir, 'x'.repeat(12), 'attach', 'docker.sock').length > SANDBOX_TUNING.maxSocketPath) {
     throw new AppError('bad_request', `dataDir "${dataDir}" is too long: sandbox socket paths would exceed ${SANDBOX_TUNING.maxSocketPath} bytes; use a shorter path`);
@@ -239,6 +244,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     const phases: string[] = [];
     const mark = (what: string) => phases.push(`${what} ${Date.now() - t0}`);
     try {
+      // First, so a host that cannot enforce the limits refuses before any disk work.
+      const cgroupParent = await cgroups.prepare(id, limits);
       fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
       fs.mkdirSync(path.join(dir, 'attach'), { recursive: true, mode: 0o700 });
       // The engine creates networks one at a time; overlap that with the disk work.
@@ -250,7 +257,6 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       // Which template this sandbox's binds come from, so pruning never removes one in use.
       if (tmpl) fs.writeFileSync(path.join(dir, 'template'), path.basename(tmpl));
       mark('disk');
-      const cgroupParent = prepareCgroupParent(id, limits);
       const network = await networkP;
       mark('network');
       const hostname = `node${spec.node}`;
@@ -302,7 +308,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     } catch (err) {
       if (container) await container.remove({ force: true, v: true }).catch(() => {});
       await disk(['release', dir]).catch((e) => log(`sandbox ${id}: cleanup after failed create failed`, e));
-      removeCgroupParent(id);
+      cgroups.remove(id);
       if (err instanceof AppError) throw err;
       throw new AppError('sandbox_failed', `could not start sandbox node${spec.node}: ${(err as Error).message}`, { cause: err });
     } finally {
@@ -478,7 +484,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     return {
       running,
       exitCode: running ? undefined : info.State.ExitCode,
-      memoryBytes: running ? cgroupMemoryBytes(ref.id) : undefined,
+      memoryBytes: running ? cgroups.memoryBytes(ref.id) : undefined,
       oomKilled: info.State.OOMKilled,
     };
   }
@@ -518,7 +524,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       }
     }
     await disk(['release', dirOf(ref.id)]);
-    removeCgroupParent(ref.id);
+    cgroups.remove(ref.id);
   }
 
   function inUseTemplates(): Set<string> {
@@ -569,10 +575,10 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     for (const id of dirs) {
       if (known.has(id) || creating.has(id) || !oldEnough(id)) continue;
       await disk(['release', dirOf(id)]).catch((e) => log(`reap: could not remove ${id}`, e));
-      removeCgroupParent(id);
+      cgroups.remove(id);
       reaped.push(id);
     }
-    for (const id of listCgroupParents()) if (!known.has(id) && !creating.has(id)) removeCgroupParent(id);
+    for (const id of cgroups.list()) if (!known.has(id) && !creating.has(id)) cgroups.remove(id);
     for (const c of await listContainers('template-builder')) {
       if (c.State === 'running' && opts.now - c.Created * 1000 < 30 * 60_000) continue; // maybe ours, still building
       await idempotent(docker.getContainer(c.Id).remove({ force: true }));

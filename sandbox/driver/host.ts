@@ -1,9 +1,19 @@
 // Host-side plumbing the driver needs besides the engine API: the loop-disk script and cgroup parents.
-import fs from 'node:fs';
+import Docker from 'dockerode';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../../server/errors.ts';
+import { describeCgroups, planCgroups, refusalMessage, type CgroupFacts } from './cgroup-plan.ts';
+import {
+  applyCgroupSteps,
+  createCgroupFs,
+  listSandboxCgroups,
+  readCgroupFacts,
+  removeSandboxCgroups,
+  sandboxMemoryBytes,
+  type CgroupFs,
+} from './cgroup-fs.ts';
 import type { SandboxLimits } from './types.ts';
 
 const DISK_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../host/disk.sh');
@@ -18,70 +28,74 @@ export function disk(args: string[], timeoutMs = 120_000): Promise<void> {
   });
 }
 
-const CGROUP_ROOT = '/sys/fs/cgroup';
-const CGROUP_PARENT = 'lablab';
+/** The engine's own view: which cgroup driver and version it uses for containers. */
+export async function engineCgroupInfo(docker: Docker): Promise<{ driver?: string; version?: string }> {
+  const info = (await docker.info()) as { CgroupDriver?: string; CgroupVersion?: string };
+  return { driver: info.CgroupDriver, version: info.CgroupVersion };
+}
 
-/**
- * cgroup v1: puts the sandbox under a parent cgroup that carries the hard limits. The sandbox runs in
- * a private cgroup namespace rooted at its own cgroup, so the parent (and its limits) is out of a
- * learner's reach even though they are root with SYS_ADMIN. Returns the parent for HostConfig.CgroupParent,
- * or undefined when the host has no cgroup v1 (the container's own limits then apply alone).
- */
-export function prepareCgroupParent(id: string, limits: SandboxLimits): string | undefined {
-  if (!fs.existsSync(path.join(CGROUP_ROOT, 'memory', 'memory.limit_in_bytes'))) return undefined;
-  const rel = path.join(CGROUP_PARENT, id);
-  const set = (ctrl: string, file: string, value: number): void => {
-    const dir = path.join(CGROUP_ROOT, ctrl, rel);
-    fs.mkdirSync(dir, { recursive: true });
-    const f = path.join(dir, file);
-    if (fs.existsSync(f)) fs.writeFileSync(f, String(value));
+/** What the driver needs from the host's cgroups; facts are probed once, lazily. */
+export interface CgroupManager {
+  /** What the host looks like and what a sandbox with these limits gets (for the start-up log). */
+  describe(limits: SandboxLimits): Promise<string>;
+  /**
+   * Makes the sandbox's parent cgroup with its hard limits and returns it for HostConfig.CgroupParent.
+   * Throws a clear refusal when the limits cannot be enforced, unless unlimited sandboxes are allowed
+   * (then undefined: the container's own limits apply alone, which a learner could raise).
+   */
+  prepare(id: string, limits: SandboxLimits): Promise<string | undefined>;
+  memoryBytes(id: string): number | undefined;
+  remove(id: string): void;
+  list(): string[];
+}
+
+export interface CgroupManagerOptions {
+  /** The host engine's `docker info` CgroupDriver/CgroupVersion (default: asked over /var/run/docker.sock). */
+  engineInfo?: () => Promise<{ driver?: string; version?: string }>;
+  allowUnlimited?: boolean;
+  cgroupFs?: CgroupFs;
+  log?: (msg: string, err?: unknown) => void;
+}
+
+export function createCgroupManager(opts: CgroupManagerOptions): CgroupManager {
+  const cg = opts.cgroupFs ?? createCgroupFs();
+  const log = opts.log ?? (() => {});
+  const engineInfo = opts.engineInfo ?? (() => engineCgroupInfo(new Docker({ socketPath: '/var/run/docker.sock' })));
+  const local = readCgroupFacts(cg);
+  let facts: Promise<CgroupFacts> | undefined;
+  const probe = (): Promise<CgroupFacts> => {
+    facts ??= engineInfo().then(
+      (e) => ({ ...local, engineDriver: e.driver || undefined, engineVersion: e.version || undefined }),
+      (err) => {
+        log('could not ask the host engine for its cgroup driver; planning from /sys/fs/cgroup alone', err);
+        return local;
+      },
+    );
+    return facts;
   };
-  const mem = limits.memoryMiB * 1024 * 1024;
-  set('memory', 'memory.limit_in_bytes', mem);
-  set('memory', 'memory.memsw.limit_in_bytes', mem); // no swap: the memory cap is the cap
-  set('pids', 'pids.max', limits.pids);
-  set('cpu', 'cpu.shares', limits.cpuShares);
-  return '/' + rel;
-}
-
-/** Memory in use by the sandbox (inner containers included), from its parent cgroup. */
-export function cgroupMemoryBytes(id: string): number | undefined {
-  try {
-    return Number(fs.readFileSync(path.join(CGROUP_ROOT, 'memory', CGROUP_PARENT, id, 'memory.usage_in_bytes'), 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-export function removeCgroupParent(id: string): void {
-  let ctrls: string[];
-  try {
-    ctrls = fs.readdirSync(CGROUP_ROOT);
-  } catch {
-    return;
-  }
-  for (const c of ctrls) {
-    const dir = path.join(CGROUP_ROOT, c, CGROUP_PARENT, id);
-    try {
-      // The engine removes the container's own cgroup; only our (now empty) parent is left.
-      for (const child of fs.readdirSync(dir, { withFileTypes: true })) {
-        if (child.isDirectory()) fs.rmdirSync(path.join(dir, child.name));
+  let warned = false;
+  return {
+    async describe(limits) {
+      return describeCgroups(planCgroups(await probe(), limits, '<id>'), !!opts.allowUnlimited);
+    },
+    async prepare(id, limits) {
+      const plan = planCgroups(await probe(), limits, id);
+      if (!plan.ok) {
+        if (!opts.allowUnlimited) throw new AppError('sandbox_failed', refusalMessage(plan.reason));
+        if (!warned) log(`sandbox limits are NOT enforced (SANDBOX_ALLOW_UNLIMITED=1): ${plan.reason}`);
+        warned = true;
+        return undefined;
       }
-      fs.rmdirSync(dir);
-    } catch {
-      // Not present under this controller, or a symlinked co-mount already handled.
-    }
-  }
-}
-
-/** Ids of sandbox cgroup parents present on the host (for reaping leftovers). */
-export function listCgroupParents(): string[] {
-  try {
-    return fs
-      .readdirSync(path.join(CGROUP_ROOT, 'memory', CGROUP_PARENT), { withFileTypes: true })
-      .filter((d) => d.isDirectory())
-      .map((d) => d.name);
-  } catch {
-    return [];
-  }
+      try {
+        applyCgroupSteps(cg, plan.steps);
+      } catch (err) {
+        removeSandboxCgroups(cg, local.mode, id);
+        throw err;
+      }
+      return plan.parent;
+    },
+    memoryBytes: (id) => sandboxMemoryBytes(cg, local.mode, id),
+    remove: (id) => removeSandboxCgroups(cg, local.mode, id),
+    list: () => listSandboxCgroups(cg, local.mode),
+  };
 }
