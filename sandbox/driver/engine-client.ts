@@ -6,6 +6,12 @@ import type { Readable } from 'node:stream';
 import { Demuxer } from './demux.ts';
 import { LABELS, type ContainerInfo, type EngineClient, type EngineEvent, type ImageInfo } from './types.ts';
 
+/**
+ * Per-request timeout for ordinary calls to the inner engine. It is an idle-socket timeout, so it must
+ * never apply to the events stream: that stays silent for as long as the learner does nothing.
+ */
+export const ENGINE_REQUEST_TIMEOUT_MS = 30_000;
+
 /** Containers we create inside a learner's engine for probing; hidden from containers(). */
 const PROBE_PREFIX = 'lablab-probe-';
 
@@ -16,7 +22,7 @@ export interface EngineClientOptions {
   socketPath: string;
   /** Called before every connection: verifies (and refreshes) the socket; throws to refuse. */
   beforeConnect?: () => void;
-  /** Per-request timeout. */
+  /** Per-request timeout for everything but the events stream (default ENGINE_REQUEST_TIMEOUT_MS). */
   timeoutMs?: number;
 }
 
@@ -40,7 +46,9 @@ function toState(s: string | undefined): ContainerInfo['state'] {
 }
 
 export function createEngineClient(opts: EngineClientOptions): EngineClient {
-  const docker = new Docker({ socketPath: opts.socketPath, timeout: opts.timeoutMs ?? 30_000 });
+  const docker = new Docker({ socketPath: opts.socketPath, timeout: opts.timeoutMs ?? ENGINE_REQUEST_TIMEOUT_MS });
+  // The events stream lives as long as the sandbox: no timeout (the modem's timeout is per client).
+  const streaming = new Docker({ socketPath: opts.socketPath });
   const check = (): void => opts.beforeConnect?.();
 
   async function image(ref: string): Promise<ImageInfo | null> {
@@ -172,7 +180,7 @@ export function createEngineClient(opts: EngineClientOptions): EngineClient {
       queueMicrotask(() => end(err as Error));
       return () => {};
     }
-    docker.getEvents({}).then(
+    streaming.getEvents({}).then(
       (s) => {
         stream = s as Readable;
         if (stopped) return stream.destroy();
