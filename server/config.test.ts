@@ -35,3 +35,10 @@ test('a project folder too deep for unix socket paths gets a short data dir', ()
   assert.equal(loadConfig([], {}, deep).dataDir, c.dataDir, 'stable for the same folder');
   assert.equal(loadConfig(['--data', '/d'], {}, deep).dataDir, '/d');
 });
+
+test('SANDBOX_ALLOW_UNLIMITED: off unless exactly 1; anything else is an error, not a silent no', () => {
+  assert.equal(loadConfig([], {}, '/').allowUnlimited, false);
+  assert.equal(loadConfig([], { SANDBOX_ALLOW_UNLIMITED: '0' }, '/').allowUnlimited, false);
+  assert.equal(loadConfig([], { SANDBOX_ALLOW_UNLIMITED: '1' }, '/').allowUnlimited, true);
+  assert.throws(() => loadConfig([], { SANDBOX_ALLOW_UNLIMITED: 'yes' }, '/'), /SANDBOX_ALLOW_UNLIMITED must be 1 or 0/);
+});

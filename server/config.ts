@@ -61,6 +61,8 @@ export interface Config {
   maxSandboxes: number;
   sandboxImage?: string;
   limits: { memoryMiB: number; pids: number; cpuShares: number; diskGiB: number };
+  /** Start sandboxes even on a host whose cgroups cannot enforce `limits` (SANDBOX_ALLOW_UNLIMITED=1). */
+  allowUnlimited: boolean;
   /** A short id that marks this server's sandboxes (label), so two servers on one engine don't reap each other. */
   ownerId: string;
   /** Shown on the workshop host page; empty = page disabled. */
@@ -74,6 +76,12 @@ function intOpt(name: string, raw: string | undefined, def: number, min: number,
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   return n;
+}
+
+function flagOpt(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
 }
 
 function durationOpt(name: string, raw: string | undefined, defMs: number): number {
@@ -126,6 +134,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
       cpuShares: intOpt('SANDBOX_CPU_SHARES', env.SANDBOX_CPU_SHARES, 512, 2, 262_144),
       diskGiB: intOpt('SANDBOX_DISK_GIB', env.SANDBOX_DISK_GIB, 8, 1, 1024),
     },
+    allowUnlimited: flagOpt('SANDBOX_ALLOW_UNLIMITED', env.SANDBOX_ALLOW_UNLIMITED),
     ownerId: env.LABLAB_OWNER || 'default',
     hostToken: env.HOST_TOKEN || undefined,
   };

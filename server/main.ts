@@ -7,6 +7,7 @@ import { loadConfig, ConfigError } from './config.ts';
 import { startServer } from './server.ts';
 import { loadLabs } from './labs/load.ts';
 import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
+import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 
@@ -32,10 +33,14 @@ async function main(): Promise<void> {
 
   // The host page shows every learner's progress: without a configured token, make one up.
   config.hostToken ??= crypto.randomBytes(9).toString('base64url');
+  // Say at once whether this host can hold sandboxes to their limits (or why it refuses to start them).
+  const cgroups = createCgroupManager({ allowUnlimited: config.allowUnlimited, log });
+  console.log(await cgroups.describe(config.limits));
   const driver = createDockerSandboxDriver({
     dataDir: config.dataDir,
     sandboxImage: config.sandboxImage,
     ownerId: config.ownerId,
+    cgroups,
     log,
   });
   const server = await startServer({
