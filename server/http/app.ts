@@ -1,6 +1,7 @@
 // The HTTP side: catalogue, lab pages, the host view, static assets, one final error handler.
 import express, { type NextFunction, type Request, type Response } from 'express';
 import path from 'node:path';
+import { EARLY_CLICKS_CSP_SOURCE } from './early-clicks.ts';
 import type { LabRegistry } from '../catalogue/registry.ts';
 import type { SandboxDriver } from '../../sandbox/driver/types.ts';
 import { createPortProxy } from './port-proxy.ts';
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
     // Lab HTML is rendered without raw HTML, but defence in depth: no inline or foreign scripts.
-    res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'");
+    res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self' ${EARLY_CLICKS_CSP_SOURCE}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'`);
     next();
   });
 

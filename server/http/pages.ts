@@ -2,6 +2,7 @@
 // everything else that comes from a lab or a learner is escaped here.
 import type { Lab, LabProblem } from '../labs/types.ts';
 import type { LabBoot } from '../realtime/protocol.ts';
+import { EARLY_CLICKS_SCRIPT } from './early-clicks.ts';
 
 export function esc(s: unknown): string {
   return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -22,6 +23,7 @@ function layout(title: string, body: string, opts: { page: string; boot?: unknow
 <link rel="stylesheet" href="/assets/app.css">
 </head>
 <body data-page="${esc(opts.page)}">
+${opts.page === 'lab' ? `<script>${EARLY_CLICKS_SCRIPT}</script>` : ''}
 ${body}
 ${opts.boot !== undefined ? `<script type="application/json" id="boot">${jsonForScript(opts.boot)}</script>` : ''}
 <script src="/assets/app.js" defer></script>

@@ -2,12 +2,15 @@
 import { io, type Socket } from 'socket.io-client';
 import type { CheckView, ClientToServer, LabBoot as Boot, ServerToClient, SessionView, TermState } from '../../server/realtime/protocol.ts';
 import { TerminalPane } from './terminal-pane.ts';
+import { RunQueue, type QueuedBlock } from './run-queue.ts';
 import { initSplitter } from './splitter.ts';
 import { initQuizzes } from './quiz.ts';
 
 // Must match TUNING on the server: ack size ≤ low watermark; input chunk ≤ maxInputChunk.
 const ACK_EVERY = 5_000;
 const MAX_INPUT_CHUNK = 64 * 1024;
+/** Output silence after which a queued block is typed although no bash prompt came (an inner `sh`). */
+const QUEUE_QUIET_MS = 5_000;
 
 const $ = <T extends HTMLElement>(sel: string, root: ParentNode = document) => root.querySelector<T>(sel);
 const $$ = <T extends HTMLElement>(sel: string, root: ParentNode = document) => [...root.querySelectorAll<T>(sel)];
@@ -16,6 +19,8 @@ export function startLabPage(): void {
   const boot = JSON.parse($('#boot')!.textContent!) as Boot;
   const socket: Socket<ServerToClient, ClientToServer> = io({ transports: ['websocket', 'polling'] });
   const panes = new Map<number, TerminalPane>();
+  const queues = new Map<number, RunQueue>();
+  const queueKey = `lablab:queued:${boot.labId}`;
   const checkState = new Map<string, CheckView>();
   let session: SessionView | undefined;
   let clockSkew = 0;
@@ -25,6 +30,13 @@ export function startLabPage(): void {
   for (const el of $$<HTMLElement>('[data-terminal]')) {
     const term = Number(el.dataset.terminal);
     const body = $<HTMLElement>('.term-body', el)!;
+    const queue = new RunQueue({
+      send: (b) => typeBlock(term, b),
+      changed: () => renderQueues(),
+      timers: { setTimeout: (fn, ms) => window.setTimeout(fn, ms), clearTimeout: (h) => window.clearTimeout(h as number) },
+      quietMs: QUEUE_QUIET_MS,
+    });
+    queues.set(term, queue);
     panes.set(
       term,
       new TerminalPane({
@@ -37,6 +49,7 @@ export function startLabPage(): void {
         resize: (cols, rows) => socket.emit('term:resize', { term, cols, rows }),
         ack: (chars) => socket.emit('term:ack', { term, chars }),
         notice,
+        shell: queue,
       }),
     );
   }
@@ -58,16 +71,76 @@ export function startLabPage(): void {
     block.addEventListener('click', () => {
       if (window.getSelection()?.toString()) return; // selecting text to copy is not a click to run
       const term = Number(block.dataset.term);
-      const pane = panes.get(term);
-      if (!pane) return notice(`This block runs in terminal ${term}, which this lab does not have.`);
-      if (session?.phase !== 'ready') return notice('Your sandbox is still starting; try again in a moment.', 'info');
-      const code = (block.textContent ?? '').replace(/\n+$/, '');
-      if (block.dataset.stepId) socket.emit('block:ran', { stepId: block.dataset.stepId });
-      pane.run(code);
-      block.classList.add('ran');
-      pane.focus();
+      if (!queues.has(term)) return notice(`This block runs in terminal ${term}, which this lab does not have.`);
+      enqueue(block);
     });
   }
+
+  // ---- the run queue: a click is never lost (see run-queue.ts) ----
+  const blockByKey = new Map($$<HTMLElement>('pre[data-term]').map((b) => [b.dataset.blockId ?? '', b] as const));
+  function enqueue(block: HTMLElement): void {
+    const term = Number(block.dataset.term);
+    queues.get(term)?.click({ key: block.dataset.blockId ?? '', code: (block.textContent ?? '').replace(/\n+$/, ''), stepId: block.dataset.stepId });
+  }
+  function typeBlock(term: number, b: QueuedBlock): void {
+    const pane = panes.get(term)!;
+    if (b.stepId) socket.emit('block:ran', { stepId: b.stepId });
+    pane.run(b.code);
+    blockByKey.get(b.key)?.classList.add('ran');
+    pane.focus();
+  }
+  const queueStatus = document.createElement('span');
+  queueStatus.id = 'run-queue-status';
+  queueStatus.className = 'run-queue-status';
+  queueStatus.setAttribute('role', 'status');
+  $('#session-status')?.after(queueStatus);
+  function renderQueues(): void {
+    const saved: { term: number; key: string }[] = [];
+    for (const b of blockByKey.values()) delete b.dataset.runState;
+    let waitingForShell = 0, waitingForPrompt = 0;
+    for (const [term, q] of queues) {
+      q.queued.forEach((item, i) => {
+        saved.push({ term, key: item.key });
+        const el = blockByKey.get(item.key);
+        if (el) {
+          el.dataset.runState = 'queued';
+          el.dataset.queuePos = String(i + 1);
+          el.title = 'Queued: it runs when the shell is ready for it. Click again to type it now.';
+        }
+      });
+      if (q.state === 'detached' || q.state === 'waiting') waitingForShell += q.queued.length;
+      else waitingForPrompt += q.queued.length;
+    }
+    const n = waitingForShell + waitingForPrompt;
+    queueStatus.textContent = !n ? '' : waitingForShell
+      ? `${n} block${n > 1 ? 's' : ''} queued: ${n > 1 ? 'they run' : 'it runs'} as soon as the shell is ready`
+      : `${n} block${n > 1 ? 's' : ''} queued behind the running command`;
+    queueStatus.dataset.queued = String(n);
+    try {
+      if (saved.length) sessionStorage.setItem(queueKey, JSON.stringify(saved));
+      else sessionStorage.removeItem(queueKey);
+    } catch {
+      // Storage may be off (private mode); the queue still works, it just does not survive a reload.
+    }
+  }
+  // Blocks queued before a reload wait again, in the same order.
+  try {
+    const saved = JSON.parse(sessionStorage.getItem(queueKey) ?? '[]') as { term: number; key: string }[];
+    for (const { key } of Array.isArray(saved) ? saved : []) {
+      const el = typeof key === 'string' ? blockByKey.get(key) : undefined;
+      if (el) enqueue(el);
+    }
+  } catch {
+    sessionStorage.removeItem(queueKey);
+  }
+  // Clicks that landed before this script ran (server/http/early-clicks.ts kept them).
+  const early = window as unknown as { __lablabEarlyClicks?: unknown; __lablabAppReady?: boolean };
+  early.__lablabAppReady = true;
+  for (const key of Array.isArray(early.__lablabEarlyClicks) ? early.__lablabEarlyClicks : []) {
+    const el = typeof key === 'string' ? blockByKey.get(key) : undefined;
+    if (el && !queues.get(Number(el.dataset.term))?.queued.some((b) => b.key === key)) enqueue(el);
+  }
+  renderQueues();
   for (const btn of $$<HTMLButtonElement>('[data-copy-block]')) {
     btn.addEventListener('click', (e) => {
       e.stopPropagation();
@@ -153,7 +226,7 @@ export function startLabPage(): void {
     } else if (s.phase === 'queued') {
       showOverlay(`<h2>The lab is full right now</h2><p class="queue-position" data-queue-position="${s.queuePosition ?? ''}">You are number <strong>${s.queuePosition ?? '?'}</strong> in the queue${s.queueLength ? ` of ${s.queueLength}` : ''}.</p><p>This page updates by itself: your terminal appears as soon as a sandbox is free. Keep it open.</p>`, 'queue');
     } else if (s.phase === 'starting') {
-      showOverlay(`<div class="spinner"></div><h2>Starting your sandbox</h2><p>${s.message ? escapeHtml(s.message) : 'Your own Docker engine is booting with the lab images preloaded. This takes a second or two.'}</p>`, 'starting');
+      showOverlay(`<div class="spinner"></div><h2>Starting your sandbox</h2><p>${s.message ? escapeHtml(s.message) : 'Your own Docker engine is booting with the lab images preloaded. This takes a second or two.'}</p><p class="overlay-hint">Go ahead and click the lab's blocks: they are queued and run in order as soon as the shell is ready.</p>`, 'starting');
     } else {
       showOverlay(`<h2>${s.phase === 'expired' ? 'Your session has expired' : s.phase === 'ended' ? 'Session ended' : 'The sandbox could not start'}</h2><p data-session-message>${escapeHtml(s.message ?? '')}</p><button type="button" class="btn" id="restart">Start a new sandbox</button>`, s.phase);
       $('#restart')?.addEventListener('click', () => location.reload());
@@ -186,6 +259,8 @@ export function startLabPage(): void {
   });
 
   const setTermState = (term: number, state: TermState, message?: string) => {
+    if (state === 'ready') queues.get(term)?.attached();
+    else queues.get(term)?.detached();
     const el = $(`[data-term-state="${term}"]`);
     if (!el) return;
     const text: Record<TermState, string> = { starting: 'starting…', ready: 'connected', reconnecting: 'reconnecting…', exited: 'exited', failed: 'disconnected' };

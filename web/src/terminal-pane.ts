@@ -14,13 +14,24 @@ export interface TerminalPaneDeps {
   resize(cols: number, rows: number): void;
   ack(chars: number): void;
   notice(message: string): void;
+  /** What the shell is doing, as the screen shows it (see run-queue.ts). */
+  shell?: { prompt(): void; busy(): void; output(): void };
 }
+
+/**
+ * The sandbox's bash marks its prompt with OSC 133;A and an accepted command line with OSC 133;C
+ * (sandbox/image/skel/.bashrc). Continuation prompts (PS2, inside a here-document) carry no mark,
+ * so they do not count as "ready for the next block".
+ */
+const SHELL_MARK = 133;
 
 export class TerminalPane {
   readonly xterm: Terminal;
   private readonly fit = new FitAddon();
   private readonly acks: AckCounter;
   private lastSize = '';
+  /** The last shell mark parsed and not yet reported; reported once its whole chunk is on screen. */
+  private mark: 'prompt' | 'busy' | undefined;
 
   constructor(private readonly deps: TerminalPaneDeps) {
     this.acks = new AckCounter(deps.ackEvery);
@@ -36,6 +47,11 @@ export class TerminalPane {
     this.xterm.loadAddon(new WebLinksAddon((_e, uri) => window.open(uri, '_blank', 'noopener')));
     this.xterm.open(deps.el);
     this.xterm.onData((d) => this.input(d));
+    this.xterm.parser.registerOscHandler(SHELL_MARK, (data) => {
+      if (data.startsWith('A')) this.mark = 'prompt';
+      else if (data.startsWith('C')) this.mark = 'busy';
+      return true;
+    });
     // Selecting text copies it, as in most Linux terminals.
     this.xterm.onSelectionChange(() => {
       const sel = this.xterm.getSelection();
@@ -69,15 +85,32 @@ export class TerminalPane {
   }
 
   write(data: string): void {
+    this.deps.shell?.output();
     this.xterm.write(data, () => {
       const n = this.acks.rendered(data.length);
       if (n) this.deps.ack(n);
+      this.reportMark();
     });
   }
 
+  /** Replaces the screen with scrollback; what it ends on (a prompt or a running command) is reported once. */
   replay(data: string): void {
     this.xterm.reset();
-    this.write(data);
+    this.mark = undefined;
+    this.xterm.write(data, () => {
+      const n = this.acks.rendered(data.length);
+      if (n) this.deps.ack(n);
+      this.reportMark();
+    });
+  }
+
+  private reportMark(): void {
+    // After the chunk is parsed, so readline's switch into bracketed paste (sent with the prompt)
+    // is in effect when the next block is pasted.
+    const m = this.mark;
+    this.mark = undefined;
+    if (m === 'prompt') this.deps.shell?.prompt();
+    else if (m === 'busy') this.deps.shell?.busy();
   }
 
   refit(): void {
