@@ -148,8 +148,10 @@ fi
 docker tag "$tag" "$SANDBOX_REPO:latest"
 # Builds older than a day go once nothing uses them (rmi refuses while a sandbox still runs on one).
 # Newer ones stay: another checkout on this engine (a worktree, a second server) may still use them.
-for old in $(docker images "$SANDBOX_REPO" --filter until=24h --format '{{.Tag}}' | grep -vxE "$hash|latest" || true); do
-  docker rmi "$SANDBOX_REPO:$old" >/dev/null 2>&1 || true
+day_ago=$(( $(date +%s) - 86400 ))
+for old in $(docker images "$SANDBOX_REPO" --format '{{.Tag}}' | grep -vxE "$hash|latest" || true); do
+  created=$(date -d "$(docker image inspect -f '{{.Created}}' "$SANDBOX_REPO:$old")" +%s 2>/dev/null || echo 0)
+  [ "$created" -lt "$day_ago" ] && { docker rmi "$SANDBOX_REPO:$old" >/dev/null 2>&1 || true; }
 done
 say "sandbox image $tag (also $SANDBOX_REPO:latest)"
 say "done"
