@@ -1,0 +1,82 @@
+// Integration test against the real host engine and this host's cgroups: a sandbox's parent cgroup
+// carries exactly what the plan promises, the sandbox runs beneath it, and a learner who raises the
+// limits they can see inside does not raise the parent's. On a host whose cgroups the plan refuses,
+// creating a sandbox fails with the plan's reason. Labelled with a test owner id, removed in `after`.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import Docker from 'dockerode';
+import { createDockerSandboxDriver } from './docker-driver.ts';
+import { planCgroups } from './cgroup-plan.ts';
+import { createCgroupFs, readCgroupFacts } from './cgroup-fs.ts';
+import { engineCgroupInfo } from './host.ts';
+import { LABELS, type SandboxDriver, type SandboxLimits, type SandboxRef } from './types.ts';
+
+const host = new Docker({ socketPath: '/var/run/docker.sock' });
+const owner = `test-${randomBytes(3).toString('hex')}`;
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-cg-'));
+const log = (m: string, e?: unknown) => process.env.DEBUG && console.error(`[driver] ${m}`, e ?? '');
+const limits: SandboxLimits = { memoryMiB: 384, pids: 200, cpuShares: 300, diskGiB: 1 };
+const CG = '/sys/fs/cgroup';
+
+let driver: SandboxDriver;
+let ref: SandboxRef | undefined;
+
+before(() => {
+  driver = createDockerSandboxDriver({ dataDir, ownerId: owner, log });
+});
+
+after(async () => {
+  const d = createDockerSandboxDriver({ dataDir, ownerId: owner, log });
+  for (const r of await d.list()) await d.destroy(r).catch((e) => console.error('cleanup', e));
+  await d.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false }).catch((e) => console.error('cleanup', e));
+  for (const n of await host.listNetworks({ filters: { label: [`${LABELS.owner}=${owner}`] } })) await host.getNetwork(n.Id).remove().catch(() => {});
+  await driver?.dispose();
+  await d.dispose();
+  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir));
+  for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
+  for (const l of execFileSync('losetup', ['-a', '-l', '-n', '-O', 'NAME,BACK-FILE'], { encoding: 'utf8' }).split('\n').filter((x) => x.includes(dataDir))) {
+    spawnSync('losetup', ['-d', l.split(/\s+/)[0]!]);
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('sandbox cgroups on this host (real engine)', { concurrency: false }, () => {
+  test('the parent cgroup holds the planned limits, the sandbox runs beneath it, and raising them inside changes nothing above', async () => {
+    const e = await engineCgroupInfo(host);
+    const facts = { ...readCgroupFacts(createCgroupFs()), engineDriver: e.driver, engineVersion: e.version };
+    const spec = { sessionId: `${owner}-cg`, node: 1, images: [], limits, expiresAt: Date.now() + 3_600_000 };
+    const plan = planCgroups(facts, limits, 'x');
+    if (!plan.ok) {
+      // This host cannot enforce them: the driver must refuse with the same reason.
+      await assert.rejects(driver.create(spec), (err: Error) => err.message.includes(plan.reason));
+      return;
+    }
+    ref = await driver.create(spec);
+    await driver.waitReady(ref, { images: [] });
+    const id = ref.id;
+    const planned = planCgroups(facts, limits, id);
+    assert.ok(planned.ok);
+    for (const s of planned.steps) {
+      if (s.kind !== 'write' || s.path.endsWith('cgroup.subtree_control')) continue;
+      if (s.optional && !fs.existsSync(path.join(CG, s.path))) continue;
+      assert.equal(fs.readFileSync(path.join(CG, s.path), 'utf8').trim(), s.value, s.path);
+    }
+    // The sandbox's init (and so everything it starts) lives beneath the parent.
+    const pid = (await host.getContainer(ref.containerId).inspect()).State.Pid;
+    const own = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    const memLine = own.split('\n').find((l) => (facts.mode === 'v2' ? l.startsWith('0::') : /:memory:/.test(l)))!;
+    assert.match(memLine, new RegExp(`/lablab/${id}/`), own);
+
+    // Inside, the learner is root at the namespace root and may rewrite what they see; the parent stays.
+    const inside = facts.mode === 'v2' ? '/sys/fs/cgroup/memory.max' : '/sys/fs/cgroup/memory/memory.limit_in_bytes';
+    const r = await driver.exec(ref, ['bash', '-c', `cat /proc/self/cgroup; echo 9223372036854771712 > ${inside}; ls /sys/fs/cgroup/ | grep -c lablab || true`]);
+    assert.doesNotMatch(r.stdout, /lablab/, 'the learner sees no parent cgroup');
+    const parentMem = facts.mode === 'v2' ? `lablab/${id}/memory.max` : `memory/lablab/${id}/memory.limit_in_bytes`;
+    assert.equal(fs.readFileSync(path.join(CG, parentMem), 'utf8').trim(), String(limits.memoryMiB * 1024 * 1024));
+  });
+});
