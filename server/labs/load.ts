@@ -5,9 +5,9 @@ import { killercodaToMarkdown } from './killercoda.ts';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Lab, LabProblem } from './types.ts';
-import { renderMarkdown } from './render.ts';
+import { renderMarkdown, type RenderOptions } from './render.ts';
 
-export { formatProblem, renderMarkdown } from './render.ts';
+export { formatProblem, formatWarning, renderMarkdown } from './render.ts';
 
 /** Names in a labs folder that are documentation, not labs. */
 const NOT_LABS = /^(readme|license|contributing|changelog)\.(md|markdown)$/i;
@@ -15,57 +15,76 @@ const LAB_FILE = /\.(md|markdown)$/i;
 /** A lab folder's markdown file, in order of preference. */
 const LAB_MD_NAMES = ['lab.md', 'lab.markdown'];
 
+/** A lab found in the folder, before it is read: its id must be final first (picture URLs carry it). */
+interface Found {
+  kind: 'markdown' | 'scenario' | 'file';
+  /** The lab's own file: lab.md, index.json or the single .md. */
+  file: string;
+  /** Folder or file name the id and fallback title come from. */
+  name: string;
+  folder?: string;
+  files?: Set<string>;
+  id: string;
+  /** Set when another lab took the id first. */
+  renamedFrom?: string;
+}
+
 export async function loadLabs(dir: string): Promise<{ labs: Lab[]; problems: LabProblem[] }> {
   const root = path.resolve(dir);
   const entries = await fs.readdir(root, { withFileTypes: true });
-  const labs: Lab[] = [];
+  const found: Found[] = [];
   for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
     if (e.name.startsWith('.') || e.name.startsWith('_')) continue;
     const full = path.join(root, e.name);
     if (e.isDirectory()) {
-      const lab = await loadFolderLab(root, full, e.name);
-      if (lab) labs.push(lab);
+      const files = await listFiles(full);
+      const mdName = LAB_MD_NAMES.find((n) => files.has(n));
+      if (mdName) found.push({ kind: 'markdown', file: path.join(full, mdName), name: e.name, folder: full, files, id: slug(e.name) });
+      else if (files.has('index.json')) found.push({ kind: 'scenario', file: path.join(full, 'index.json'), name: e.name, folder: full, files, id: slug(e.name) });
+      // else a folder of images or notes
     } else if (e.isFile() && LAB_FILE.test(e.name) && !NOT_LABS.test(e.name)) {
-      labs.push(await loadFileLab(root, full, e.name.replace(LAB_FILE, '')));
+      const name = e.name.replace(LAB_FILE, '');
+      found.push({ kind: 'file', file: full, name, id: slug(name) });
     }
   }
-  dedupeIds(root, labs);
+  dedupeIds(found);
+  const labs: Lab[] = [];
+  for (const f of found) {
+    const lab = await loadOne(root, f);
+    if (f.renamedFrom) lab.problems.push({ file: toPosix(path.relative(root, f.file)), line: 1, message: `another lab already has the id "${f.renamedFrom}"; this one is served as "${f.id}"` });
+    labs.push(lab);
+  }
   labs.sort(compareLabs);
   return { labs, problems: labs.flatMap((l) => l.problems) };
 }
 
-async function loadFolderLab(root: string, folder: string, name: string): Promise<Lab | null> {
-  const files = await listFiles(folder);
-  const mdName = LAB_MD_NAMES.find((n) => files.has(n));
-  if (!mdName) return files.has('index.json') ? loadScenarioLab(root, folder, name, files) : null; // else a folder of images or notes
-  const file = path.join(folder, mdName);
-  const rel = toPosix(path.relative(root, file));
-  const source = await readSource(file);
-  const lab = buildLab(source, { id: slug(name), file, rel, fallbackTitle: name, assetExists: (p) => files.has(p) });
-  lab.assetsDir = folder;
-  return lab;
+/** Where a lab's pictures are served: see the assets route in server/http. */
+export function labAssetBase(id: string): string {
+  return `/labs/${encodeURIComponent(id)}/assets/`;
 }
 
-/** A Killercoda-style scenario (index.json + step files), converted to our lab Markdown. */
-async function loadScenarioLab(root: string, folder: string, name: string, files: Set<string>): Promise<Lab> {
-  const file = path.join(folder, 'index.json');
-  const rel = toPosix(path.relative(root, file));
-  const source = await readSource(file);
-  if (source instanceof Error) return buildLab(source, { id: slug(name), file, rel, fallbackTitle: name, assetExists: () => false });
-  const texts = new Map<string, string>();
-  for (const f of files) if (/\.(md|markdown|sh)$/i.test(f)) texts.set(f, await fs.readFile(path.join(folder, f), 'utf8'));
-  const conv = killercodaToMarkdown(source, (p) => texts.get(p.replace(/^\.\//, '')));
-  const lab = buildLab(conv.markdown, { id: slug(name), file, rel, fallbackTitle: name, assetExists: (p) => files.has(p) });
-  lab.problems.unshift(...conv.problems.map((message) => ({ file: rel, line: 1, message })));
-  lab.assetsDir = folder;
+async function loadOne(root: string, f: Found): Promise<Lab> {
+  const rel = toPosix(path.relative(root, f.file));
+  const source = await readSource(f.file);
+  const base = { id: f.id, file: f.file, rel, fallbackTitle: f.name };
+  if (f.kind === 'file') {
+    // A single-file lab has no folder of its own: nothing it references can be an asset.
+    return buildLab(source, { ...base, assetExists: () => false });
+  }
+  const files = f.files!;
+  const inFolder = { ...base, assetExists: (p: string) => files.has(p), assetBase: labAssetBase(f.id) };
+  let lab: Lab;
+  if (f.kind === 'markdown' || source instanceof Error) lab = buildLab(source, inFolder);
+  else {
+    // A Killercoda-style scenario (index.json + step files), converted to our lab Markdown.
+    const texts = new Map<string, string>();
+    for (const p of files) if (/\.(md|markdown|sh)$/i.test(p)) texts.set(p, await fs.readFile(path.join(f.folder!, p), 'utf8'));
+    const conv = killercodaToMarkdown(source, (p) => texts.get(p.replace(/^\.\//, '')));
+    lab = buildLab(conv.markdown, inFolder);
+    lab.problems.unshift(...conv.problems.map((message) => ({ file: rel, line: 1, message })));
+  }
+  lab.assetsDir = f.folder!;
   return lab;
-}
-
-async function loadFileLab(root: string, file: string, base: string): Promise<Lab> {
-  const rel = toPosix(path.relative(root, file));
-  const source = await readSource(file);
-  // A single-file lab has no folder of its own: nothing it references can be an asset.
-  return buildLab(source, { id: slug(base), file, rel, fallbackTitle: base, assetExists: () => false });
 }
 
 async function readSource(file: string): Promise<string | Error> {
@@ -78,18 +97,20 @@ async function readSource(file: string): Promise<string | Error> {
 
 function buildLab(
   source: string | Error,
-  o: { id: string; file: string; rel: string; fallbackTitle: string; assetExists: (p: string) => boolean },
+  o: { id: string; file: string; rel: string; fallbackTitle: string; assetExists: (p: string) => boolean; assetBase?: string },
 ): Lab {
   if (source instanceof Error) {
     return {
       id: o.id, file: o.file, title: o.fallbackTitle, description: '', tags: [], images: [], terms: 1, meta: {}, steps: [], html: '',
-      problems: [{ file: o.rel, line: 1, message: `cannot read the file: ${source.message}` }],
+      problems: [{ file: o.rel, line: 1, message: `cannot read the file: ${source.message}` }], warnings: [],
     };
   }
-  const r = renderMarkdown(source, { file: o.rel, fallbackTitle: o.fallbackTitle, assetExists: o.assetExists });
+  const opts: RenderOptions = { file: o.rel, fallbackTitle: o.fallbackTitle, assetExists: o.assetExists };
+  if (o.assetBase !== undefined) opts.assetBase = o.assetBase;
+  const r = renderMarkdown(source, opts);
   const lab: Lab = {
     id: o.id, file: o.file, title: r.title, description: r.description, tags: r.tags, images: r.images, terms: r.terms,
-    meta: r.meta, steps: r.steps, html: r.html, problems: r.problems,
+    meta: r.meta, steps: r.steps, html: r.html, problems: r.problems, warnings: r.warnings,
   };
   if (r.duration !== undefined) lab.duration = r.duration;
   if (r.difficulty !== undefined) lab.difficulty = r.difficulty;
@@ -122,14 +143,14 @@ export function slug(name: string): string {
   return s || 'lab';
 }
 
-function dedupeIds(root: string, labs: Lab[]): void {
+function dedupeIds(found: Found[]): void {
   const seen = new Map<string, number>();
-  for (const lab of [...labs].sort((a, b) => a.file.localeCompare(b.file))) {
-    const n = (seen.get(lab.id) ?? 0) + 1;
-    seen.set(lab.id, n);
+  for (const f of [...found].sort((a, b) => a.file.localeCompare(b.file))) {
+    const n = (seen.get(f.id) ?? 0) + 1;
+    seen.set(f.id, n);
     if (n > 1) {
-      lab.problems.push({ file: toPosix(path.relative(root, lab.file)), line: 1, message: `another lab already has the id "${lab.id}"; this one is served as "${lab.id}-${n}"` });
-      lab.id = `${lab.id}-${n}`;
+      f.renamedFrom = f.id;
+      f.id = `${f.id}-${n}`;
     }
   }
 }

@@ -1,34 +1,19 @@
 // markdown-it plugin for labs: steps from sections, clickable ```.termN blocks, ```check
-// blocks, kramdown attribute lists ({:...}) on links and paragraphs, and {:.quiz} questions.
+// blocks, kramdown attribute lists ({:...}) on links and paragraphs, {:.quiz} questions, and
+// pictures from the lab's own folder. Raw HTML goes through html.ts.
 // Every renderer rule keeps the previous rule and hands it the tokens it does not own.
-// Per-render data (problems, steps, counters) lives in env.lab; the md instance is stateless.
+// Per-render data (problems, warnings, steps, counters) lives in env.lab; the md instance is stateless.
 import markdownIt from 'markdown-it';
-import type { Env, MarkdownIt, StateCore, Token } from 'markdown-it';
+import type { MarkdownIt, StateCore, Token } from 'markdown-it';
 import type { LabStep, RunBlock } from './types.ts';
 import type { CheckSpec } from '../checks/types.ts';
 import { parseChecks } from './checks.ts';
 import { MAX_TERMS } from './frontmatter.ts';
+import { resolveImage } from './assets.ts';
+import { ANCHOR_PREFIX, htmlPlugin, missingPicture } from './html.ts';
+import { labState as lab, lineOfText, type LabRenderState } from './state.ts';
 
-export interface LabRenderState {
-  /** Lines of the source (LF), for checks markdown-it does not expose (unterminated fences). */
-  lines: string[];
-  terms: number;
-  problems: Array<{ line: number; message: string }>;
-  steps: LabStep[];
-  /** Relative image/asset references, checked against the lab folder by the caller. */
-  images: Array<{ src: string; line: number }>;
-  firstHeading?: string;
-}
-
-export function newRenderState(src: string, terms: number): LabRenderState {
-  return { lines: src.split('\n'), terms, problems: [], steps: [], images: [] };
-}
-
-function lab(env: Env | undefined): LabRenderState {
-  const s = env?.lab as LabRenderState | undefined;
-  if (!s) throw new Error('lab markdown needs env.lab (use renderMarkdown)');
-  return s;
-}
+export { newRenderState, type LabRenderState } from './state.ts';
 
 const CHECK_INFO = /^(?:checks?|\{\s*\.?checks?\s*\})$/;
 /** ```.term1, ``` .term1, ```{.term1}, ```{: .term1 }, ```.term1 bash */
@@ -84,6 +69,25 @@ export function labPlugin(md: MarkdownIt): void {
   md.core.ruler.push('lab_steps', steps);
 
   const esc = md.utils.escapeHtml;
+
+  // A picture missing from the lab folder reads as its alt text, as a browser shows a broken image.
+  const prevImage = md.renderer.rules.image!;
+  md.renderer.rules.image = (tokens, idx, options, env, self) => {
+    const t = tokens[idx]!;
+    if (!(t.meta as { missing?: boolean } | null)?.missing) return prevImage(tokens, idx, options, env, self);
+    const alt = self.renderInlineAsText(t.children ?? [], options, env);
+    return alt ? `<span class="lab-missing-image">${esc(alt)}</span>` : '';
+  };
+
+  // "#name" links point at a lab's <a name> anchors, which live under ANCHOR_PREFIX (see html.ts).
+  const prevLinkOpen = md.renderer.rules.link_open ?? ((tokens, idx, options, _env, self) => self.renderToken(tokens, idx, options));
+  md.renderer.rules.link_open = (tokens, idx, options, env, self) => {
+    const t = tokens[idx]!;
+    const href = String(t.attrGet('href') ?? '');
+    if (href.length > 1 && href.startsWith('#') && t.attrGet('class') !== 'port-link') t.attrSet('href', `#${ANCHOR_PREFIX}${href.slice(1)}`);
+    return prevLinkOpen(tokens, idx, options, env, self);
+  };
+
   const prevFence = md.renderer.rules.fence!;
   md.renderer.rules.fence = (tokens, idx, options, env, self) => {
     const t = tokens[idx]!;
@@ -107,7 +111,7 @@ export function labPlugin(md: MarkdownIt): void {
         .join('');
       return `<div class="checks" data-step-id="${meta.stepId}"><ul>${items}</ul><button type="button" class="check-button" data-check-step="${meta.stepId}">Check</button></div>\n`;
     }
-    // An author error (bad terminal, unterminated fence): plain code, never clickable.
+    // An author error (a terminal the lab does not have): plain code, never clickable.
     return `<pre><code>${esc(t.content)}</code></pre>\n`;
   };
 
@@ -210,10 +214,7 @@ function inlineIal(state: StateCore): void {
     const kids = block.children;
     for (let i = 0; i < kids.length; i++) {
       const k = kids[i]!;
-      if (k.type === 'image') {
-        const src = k.attrGet('src');
-        if (typeof src === 'string') st.images.push({ src, line: lineOfText(block, st, src, line) });
-      }
+      if (k.type === 'image') resolvePicture(k, block, st, line);
       if (k.type !== 'link_close' && k.type !== 'image') continue;
       const next = kids[i + 1];
       if (!next || next.type !== 'text') continue;
@@ -234,11 +235,16 @@ function inlineIal(state: StateCore): void {
   }
 }
 
-/** The line inside a multi-line paragraph where `needle` appears (falls back to its first line). */
-function lineOfText(block: Token, st: LabRenderState, needle: string, fallback: number): number {
-  if (!block.map) return fallback;
-  for (let l = block.map[0]; l < block.map[1]; l++) if (st.lines[l]?.includes(needle)) return l + 1;
-  return fallback;
+/** A picture of the lab folder is served from it; one that is not there becomes its alt text. */
+function resolvePicture(k: Token, block: Token, st: LabRenderState, line: number): void {
+  const src = k.attrGet('src');
+  if (typeof src !== 'string') return;
+  const r = resolveImage(src, st.assets);
+  if (r.kind === 'src') k.attrSet('src', r.src);
+  else {
+    k.meta = { ...(k.meta ?? {}), missing: true };
+    st.warnings.push({ line: lineOfText(block, st, src, line), message: missingPicture(r.path) });
+  }
 }
 
 function applyInlineIal(t: Token, ial: Ial, line: number, st: LabRenderState): void {
@@ -342,8 +348,8 @@ function quizzes(state: StateCore): void {
         bad = true;
       }
       if (!bad && meta.type === 'radio' && correct > 1) {
-        st.problems.push({ line, message: 'a ( ) quiz has one correct answer; use [x] options for several' });
-        bad = true;
+        // kramdown renders it; the page accepts any of the marked answers.
+        st.warnings.push({ line, message: `a ( ) quiz has one right answer, but ${correct} are marked (x): any of them is accepted; use [ ] and [x] if all must be picked` });
       }
     }
     const q = new state.Token('lab_quiz', 'form', 0);
@@ -391,24 +397,24 @@ function fences(state: StateCore): void {
     if (t.type !== 'fence') continue;
     const line = (t.map?.[0] ?? 0) + 1;
     const info = t.info.trim();
+    // CommonMark closes such a fence where its container ends (usually the end of the file).
     const closed = fenceClosed(t, st);
-    if (!closed) st.problems.push({ line, message: `code block opened here with ${t.markup} is never closed` });
+    if (!closed) st.warnings.push({ line, message: `code block opened here with ${t.markup} is never closed, so it runs to the end of ${t.level > 0 ? 'its list or quote' : 'the file'}: add a closing ${t.markup}` });
     const term = TERM_INFO.exec(info);
     if (term) {
       const n = Number(term[1]);
       t.meta = { kind: 'plain' } satisfies FenceMeta;
       if (n < 1 || n > MAX_TERMS) st.problems.push({ line, message: `.term${n} is not a terminal: use .term1 to .term${MAX_TERMS}` });
       else if (n > st.terms) st.problems.push({ line, message: `this block runs in terminal ${n}, but the lab has terms: ${st.terms}` });
-      else if (closed) t.meta = { kind: 'run', term: n } satisfies FenceMeta;
+      else t.meta = { kind: 'run', term: n } satisfies FenceMeta;
       continue;
     }
     if (CHECK_INFO.test(info)) {
       const parsed = parseChecks(t.content, line + 1);
       st.problems.push(...parsed.problems);
-      t.meta = { kind: 'check', checks: closed ? parsed.checks : [] } satisfies FenceMeta;
+      t.meta = { kind: 'check', checks: parsed.checks } satisfies FenceMeta;
       continue;
     }
-    if (!closed) t.meta = { kind: 'plain' } satisfies FenceMeta;
   }
 }
 
@@ -485,7 +491,9 @@ export function runCode(content: string): string {
 }
 
 export function createLabMarkdown(): MarkdownIt {
-  const md = markdownIt({ html: false, linkify: false, typographer: false });
+  // Raw HTML is on only because html.ts owns both of its renderer rules: nothing reaches the page unsanitized.
+  const md = markdownIt({ html: true, linkify: false, typographer: false });
   md.use(labPlugin);
+  md.use(htmlPlugin);
   return md;
 }

@@ -1,12 +1,12 @@
-// Fixture tests: fixtures/render/<name>.md in; <name>.html, <name>.problems.txt and
-// <name>.steps.json out. Regenerate after an intended change with UPDATE_FIXTURES=1, then
+// Fixture tests: fixtures/render/<name>.md in; <name>.html, <name>.problems.txt (errors, and
+// warnings as "file:line: warning: …") and <name>.steps.json out. Regenerate after an intended change with UPDATE_FIXTURES=1, then
 // read the diff: the fixtures are the spec.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatProblem, renderMarkdown } from './render.ts';
+import { formatProblem, formatWarning, renderMarkdown } from './render.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dir = path.join(here, 'fixtures', 'render');
@@ -31,7 +31,9 @@ for (const name of fs.readdirSync(dir).filter((f) => f.endsWith('.md')).sort()) 
     const r = render(name);
     const base = name.replace(/\.md$/, '');
     expectFile(`${base}.html`, r.html);
-    expectFile(`${base}.problems.txt`, r.problems.map(formatProblem).join('\n') + (r.problems.length ? '\n' : ''));
+    const notes = [...r.problems.map((p) => ({ line: p.line, text: formatProblem(p) })), ...r.warnings.map((p) => ({ line: p.line, text: formatWarning(p) }))];
+    notes.sort((a, b) => a.line - b.line);
+    expectFile(`${base}.problems.txt`, notes.map((n) => `${n.text}\n`).join(''));
     expectFile(`${base}.steps.json`, `${JSON.stringify({ title: r.title, terms: r.terms, steps: r.steps }, null, 2)}\n`);
   });
 }

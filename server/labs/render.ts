@@ -4,6 +4,10 @@ import type { Env } from 'markdown-it';
 import type { Lab, LabProblem } from './types.ts';
 import { splitFrontMatter } from './frontmatter.ts';
 import { createLabMarkdown, newRenderState } from './markdown.ts';
+import { cleanPath, isLocal } from './assets.ts';
+import { PLACEHOLDER_CHARS } from './html.ts';
+import { resolveLiquid } from './liquid.ts';
+import type { LabAssets } from './state.ts';
 
 export interface RenderOptions {
   /** Name used in problems, e.g. "03-multi-stage/lab.md". */
@@ -12,10 +16,12 @@ export interface RenderOptions {
   fallbackTitle?: string;
   /** Does this path (relative to the lab folder, "/"-separated) exist? Omit to skip asset checks. */
   assetExists?: (relPath: string) => boolean;
+  /** URL prefix the lab folder's pictures are served under, ending in "/" (e.g. "/labs/my-lab/assets/"). */
+  assetBase?: string;
 }
 
 /** Everything a lab is, except where it came from (id, file, assets folder). */
-export type RenderedLab = Omit<Lab, 'id' | 'file' | 'assetsDir'>;
+export type RenderedLab = Omit<Lab, 'id' | 'file' | 'assetsDir' | 'warnings'> & { warnings: LabProblem[] };
 
 // Stateless once configured (per-render data travels in env), so one instance serves all renders.
 const md = createLabMarkdown();
@@ -23,9 +29,14 @@ const md = createLabMarkdown();
 export function renderMarkdown(source: string, opts: RenderOptions = {}): RenderedLab {
   const file = opts.file ?? 'lab.md';
   // Normalise first so every line number below is a line of the file as the author sees it.
-  const src = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
-  const { fm, body, problems: fmProblems } = splitFrontMatter(src);
-  const state = newRenderState(body, fm.terms);
+  // The private-use characters html.ts uses as placeholders have no business in a lab.
+  const src = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').replace(PLACEHOLDER_CHARS, '');
+  const { fm, body: rawBody, problems: fmProblems } = splitFrontMatter(src);
+  const liquid = resolveLiquid(rawBody);
+  const body = liquid.src;
+  let assets: LabAssets | undefined;
+  if (opts.assetExists) assets = opts.assetBase !== undefined ? { exists: opts.assetExists, base: opts.assetBase } : { exists: opts.assetExists };
+  const state = newRenderState(body, fm.terms, assets);
   const env: Env = { lab: state };
   let html = '';
   try {
@@ -36,14 +47,14 @@ export function renderMarkdown(source: string, opts: RenderOptions = {}): Render
   }
   const problems: LabProblem[] = [...fmProblems, ...state.problems].map((p) => ({ file, line: p.line, message: p.message }));
   if (opts.assetExists) {
+    // Front-matter assets are files the lab's commands need: without them the lab cannot work.
     for (const a of fm.assets) {
-      if (!isLocal(a.path) || !opts.assetExists(clean(a.path))) problems.push({ file, line: a.line, message: `asset "${a.path}" is not in the lab folder` });
-    }
-    for (const img of state.images) {
-      if (isLocal(img.src) && !opts.assetExists(clean(img.src))) problems.push({ file, line: img.line, message: `image "${img.src}" is not in the lab folder` });
+      if (!isLocal(a.path) || !opts.assetExists(cleanPath(a.path))) problems.push({ file, line: a.line, message: `asset "${a.path}" is not in the lab folder` });
     }
   }
   problems.sort((a, b) => a.line - b.line);
+  const warnings: LabProblem[] = [...liquid.warnings, ...state.warnings].map((p) => ({ file, line: p.line, message: p.message }));
+  warnings.sort((a, b) => a.line - b.line);
   const out: RenderedLab = {
     title: fm.title ?? state.firstHeading ?? opts.fallbackTitle ?? file.replace(/\.(md|markdown)$/i, ''),
     description: fm.description ?? '',
@@ -54,28 +65,18 @@ export function renderMarkdown(source: string, opts: RenderOptions = {}): Render
     html,
     steps: state.steps,
     problems,
+    warnings,
   };
   if (fm.duration !== undefined) out.duration = fm.duration;
   if (fm.difficulty !== undefined) out.difficulty = fm.difficulty;
   return out;
 }
 
-/** A relative path inside the lab folder (not a URL, not absolute, no way out with ".."). */
-function isLocal(p: string): boolean {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(p) || p.startsWith('/') || p.startsWith('#')) return false;
-  return !clean(p).split('/').includes('..');
-}
-
-function clean(p: string): string {
-  let s = p.split(/[?#]/)[0] ?? p;
-  try {
-    s = decodeURI(s);
-  } catch {
-    // Keep the raw path: a malformed escape then simply reads as a missing file.
-  }
-  return s.replace(/^\.\//, '').replace(/\/+/g, '/');
-}
-
 export function formatProblem(p: LabProblem): string {
   return `${p.file}:${p.line}: ${p.message}`;
+}
+
+/** As an editor or CI log reads it: "file:line: warning: message". */
+export function formatWarning(p: LabProblem): string {
+  return `${p.file}:${p.line}: warning: ${p.message}`;
 }

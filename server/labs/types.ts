@@ -53,4 +53,10 @@ export interface Lab {
   html: string;
   /** Non-empty means the lab is broken: shown with its errors, not runnable. */
   problems: LabProblem[];
+  /**
+   * Authoring nits the renderer worked around (Liquid, a missing picture, a fence left open at the
+   * end, a ( ) quiz with two right answers): shown to the author, the lab still runs.
+   * Optional so hand-made Lab objects (tests, tools) need not spell it out.
+   */
+  warnings?: LabProblem[];
 }
