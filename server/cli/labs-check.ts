@@ -1,10 +1,21 @@
-// npm run labs:check [dir]: every problem in every lab as "file:line: message", exit 1 if any.
+// npm run labs:check [--strict] [dir]: every problem in every lab as "file:line: message" and every
+// authoring nit as "file:line: warning: message". Exit 1 on problems (and, with --strict, on
+// warnings too), 0 otherwise, 2 when the folder cannot be read.
 // The same loader the server uses, so what passes here is what the server serves.
 import path from 'node:path';
-import { formatProblem, loadLabs } from '../labs/load.ts';
+import { formatProblem, formatWarning, loadLabs } from '../labs/load.ts';
+import type { LabProblem } from '../labs/types.ts';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const dir = argv[0] ?? env.LABS_DIR ?? 'labs';
+  const strict = argv.includes('--strict');
+  const unknown = argv.find((a) => a.startsWith('-') && a !== '--strict');
+  if (unknown) {
+    console.error(`labs:check: unknown option "${unknown}". Usage: labs:check [--strict] [labs folder]`);
+    return 2;
+  }
+  const dir = argv.find((a) => !a.startsWith('-')) ?? env.LABS_DIR ?? 'labs';
   let result;
   try {
     result = await loadLabs(dir);
@@ -15,15 +26,31 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const { labs, problems } = result;
   // Paths relative to where the command runs, so editors and terminals can open them.
   const shown = path.relative(process.cwd(), path.resolve(dir)) || '.';
-  for (const p of problems) console.log(formatProblem({ ...p, file: path.posix.join(shown.split(path.sep).join('/'), p.file) }));
+  const where = (p: LabProblem) => ({ ...p, file: path.posix.join(shown.split(path.sep).join('/'), p.file) });
+  const lines: Array<{ p: LabProblem; text: string }> = [
+    ...problems.map((p) => ({ p, text: formatProblem(where(p)) })),
+    ...labs.flatMap((l) => l.warnings ?? []).map((p) => ({ p, text: formatWarning(where(p)) })),
+  ];
+  // One file's notes together, in line order, as a compiler prints them.
+  lines.sort((a, b) => a.p.file.localeCompare(b.p.file) || a.p.line - b.p.line);
+  for (const l of lines) console.log(l.text);
+  const warnings = lines.length - problems.length;
   const broken = labs.filter((l) => l.problems.length > 0).length;
+  const warned = labs.filter((l) => (l.warnings ?? []).length > 0).length;
   const steps = labs.reduce((n, l) => n + l.steps.length, 0);
   const checks = labs.reduce((n, l) => n + l.steps.reduce((m, s) => m + s.checks.length, 0), 0);
+  const labsN = plural(labs.length, 'lab');
   if (problems.length > 0) {
-    console.log(`\n${problems.length} problem${problems.length === 1 ? '' : 's'} in ${broken} of ${labs.length} lab${labs.length === 1 ? '' : 's'} (${shown})`);
+    const also = warnings ? ` and ${plural(warnings, 'warning')}` : '';
+    console.log(`\n${plural(problems.length, 'problem')}${also} in ${broken} of ${labsN} (${shown})`);
     return 1;
   }
-  console.log(`${labs.length} lab${labs.length === 1 ? '' : 's'} OK in ${shown}: ${steps} steps, ${checks} checks`);
+  if (warnings > 0 && strict) {
+    console.log(`\n${plural(warnings, 'warning')} in ${warned} of ${labsN} (${shown}); --strict counts them as problems`);
+    return 1;
+  }
+  if (warnings > 0) console.log(`\n${plural(warnings, 'warning')} in ${warned} of ${labsN}: they run as they are; --strict fails on warnings`);
+  console.log(`${labsN} OK in ${shown}: ${steps} steps, ${checks} checks`);
   return 0;
 }
 

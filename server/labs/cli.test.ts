@@ -23,11 +23,22 @@ test('labs:check fails on broken labs with file:line: message lines', () => {
   assert.equal(r.code, 1, r.out + r.err);
   const lines = r.out.trim().split('\n');
   const summary = lines.pop()!;
-  assert.match(summary, /^\d+ problems in 5 of 6 labs \(server\/labs\/fixtures\/labs-broken\)$/);
+  assert.match(summary, /^\d+ problems and 2 warnings in 5 of 6 labs \(server\/labs\/fixtures\/labs-broken\)$/);
   const problems = lines.filter((l) => l !== '');
   assert.ok(problems.length >= 8);
   for (const l of problems) assert.match(l, /^server\/labs\/fixtures\/labs-broken\/[\w./-]+\.md:\d+: \S.*$/, l);
   assert.ok(problems.includes('server/labs/fixtures/labs-broken/terms-nine.md:3: terms must be a whole number from 0 to 6, not 9'));
+  // Warnings say so, right after file:line, and sit in line order among the errors of their file.
+  const i = problems.findIndex((l) => l.startsWith('server/labs/fixtures/labs-broken/term-errors.md:11: warning: code block opened here'));
+  assert.ok(i > 0 && problems[i - 1]!.startsWith('server/labs/fixtures/labs-broken/term-errors.md:7: '), problems.join('\n'));
+});
+
+test('labs:check --strict passes on labs/ and refuses unknown options', () => {
+  const r = run('--strict', 'labs');
+  assert.equal(r.code, 0, r.out + r.err);
+  const bad = run('--stritc', 'labs');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /unknown option "--stritc"/);
 });
 
 test('labs:check reads LABS_DIR and reports a missing folder', () => {
