@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newLabPage, screenshot, startServerProc, tempDir, uniqueOwner, waitForTermText, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
+import { underscoreInk } from './underscore-ink.ts';
 
 let browser: Browser;
 before(async () => {
@@ -68,6 +69,8 @@ describe('the multi-stage lab, every block clicked at once', () => {
     assert.equal(await page.locator('pre[data-term][data-run-state="queued"]').count(), 0);
     assert.equal(await page.locator('pre[data-term].ran').count(), n);
     await screenshot(page, 'click-queue-cold-passed');
+    // What the learner reads must be what they would type: the underscore is drawn, not clipped.
+    assert.ok((await underscoreInk(page, 1, 'CGO_ENABLED=0 go build')) > 0, 'the "_" of CGO_ENABLED has ink on screen');
     // Each block ran once: one build, one named container (a second `docker run --name` would fail).
     const text = await page.locator('[data-terminal="1"] .xterm-rows').innerText();
     assert.doesNotMatch(text, /already in use/);

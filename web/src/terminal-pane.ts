@@ -39,6 +39,9 @@ export class TerminalPane {
       cursorBlink: true,
       fontFamily: '"DejaVu Sans Mono", "Cascadia Mono", Menlo, Consolas, monospace',
       fontSize: 14,
+      // At 1.0 the DOM renderer's rows clip DejaVu Sans Mono's underscore (CGO_ENABLED read as
+      // CGO ENABLED); 1.15 leaves its ink inside the row (e2e/underscore-ink.ts measures it).
+      lineHeight: 1.15,
       scrollback: 5000,
       theme: { background: '#0f1720', foreground: '#e6edf3', cursor: '#7dd3fc', selectionBackground: '#335070' },
       allowProposedApi: false,
