@@ -13,7 +13,7 @@ import Docker from 'dockerode';
 import { createDockerSandboxDriver } from './docker-driver.ts';
 import { planCgroups } from './cgroup-plan.ts';
 import { createCgroupFs, readCgroupFacts } from './cgroup-fs.ts';
-import { engineCgroupInfo } from './host.ts';
+import { createCgroupManager, engineCgroupInfo } from './host.ts';
 import { LABELS, type SandboxDriver, type SandboxLimits, type SandboxRef } from './types.ts';
 
 const host = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -78,5 +78,30 @@ describe('sandbox cgroups on this host (real engine)', { concurrency: false }, (
     assert.doesNotMatch(r.stdout, /lablab/, 'the learner sees no parent cgroup');
     const parentMem = facts.mode === 'v2' ? `lablab/${id}/memory.max` : `memory/lablab/${id}/memory.limit_in_bytes`;
     assert.equal(fs.readFileSync(path.join(CG, parentMem), 'utf8').trim(), String(limits.memoryMiB * 1024 * 1024));
+  });
+
+  test('on a host that cannot enforce the limits, create() refuses before any work, unless unlimited is allowed', async () => {
+    // A cgroup v2 tree without memory and pids delegated, in a temp dir.
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-cg-root-'));
+    try {
+      fs.writeFileSync(path.join(root, 'cgroup.controllers'), 'cpu io');
+      const cgroups = createCgroupManager({ cgroupFs: createCgroupFs(root), engineInfo: async () => ({ driver: 'cgroupfs', version: '2' }) });
+      const strict = createDockerSandboxDriver({ dataDir, ownerId: owner, cgroups, log });
+      const spec = { sessionId: `${owner}-refused`, node: 1, images: [], limits, expiresAt: Date.now() + 3_600_000 };
+      await assert.rejects(strict.create(spec), /cannot enforce the sandbox limits: cgroup v2 offers no memory or pids controller.*SANDBOX_ALLOW_UNLIMITED=1/);
+      assert.equal((await strict.list()).filter((r) => r.sessionId === spec.sessionId).length, 0, 'no container');
+      const dirs = fs.existsSync(path.join(dataDir, 'sandboxes')) ? fs.readdirSync(path.join(dataDir, 'sandboxes')) : [];
+      assert.deepEqual(dirs.filter((d) => !ref || d !== ref.id), [], 'no sandbox dir');
+      await strict.dispose();
+
+      const lax = createDockerSandboxDriver({ dataDir, ownerId: owner, cgroups: createCgroupManager({ cgroupFs: createCgroupFs(root), engineInfo: async () => ({ driver: 'cgroupfs', version: '2' }), allowUnlimited: true }), log });
+      const started = await lax.create({ ...spec, sessionId: `${owner}-unlimited` });
+      const info = await host.getContainer(started.containerId).inspect();
+      assert.equal(info.HostConfig.CgroupParent ?? '', '', 'no parent: the limits are the container\'s own');
+      await lax.destroy(started);
+      await lax.dispose();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });

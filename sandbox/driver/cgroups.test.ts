@@ -174,8 +174,12 @@ test('manager: refuses by default where limits cannot be enforced, and starts un
   put(root, 'cgroup.controllers', 'cpu io'); // v2 with memory and pids not delegated
   const engineInfo = async () => ({ driver: 'cgroupfs', version: '2' });
   const strict = createCgroupManager({ cgroupFs: createCgroupFs(root), engineInfo });
-  await assert.rejects(strict.prepare('abc', limits), (e: Error & { code?: string }) => e.code === 'sandbox_failed' && /SANDBOX_ALLOW_UNLIMITED=1/.test(e.message));
+  const refused = (e: Error & { code?: string }) => e.code === 'sandbox_failed' && /SANDBOX_ALLOW_UNLIMITED=1/.test(e.message);
+  await assert.rejects(strict.check(limits), refused);
+  await assert.rejects(strict.prepare('abc', limits), refused);
+  assert.ok(!fs.existsSync(path.join(root, 'lablab')), 'a refusal creates nothing');
   const lax = createCgroupManager({ cgroupFs: createCgroupFs(root), engineInfo, allowUnlimited: true });
+  await lax.check(limits);
   assert.equal(await lax.prepare('abc', limits), undefined);
   assert.match(await lax.describe(limits), /NOT enforced/);
 

@@ -245,7 +245,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     const mark = (what: string) => phases.push(`${what} ${Date.now() - t0}`);
     try {
       // First, so a host that cannot enforce the limits refuses before any disk work.
-      const cgroupParent = await cgroups.prepare(id, limits);
+      await cgroups.check(limits);
       fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
       fs.mkdirSync(path.join(dir, 'attach'), { recursive: true, mode: 0o700 });
       // The engine creates networks one at a time; overlap that with the disk work.
@@ -257,6 +257,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       // Which template this sandbox's binds come from, so pruning never removes one in use.
       if (tmpl) fs.writeFileSync(path.join(dir, 'template'), path.basename(tmpl));
       mark('disk');
+      const cgroupParent = await cgroups.prepare(id, limits);
       const network = await networkP;
       mark('network');
       const hostname = `node${spec.node}`;

@@ -38,6 +38,8 @@ export async function engineCgroupInfo(docker: Docker): Promise<{ driver?: strin
 export interface CgroupManager {
   /** What the host looks like and what a sandbox with these limits gets (for the start-up log). */
   describe(limits: SandboxLimits): Promise<string>;
+  /** Throws the refusal prepare() would throw, without creating anything (so a create fails before any work). */
+  check(limits: SandboxLimits): Promise<void>;
   /**
    * Makes the sandbox's parent cgroup with its hard limits and returns it for HostConfig.CgroupParent.
    * Throws a clear refusal when the limits cannot be enforced, unless unlimited sandboxes are allowed
@@ -77,6 +79,10 @@ export function createCgroupManager(opts: CgroupManagerOptions): CgroupManager {
   return {
     async describe(limits) {
       return describeCgroups(planCgroups(await probe(), limits, '<id>'), !!opts.allowUnlimited);
+    },
+    async check(limits) {
+      const plan = planCgroups(await probe(), limits, '<id>');
+      if (!plan.ok && !opts.allowUnlimited) throw new AppError('sandbox_failed', refusalMessage(plan.reason));
     },
     async prepare(id, limits) {
       const plan = planCgroups(await probe(), limits, id);
