@@ -5,6 +5,7 @@ import { EARLY_CLICKS_CSP_SOURCE } from './early-clicks.ts';
 import type { LabRegistry } from '../catalogue/registry.ts';
 import type { SandboxDriver } from '../../sandbox/driver/types.ts';
 import { createPortProxy } from './port-proxy.ts';
+import { LAB_ASSETS_ROUTE, createLabAssets } from './lab-assets.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { Store } from '../sessions/store.ts';
 import type { Config } from '../config.ts';
@@ -39,7 +40,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
-    // Lab HTML is rendered without raw HTML, but defence in depth: no inline or foreign scripts.
+    // Lab HTML is sanitized (server/labs/html.ts), but defence in depth: no inline or foreign scripts.
     res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self' ${EARLY_CLICKS_CSP_SOURCE}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'`);
     next();
   });
@@ -53,6 +54,9 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use('/assets', express.static(deps.webDistDir, { maxAge: '1h', fallthrough: false }));
+
+  // A lab's own pictures: before the learner cookie, since an <img> needs no identity.
+  app.get(LAB_ASSETS_ROUTE, createLabAssets({ labs: deps.labs }));
 
   // Every page visitor is a learner with a signed, http-only id.
   app.use((req, res, next) => {
@@ -80,6 +84,7 @@ export function createApp(deps: AppDeps): express.Express {
         id: l.id, title: l.title, description: l.description, duration: l.duration, difficulty: l.difficulty, terms: l.terms,
         steps: l.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.length })),
         problems: l.problems,
+        warnings: l.warnings ?? [],
       })),
     );
   });
