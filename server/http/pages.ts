@@ -37,6 +37,17 @@ function problemsList(problems: LabProblem[]): string {
   return `<ul class="problems">${problems.map((p) => `<li><code>${esc(p.file)}:${p.line}</code> ${esc(p.message)}</li>`).join('')}</ul>`;
 }
 
+/**
+ * Authoring nits the renderer worked around, for the author previewing the lab. Closed by default
+ * and quiet, so a learner can ignore it: the lab runs as it is.
+ */
+function warningsBox(warnings: LabProblem[]): string {
+  if (warnings.length === 0) return '';
+  const items = warnings.map((p) => `<li><code>${esc(p.file)}:${p.line}</code> ${esc(p.message)}</li>`).join('');
+  return `<details class="lab-warnings"><summary>${warnings.length} authoring warning${warnings.length === 1 ? '' : 's'}</summary>` +
+    `<p>For the lab's author: this lab runs as it is; these were worked around. <code>npm run labs:check</code> lists them too.</p><ul>${items}</ul></details>`;
+}
+
 export interface CatalogueEntry {
   lab: Lab;
   passed: number;
@@ -78,6 +89,7 @@ export function labPage(lab: Lab, boot: LabBoot): string {
   <h1>This lab has problems</h1>
   <p>The lab file could not be used as it is. Fix these and reload:</p>
   ${problemsList(lab.problems)}
+  ${warningsBox(lab.warnings ?? [])}
   <p><a href="/">Back to all labs</a></p>
 </main>`;
     return layout(`${lab.title} (broken)`, body, { page: 'broken-lab' });
@@ -101,6 +113,7 @@ export function labPage(lab: Lab, boot: LabBoot): string {
 <div class="lab-layout" id="lab-layout" style="--split: 44%">
   <article class="lab-text" id="lab-text">
     <div class="lab-progress" id="lab-progress"></div>
+    ${warningsBox(lab.warnings ?? [])}
     ${lab.html}
   </article>
   <div class="splitter" id="splitter" role="separator" aria-orientation="vertical" tabindex="0" title="Drag to resize"></div>
