@@ -1,4 +1,6 @@
 // Quizzes rendered from `{:.quiz}` blocks: answers are checked in the page.
+import { quizAnswerIsRight } from './quiz-verdict.ts';
+
 export function initQuizzes(root: HTMLElement): void {
   for (const form of root.querySelectorAll<HTMLFormElement>('form.quiz')) {
     form.addEventListener('submit', (e) => {
@@ -12,7 +14,7 @@ export function initQuizzes(root: HTMLElement): void {
       }
       const inputs = [...form.querySelectorAll<HTMLInputElement>('input[type=radio], input[type=checkbox]')];
       if (!inputs.some((i) => i.checked)) return feedback(form, 'Pick an answer first.', 'info');
-      const right = inputs.every((i) => i.checked === (i.dataset.correct === 'true'));
+      const right = quizAnswerIsRight(form.dataset.quizType, inputs.map((i) => ({ checked: i.checked, correct: i.dataset.correct === 'true' })));
       for (const i of inputs) i.closest('label, li')?.classList.toggle('quiz-correct', right && i.checked);
       feedback(form, right ? 'Correct!' : 'Not quite — have another look and try again.', right ? 'pass' : 'fail');
     });
