@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { findStage, historyStep, instructionStep, parseDockerfile, stageChain, stepMatches } from './dockerfile.ts';
 import { humanSize, sizeBound } from './format.ts';
-import { mergeResult, stepStatus } from './merge.ts';
-import type { CheckResult } from './types.ts';
 
 describe('parseDockerfile', () => {
   it('finds stages, names (case-insensitive), bases with global ARGs, and joins continuation lines', () => {
@@ -74,21 +72,5 @@ describe('sizes as Docker shows them', () => {
     assert.equal(sizeBound('max', 19_999_999), 'under 20 MB');
     assert.equal(sizeBound('min', 500_000_001), 'over 500 MB');
     assert.equal(sizeBound('min', 123_456_789), 'at least 123 MB');
-  });
-});
-
-describe('progress', () => {
-  const r = (status: CheckResult['status']): CheckResult => ({ id: 'a', status, expected: '', message: '', at: 0, durationMs: 0 });
-  it('a check that passed stays passed', () => {
-    assert.equal(mergeResult(r('pass'), r('fail')).status, 'pass');
-    assert.equal(mergeResult(r('fail'), r('pass')).status, 'pass');
-    assert.equal(mergeResult(undefined, r('fail')).status, 'fail');
-    assert.equal(mergeResult(r('fail'), r('pending')).status, 'pending');
-  });
-  it('step status', () => {
-    assert.equal(stepStatus([r('pass'), r('pass')]), 'pass');
-    assert.equal(stepStatus([r('pass'), undefined]), 'pending');
-    assert.equal(stepStatus([r('pass'), r('fail')]), 'fail');
-    assert.equal(stepStatus([]), 'pending');
   });
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
 import { openScrollbackFile } from '../terminals/scrollback-file.ts';
 import type { SessionRecord, Store } from './store.ts';
+import { mergeResult } from '../checks/merge.ts';
 import { admit, canExtend, extendedExpiry, isLive, queuePosition, type SessionLike } from './lifecycle.ts';
 
 /** Runs one session's checks against its sandbox; provided by server/checks. */
@@ -338,7 +339,7 @@ export class SessionManager {
   private recordResults(live: Live, views: CheckView[]): CheckView[] {
     const { store, now } = this.deps;
     const before = new Map(store.progress(live.rec.learnerId, live.rec.labId).map((p) => [p.id, p]));
-    const merged = views.map((v) => (before.get(v.id)?.status === 'pass' && v.status !== 'pass' ? before.get(v.id)! : v));
+    const merged = views.map((v) => mergeResult(before.get(v.id), v));
     const changed = merged.filter((v) => {
       const b = before.get(v.id);
       return !b || b.status !== v.status || b.message !== v.message;
