@@ -1,6 +1,6 @@
 // The session manager against a hand-written in-memory driver: admission, queue, expiry,
 // progress that never goes backwards, and picking up after a restart (including mid-provision).
-import { test, after } from 'node:test';
+import { test, after, afterEach } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { loadConfig } from '../config.ts';
 import { openStore, type Store } from './store.ts';
 import { SessionManager, type CheckService } from './manager.ts';
 import type { PtyProcess } from '../terminals/terminal.ts';
+import type { AppError } from '../errors.ts';
 
 class FakeDriver implements SandboxDriver {
   running = new Map<string, SandboxRef>();
@@ -60,16 +61,24 @@ function lab(id: string, terms = 1): Lab {
   };
 }
 
-function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[] } = {}) {
+// Managers hold timers: dispose every one after each test, so a failed assertion fails fast instead of hanging.
+const managers: SessionManager[] = [];
+afterEach(async () => {
+  await Promise.all(managers.splice(0).map((m) => m.dispose()));
+});
+
+function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; now?: () => number } = {}) {
   const config = { ...loadConfig([], env, '/tmp'), dataDir };
   const store = opts.store ?? openStore(':memory:');
   const driver = opts.driver ?? new FakeDriver();
-  const labs = new Map([['one', lab('one')], ['two', lab('two', 2)]]);
+  const broken: Lab = { ...lab('broken'), title: 'Broken lab', problems: [{ file: '/labs/broken.md', line: 3, message: 'terms must be 0..6' }] };
+  const labs = new Map([['one', lab('one')], ['two', lab('two', 2)], ['broken', broken]]);
   const checks: CheckService & { pokes: number } = {
     pokes: 0,
     start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() { checks.pokes++; }, dispose() {} }),
   };
-  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: () => Date.now(), log: () => {} });
+  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: opts.now ?? (() => Date.now()), log: () => {} });
+  managers.push(m);
   return { m, store, driver, checks };
 }
 
@@ -140,16 +149,20 @@ test('expiry destroys the sandboxes and the network, and keeps the learner infor
   await m.dispose();
 });
 
-test('extending adds time but never past the maximum', async () => {
-  const { m } = setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' });
+test('extending adds exactly the extension, and never past the maximum', async () => {
+  const start = Date.parse('2026-01-01T10:00:00Z');
+  let clock = start;
+  const { m } = setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' }, { now: () => clock });
   const v = m.join('a', 'one');
-  const before = m.view(v.id).expiresAt;
-  const e1 = m.extend(v.id).expiresAt;
-  assert.ok(e1 >= before);
-  for (let i = 0; i < 10; i++) m.extend(v.id);
-  const last = m.view(v.id);
-  assert.ok(last.expiresAt - v.expiresAt <= 3_600_000 + 50);
-  assert.equal(last.canExtend, false);
+  assert.equal(v.expiresAt, clock + 3_600_000, 'a session lasts SESSION_TTL');
+  clock += 10 * 60_000;
+  const e1 = m.extend(v.id);
+  assert.equal(e1.expiresAt, v.expiresAt + 30 * 60_000, 'one click adds SESSION_EXTEND');
+  assert.equal(e1.canExtend, true);
+  const e2 = m.extend(v.id);
+  assert.equal(e2.expiresAt, start + 2 * 3_600_000, 'the second click reaches SESSION_MAX exactly');
+  assert.equal(e2.canExtend, false);
+  assert.equal(m.extend(v.id).expiresAt, e2.expiresAt, 'past the maximum nothing is added');
   await m.dispose();
 });
 
@@ -200,6 +213,8 @@ test('after a restart: running sandboxes are re-attached, a provision cut short 
 });
 
 test('unknown and broken labs are refused with a sentence', () => {
-  const { m } = setup();
-  assert.throws(() => m.join('a', 'nope'), /no lab called "nope"/);
+  const { m, store } = setup();
+  assert.throws(() => m.join('a', 'nope'), (e: AppError) => e.code === 'not_found' && /no lab called "nope"/.test(e.message));
+  assert.throws(() => m.join('a', 'broken'), (e: AppError) => e.code === 'lab_broken' && /^The lab "Broken lab" has errors and cannot run yet\./.test(e.message));
+  assert.equal(store.liveSessionFor('a', 'broken'), undefined, 'no session was opened for the broken lab');
 });
