@@ -28,7 +28,9 @@ export interface ServerOptions {
 }
 
 export async function startServerProc(opts: ServerOptions): Promise<ServerProc> {
-  const args = ['--import', 'tsx', path.join(ROOT, 'server/main.ts'), '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--data', opts.dataDir, '--labs', opts.labsDir ?? path.join(ROOT, 'labs')];
+  // LABLAB_SERVER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the server of a test or benchmark.
+  const nodeArgs = (process.env.LABLAB_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, '--import', 'tsx', path.join(ROOT, 'server/main.ts'), '--port', String(opts.port ?? 0), '--host', '127.0.0.1', '--data', opts.dataDir, '--labs', opts.labsDir ?? path.join(ROOT, 'labs')];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, LABLAB_OWNER: opts.ownerId, ...opts.env },

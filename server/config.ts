@@ -17,10 +17,18 @@ export function defaultDataDir(cwd: string): string {
 
 /** Tuning constants, grouped, each with the reason for its value. */
 export const TUNING = {
-  /** Pause the pty when this many chars are sent but not acknowledged by the browser (VS Code uses 100k). */
-  flowHighWatermark: 100_000,
-  /** Resume below this; the browser acks every `flowAckEvery` chars, which must not exceed it. */
-  flowLowWatermark: 5_000,
+  /**
+   * Pause the pty when this many chars are sent but not yet rendered by a browser. It bounds what a
+   * slow tab can make the server hold, and what is still to draw after a Ctrl-C (400k chars are a
+   * few ms of xterm.js parsing).
+   */
+  flowHighWatermark: 400_000,
+  /**
+   * Resume below this. Half the high mark keeps data flowing while acks come back; with VS Code's
+   * 5k the pipe drained to empty on every pause and a fast browser got 8 MB/s instead of 36+
+   * (bench:terminal). The browser acks every `flowAckEvery` chars, which must not exceed it.
+   */
+  flowLowWatermark: 200_000,
   flowAckEvery: 5_000,
   /** Output is batched this long to cut socket.io frames; a keystroke's echo skips the wait. */
   outputBatchMs: 4,

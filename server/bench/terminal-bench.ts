@@ -10,6 +10,7 @@ import { cleanupOwner } from '../../e2e/cleanup.ts';
 
 const FLOOD_BYTES = 50_000_000;
 const ECHO_SAMPLES = 200;
+const FLOODS = 3;
 
 function rssMiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -94,29 +95,35 @@ async function main(): Promise<void> {
     }
     await run('\x15echo CLR_$((3+3))', 'CLR_6');
 
-    // 2. throughput and server memory while a 50 MB flood streams through.
+    // 2. throughput and server memory while 50 MB floods stream through; the median of FLOODS
+    // runs is reported, so one noisy run on a shared machine does not decide.
     const rssBefore = rssMiB(pid);
     let rssMax = rssBefore;
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(pid))), 100);
+    const floods: number[] = [];
     let bytes = 0;
-    const tFlood = performance.now();
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('flood did not finish in 180 s')), 180_000);
-      let tail = '';
-      onData = (d) => {
-        bytes += d.length;
-        tail = (tail + d).slice(-64);
-        if (tail.includes('FLOOD_DONE_9')) {
-          clearTimeout(timer);
-          onData = null;
-          resolve();
-        }
-      };
-      s.emit('term:input', { term: 1, data: `yes "$(printf '%098d' 7)" | head -c ${FLOOD_BYTES}; echo FLOOD_DONE_$((4+5))\r` });
-    });
-    const floodS = (performance.now() - tFlood) / 1000;
+    for (let f = 0; f < FLOODS; f++) {
+      await run(`clear; echo F_$((${f}+100))`, `F_${f + 100}`);
+      bytes = 0;
+      const tFlood = performance.now();
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('flood did not finish in 180 s')), 180_000);
+        let tail = '';
+        onData = (d) => {
+          bytes += d.length;
+          tail = (tail + d).slice(-64);
+          if (tail.includes('FLOOD_DONE_9')) {
+            clearTimeout(timer);
+            onData = null;
+            resolve();
+          }
+        };
+        s.emit('term:input', { term: 1, data: `yes "$(printf '%098d' 7)" | head -c ${FLOOD_BYTES}; echo FLOOD_DONE_$((4+5))\r` });
+      });
+      floods.push(bytes / 1e6 / ((performance.now() - tFlood) / 1000));
+    }
     clearInterval(sampler);
-    const throughput = bytes / 1e6 / floodS;
+    const throughput = pct(floods, 50);
 
     // 3. Ctrl-C while `yes` floods the terminal.
     await run('clear; echo C_$((5+5))', 'C_10');
@@ -145,6 +152,7 @@ async function main(): Promise<void> {
       echo_p50_ms: +pct(echo, 50).toFixed(2),
       echo_p99_ms: +pct(echo, 99).toFixed(2),
       throughput_mb_s: +throughput.toFixed(1),
+      throughput_runs_mb_s: floods.map((x) => +x.toFixed(1)),
       flood_mb: +(bytes / 1e6).toFixed(1),
       server_rss_before_mib: +rssBefore.toFixed(1),
       server_rss_growth_mib: +(rssMax - rssBefore).toFixed(1),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckSpec } from './types.ts';
 import { evaluateCheck, evaluateChecks } from './evaluate.ts';
+import { parseChecks } from '../labs/checks.ts';
 import {
   MULTI_STAGE_DOCKERFILE, WORKDIR, builderStage, busybox, container, debian, fakeContext, fakeEngine, golang, image, normal, optimized,
 } from './fakes.test-support.ts';
@@ -322,8 +323,10 @@ describe('file checks', () => {
     let r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '^FROM scratch$' }));
     assert.equal(r.status, 'pass');
     assert.equal(r.actual, 'matches at line 8');
-    r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '/welcome /welcome/' }));
-    assert.equal(r.status, 'fail', 'a pattern with slashes is literal text, not /re/flags');
+    r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '/out\\/welcome \\/welcome/' }));
+    assert.equal(r.status, 'pass', '/re/ is the regex between the slashes');
+    r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '/welcome \\/welcome/g' }));
+    assert.equal(r.status, 'fail', 'g is no allowed flag, so the text as written (slashes and g included) is looked for');
     r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: '/out/welcome /welcome' }));
     assert.equal(r.status, 'pass');
     r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: 'FROM alpine' }));
@@ -333,6 +336,21 @@ describe('file checks', () => {
     assert.match(r.message, /^There is no missing\.txt yet/);
     r = await check(spec({ kind: 'file.contains', path: 'src', pattern: 'x' }));
     assert.match(r.message, /^src is a folder, not a file/);
+  });
+  it('matches: "/re/flags" is that regex with those flags (i, m, s, u), as the lab parser validated it', async () => {
+    const file = (pattern: string) => check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern }));
+    assert.equal((await file('/^from scratch$/im')).status, 'pass');
+    assert.equal((await file('/^from scratch$/m')).status, 'fail', 'no i: case matters');
+    assert.equal((await file('/^FROM scratch$/i')).status, 'fail', 'no m: ^ and $ are the ends of the file');
+    assert.equal((await file('/build ..\\s+-o/s')).status, 'pass', 's: a dot matches the newline of the continuation line');
+    assert.equal((await file('/build ..\\s+-o/')).status, 'fail', 'no s: a dot stops at the newline');
+    // From the lab text to the verdict: what labs:check accepted is what the sandbox is matched with.
+    const [parsed] = parseChecks('file: Dockerfile\nmatches: "/^copy --from=build/im"\n', 1).checks;
+    assert.equal((await check({ ...parsed!, id: 'c1' })).status, 'pass');
+    const out = await check(spec({ kind: 'command', run: 'docker run --rm welcome-optimized:v1', stdoutMatches: '/^welcome TO the lab!$/im' }), {
+      setup: (ctx) => ctx.sandbox.commands.set('docker run --rm welcome-optimized:v1', { exitCode: 0, stdout: 'Welcome to the lab!\n', stderr: '', timedOut: false }),
+    });
+    assert.equal(out.status, 'pass', out.message);
   });
   it('a pattern that is not a valid regular expression is an author error, not a learner failure', async () => {
     const r = await check(spec({ kind: 'file.contains', path: 'Dockerfile', pattern: 'FROM (scratch' }));

@@ -4,6 +4,9 @@ import type { ContainerInfo, EngineClient, ExecResult, ImageInfo } from '../../s
 import { clip } from './format.ts';
 import type { CheckResult, CheckSpec, CheckStatus } from './types.ts';
 
+// A check's pattern is read by server/checks/pattern.ts, the same reading the lab parser validates with.
+export { compilePattern } from './pattern.ts';
+
 /** What a check may use. The server builds it from the sandbox driver (driver.engine(ref), driver.exec(ref, …)). */
 export interface CheckContext {
   engine: EngineClient;
@@ -95,15 +98,6 @@ export function noContainer(spec: CheckSpec & { container: string }, expected: s
 
 export function authorError(expected: string, message: string): Verdict {
   return { status: 'fail', actual: 'malformed check', expected, message, problem: 'author' };
-}
-
-/**
- * A check's regular expression: JavaScript syntax, multiline (^ and $ match at each line). Throws
- * SyntaxError when invalid. No "/re/flags" form: the lab parser escapes literal text (which may
- * well start and end with a slash, like "/app/") into a pattern, and it must stay literal.
- */
-export function compilePattern(pattern: string): RegExp {
-  return new RegExp(pattern, 'm');
 }
 
 export function badPattern(spec: CheckSpec, pattern: string, expected: string, err: unknown): Verdict {

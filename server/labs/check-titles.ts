@@ -1,5 +1,6 @@
 // The human title of a check when its author gave none: "Image welcome:v1 is under 20 MB".
 import type { CheckSpec, ImageConfigField } from '../checks/types.ts';
+import { showPattern } from '../checks/pattern.ts';
 
 const CONFIG_LABELS: Record<ImageConfigField, string> = {
   entrypoint: 'entrypoint', cmd: 'default command', workdir: 'working directory', env: 'environment',
@@ -63,11 +64,11 @@ export function checkTitle(c: CheckSpec): string {
     case 'file.exists':
       return c.exists ? `File ${c.path} exists` : `File ${c.path} is gone`;
     case 'file.contains':
-      return `File ${c.path} contains ${unescapeRegExp(c.pattern) ?? `a match for /${c.pattern}/`}`;
+      return `File ${c.path} contains ${unescapeRegExp(c.pattern) ?? `a match for ${showPattern(c.pattern)}`}`;
     case 'command': {
       const cmd = `Running ${short(c.run)}`;
       if (c.stdoutContains !== undefined) return `${cmd} prints "${c.stdoutContains}"`;
-      if (c.stdoutMatches !== undefined) return `${cmd} prints a match for /${c.stdoutMatches}/`;
+      if (c.stdoutMatches !== undefined) return `${cmd} prints a match for ${showPattern(c.stdoutMatches)}`;
       if (c.exitCode !== undefined && c.exitCode !== 0) return `${cmd} exits with code ${c.exitCode}`;
       return `${cmd} succeeds`;
     }

@@ -62,6 +62,22 @@ test('empty blocks, lists of scalars and subjects without a name are author erro
   assert.deepEqual(parseChecks('file: x\nmatches: "/^from/i"\n', 3).problems, []);
 });
 
+test('matches: "/re/flags" (flags i, m, s, u) is validated as that regex; anything else as written', () => {
+  const ok = (src: string) => parseChecks(src, 3);
+  // The regex inside the slashes is what is compiled, with the flags given.
+  assert.match(ok('file: x\nmatches: "/(/i"\n').problems[0]!.message, /^bad regular expression "\/\(\/i": Unterminated group$/);
+  assert.match(ok('run: ls\noutput_matches: "/[a-/s"\n').problems[0]!.message, /^bad regular expression "\/\[a-\/s": Unterminated character class$/);
+  const [c] = ok('file: Dockerfile\nmatches: "/^from golang/i"\n').checks;
+  assert.deepEqual({ kind: c!.kind, pattern: (c as { pattern: string }).pattern }, { kind: 'file.contains', pattern: '/^from golang/i' });
+  assert.equal(checkTitle(c!), 'File Dockerfile contains a match for /^from golang/i');
+  // u makes the body stricter: "\\-" is no escape in a unicode regex (read as plain text it would be valid).
+  assert.match(ok('file: x\nmatches: "/a\\\\-/u"\n').problems[0]!.message, /: Invalid escape$/);
+  // Unsafe or unknown flags: not the /re/flags form, so the text as written (valid here).
+  assert.deepEqual(ok('file: x\nmatches: "/from/g"\n').problems, []);
+  assert.deepEqual(ok('file: x\nmatches: "^FROM golang:1\\\\.19 AS builder"\n').problems, []);
+  assert.match(ok('file: x\nmatches: "FROM (golang"\n').problems[0]!.message, /Unterminated group/);
+});
+
 test('literal "contains" text is escaped so the evaluator reads it literally', () => {
   const [c] = parseChecks('file: Dockerfile\ncontains: COPY --from=builder /src/app .\n', 1).checks;
   assert.equal((c as { pattern: string }).pattern, 'COPY --from=builder \\/src\\/app \\.');

@@ -14,6 +14,7 @@
 import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Node } from 'yaml';
 import { CHECK_KINDS } from '../checks/types.ts';
+import { patternError } from '../checks/pattern.ts';
 import type { CheckSpec, ImageConfigField } from '../checks/types.ts';
 import { parseCount, parseRange, parseSize } from './check-sizes.ts';
 import { checkTitle } from './check-titles.ts';
@@ -424,17 +425,10 @@ function validPort(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && n <= 65535;
 }
 
-/** Same reading as the evaluator's compilePattern: "text" or "/text/flags". */
+/** The evaluator's own reading (server/checks/pattern.ts): "text" or "/text/flags". */
 function regexError(v: unknown): string | null {
   if (typeof v !== 'string' || v === '') return 'write a regular expression as a string';
-  try {
-    const m = /^\/(.*)\/([a-z]*)$/s.exec(v);
-    if (m) new RegExp(m[1]!, m[2]!);
-    else new RegExp(v);
-    return null;
-  } catch (e) {
-    return (e as Error).message.replace(/^Invalid (regular expression|flags supplied to RegExp constructor): (\/.*\/[a-z]*: )?/, '');
-  }
+  return patternError(v);
 }
 
 function escapeRegExp(s: string): string {

@@ -24,3 +24,24 @@ test('appends, survives a reopen, and stays bounded', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('keeps one descriptor open while appending, and gives it back on close', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-sb-'));
+  const fds = () => fs.readdirSync('/proc/self/fd').length;
+  try {
+    const file = path.join(dir, 't.log');
+    const a = openScrollbackFile(file, 1_000_000);
+    const before = fds();
+    for (let i = 0; i < 100; i++) a.append(`chunk ${i}\n`);
+    assert.equal(fds(), before + 1);
+    assert.equal(openScrollbackFile(file, 1_000_000).load().split('\n').length, 101, 'every chunk is on disk at once');
+    a.close();
+    assert.equal(fds(), before);
+    a.append('after close\n');
+    assert.ok(a.load().endsWith('after close\n'));
+    a.remove();
+    assert.equal(fds(), before);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

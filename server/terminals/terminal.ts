@@ -31,7 +31,7 @@ export interface TerminalDeps {
   /** Makes sure the sandbox shell exists (starts a new one after `exit`). Rejects if the sandbox is gone. */
   ensureShell(): Promise<void>;
   /** Scrollback kept by an earlier server process, and where new output is kept. */
-  scrollback: { load(): string; append(data: string): void };
+  scrollback: { load(): string; append(data: string): void; close?(): void };
   /** Called with every chunk of output (for check triggers such as "a prompt came back"). */
   onOutput?(data: string): void;
   log?(msg: string, err?: unknown): void;
@@ -120,6 +120,7 @@ export class Terminal {
     this.pty = null;
     p?.kill();
     this.viewers.clear();
+    this.deps.scrollback.close?.();
   }
 
   private setState(s: TermState, message?: string): void {
