@@ -63,7 +63,11 @@ export function startLabPage(): void {
       if (session?.phase !== 'ready') return notice('Your sandbox is still starting; try again in a moment.', 'info');
       const code = (block.textContent ?? '').replace(/\n+$/, '');
       if (block.dataset.stepId) socket.emit('block:ran', { stepId: block.dataset.stepId });
-      pane.run(code);
+      // {{exec interrupt}}: Ctrl-C first, then the block once the shell has had a moment to stop it.
+      if (block.dataset.interrupt) {
+        pane.input('\x03');
+        setTimeout(() => pane.run(code), 150);
+      } else pane.run(code);
       block.classList.add('ran');
       pane.focus();
     });
@@ -79,7 +83,7 @@ export function startLabPage(): void {
     });
   }
   for (const a of $$<HTMLAnchorElement>('a.port-link')) {
-    a.href = `/labs/${encodeURIComponent(boot.labId)}/port/${a.dataset.portTerm ?? '1'}/${a.dataset.port}/`;
+    a.href = `/labs/${encodeURIComponent(boot.labId)}/port/${a.dataset.portTerm ?? '1'}/${a.dataset.port}/${(a.dataset.portPath ?? '/').replace(/^\//, '')}`;
     a.title = `Port ${a.dataset.port} of node${a.dataset.portTerm ?? '1'}, opened through your sandbox`;
     a.addEventListener('click', (e) => {
       e.preventDefault();
