@@ -84,7 +84,7 @@ test('listing, upload into a new folder, and a folder downloads as a tar', async
     s.on('end', next);
     s.resume();
   });
-  const done = new Promise((r) => extract.on('finish', r));
+  const done = new Promise<void>((r) => extract.on('finish', () => r()));
   d.stream.pipe(extract as never);
   await done;
   assert.deepEqual(names.sort(), ['app/', 'app/bin', 'app/new/', 'app/new/up.txt']);
