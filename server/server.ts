@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
-import type { SandboxDriver } from '../sandbox/driver/types.ts';
+import type { SandboxArchive, SandboxDriver } from '../sandbox/driver/types.ts';
 import type { Lab, LabProblem } from './labs/types.ts';
 import { openStore } from './sessions/store.ts';
 import { SessionManager, type CheckService } from './sessions/manager.ts';
@@ -15,6 +15,8 @@ import type { PtyProcess } from './terminals/terminal.ts';
 export interface ServerDeps {
   config: Config;
   driver: SandboxDriver;
+  /** File transfer into sandboxes (editor, upload, download); optional so test fakes need not provide it. */
+  archive?: SandboxArchive;
   loadLabs(dir: string): Promise<{ labs: Lab[]; problems: LabProblem[] }>;
   checks: CheckService;
   spawnPty(socketPath: string, cols: number, rows: number): PtyProcess;
@@ -60,7 +62,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   await sessions.restore();
 
-  const app = createApp({ driver: deps.driver, config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
+  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, { config, sessions, secret, log });
   announce = (ids) => {

@@ -2,7 +2,9 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import path from 'node:path';
 import type { LabRegistry } from '../catalogue/registry.ts';
-import type { SandboxDriver } from '../../sandbox/driver/types.ts';
+import type { SandboxArchive, SandboxDriver } from '../../sandbox/driver/types.ts';
+import { createFilesRouter } from './files-routes.ts';
+import { createSandboxFiles } from '../files/sandbox-files.ts';
 import { createPortProxy } from './port-proxy.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { Store } from '../sessions/store.ts';
@@ -14,6 +16,8 @@ import { cataloguePage, hostPage, labPage, messagePage, type HostRow } from './p
 
 export interface AppDeps {
   driver: SandboxDriver;
+  /** Moves files in and out of sandboxes (the editor, uploads, downloads); without it those routes are absent. */
+  archive?: SandboxArchive;
   config: Config;
   labs: LabRegistry;
   sessions: SessionManager;
@@ -94,9 +98,22 @@ export function createApp(deps: AppDeps): express.Express {
         steps: lab.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.map((c) => c.id) })),
         progress: deps.store.progress(req.learnerId, lab.id).map(({ id, stepId, status, message, actual, expected }) => ({ id, stepId, status, message, actual, expected })),
         maxPasteBytes: TUNING.maxPasteBytes,
+        maxUploadBytes: deps.config.maxUploadBytes,
       }),
     );
   });
+
+  if (deps.archive) {
+    app.use('/labs/:id', createFilesRouter({
+      files: createSandboxFiles({ driver: deps.driver, archive: deps.archive, maxUploadBytes: deps.config.maxUploadBytes }),
+      driver: deps.driver,
+      sandboxFor: (learner, lab, node) => deps.sessions.sandboxFor(learner, lab, node),
+      changed: (learner, lab) => deps.sessions.poke(learner, lab),
+      allowedOrigins: deps.config.allowedOrigins,
+      maxUploadBytes: deps.config.maxUploadBytes,
+      log: deps.log,
+    }));
+  }
 
   app.all('/labs/:id/port/:node/:port{/*rest}', createPortProxy({
     driver: deps.driver,
