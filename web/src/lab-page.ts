@@ -247,7 +247,7 @@ function flash(btn: HTMLElement, text: string): void {
   setTimeout(() => (btn.textContent = old), 1200);
 }
 
-function showToast(message: string, level: 'info' | 'warn' | 'error'): void {
+export function showToast(message: string, level: 'info' | 'warn' | 'error'): void {
   let host = document.getElementById('toasts');
   if (!host) {
     host = document.createElement('div');
