@@ -8,7 +8,8 @@ import type { Lab, LabProblem } from './labs/types.ts';
 import { openStore } from './sessions/store.ts';
 import { SessionManager, type CheckService } from './sessions/manager.ts';
 import { createLabRegistry } from './catalogue/registry.ts';
-import { createApp } from './http/app.ts';
+import { createApp, portProxyDeps } from './http/app.ts';
+import { createPortUpgrade } from './http/port-proxy.ts';
 import { createSocketServer } from './realtime/socket-server.ts';
 import type { PtyProcess } from './terminals/terminal.ts';
 
@@ -65,6 +66,12 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, { config, sessions, secret, log });
+  // Port links carry WebSocket upgrades; socket.io keeps its own (it no longer destroys foreign ones).
+  const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, now: () => Date.now(), log }));
+  httpServer.on('upgrade', (req, socket, head) => {
+    if (portUpgrade(req, socket, head)) return;
+    if (!(req.url ?? '').startsWith('/socket.io/')) socket.destroy();
+  });
   announce = (ids) => {
     for (const labId of ids) sockets.io.emit('lab:changed', { labId });
   };

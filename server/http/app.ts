@@ -5,7 +5,8 @@ import type { LabRegistry } from '../catalogue/registry.ts';
 import type { SandboxArchive, SandboxDriver } from '../../sandbox/driver/types.ts';
 import { createFilesRouter } from './files-routes.ts';
 import { createSandboxFiles } from '../files/sandbox-files.ts';
-import { createPortProxy } from './port-proxy.ts';
+import { createPortHostHandler, createPortProxy, type PortProxyDeps } from './port-proxy.ts';
+import { labKey } from './port-hosts.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { Store } from '../sessions/store.ts';
 import type { Config } from '../config.ts';
@@ -46,6 +47,10 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'");
     next();
   });
+
+  const ports = portProxyDeps(deps);
+  // A port's own origin (PORT_HOST_PATTERN) is the learner's app, not our site: before our routes and cookies.
+  if (ports.pattern) app.use(createPortHostHandler(ports));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, ...deps.sessions.stats() });
@@ -115,11 +120,7 @@ export function createApp(deps: AppDeps): express.Express {
     }));
   }
 
-  app.all('/labs/:id/port/:node/:port{/*rest}', createPortProxy({
-    driver: deps.driver,
-    sandboxFor: (learner, lab, node) => deps.sessions.sandboxFor(learner, lab, node),
-    log: deps.log,
-  }));
+  app.all('/labs/:id/port/:node/:port{/*rest}', createPortProxy(ports));
 
   app.get('/host', (req, res) => {
     const token = deps.config.hostToken;
@@ -143,6 +144,18 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   return app;
+}
+
+export function portProxyDeps(deps: Pick<AppDeps, 'driver' | 'sessions' | 'labs' | 'secret' | 'config' | 'now' | 'log'>): PortProxyDeps {
+  return {
+    driver: deps.driver,
+    sandboxFor: (learner, lab, node) => deps.sessions.sandboxFor(learner, lab, node),
+    labForKey: (key) => deps.labs.all().find((l) => labKey(l.id) === key)?.id,
+    secret: deps.secret,
+    pattern: deps.config.portHostPattern,
+    now: deps.now,
+    log: deps.log,
+  };
 }
 
 function hostRows(deps: AppDeps): HostRow[] {
