@@ -100,9 +100,24 @@ test('an app with absolute paths and a WebSocket works on its port origin; cooki
   await waitForTermText(page, 1, /\[node1\] \/root \$/);
   await page.locator('pre[data-term="1"]').click();
 
+  // Path mode carries WebSocket upgrades too (same origin as the lab page; no cookie reaches the app).
+  await page.waitForTimeout(300);
+  let pathWs = '';
+  for (let i = 0; i < 40 && !pathWs.startsWith('echo:'); i++) {
+    pathWs = await page.evaluate(() => new Promise<string>((resolve) => {
+      const ws = new WebSocket(`ws://${location.host}/labs/live/port/1/8090/ws`);
+      ws.onopen = () => ws.send('ping');
+      ws.onmessage = (e) => resolve(String(e.data));
+      ws.onerror = () => resolve('error');
+    }));
+    if (!pathWs.startsWith('echo:')) await page.waitForTimeout(250);
+  }
+  assert.equal(pathWs, 'echo:ping cookie=None');
+
   // The listening port shows up under the terminal, as a link.
   const chip = page.locator('[data-ports-node="1"] a[data-port="8090"]');
   await chip.waitFor({ timeout: 20_000 });
+  assert.deepEqual(await page.locator('[data-ports-node="1"] a').allInnerTexts(), ['8090'], 'only the app listens');
   const [popup] = await Promise.all([page.waitForEvent('popup'), chip.click()]);
   await popup.waitForLoadState();
   const portOrigin = `p8090-1-${labKey('live')}.ports.test`;

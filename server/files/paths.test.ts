@@ -39,12 +39,13 @@ test('parseListing: folders first, names with spaces and tabs kept', () => {
   ]);
 });
 
-test('listeningPorts reads LISTEN sockets from /proc/net/tcp{,6}', () => {
+test('listeningPorts reads LISTEN sockets from /proc/net/tcp{,6}, without Docker\'s embedded DNS', () => {
   const tcp = [
     '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
     '   0: 00000000:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0',
     '   1: 0100007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 100 0 0 10 0',
     '   2: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 100 0 0 10 0',
+    '   3: 0B00007F:92F3 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 5 1 0 100 0 0 10 0',
     '   0: 00000000000000000000000000000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4 1',
   ].join('\n');
   assert.deepEqual(listeningPorts(tcp), [80, 8080]);

@@ -91,7 +91,10 @@ export function listeningPorts(procNetTcp: string): number[] {
     const f = line.trim().split(/\s+/);
     // sl local_address rem_address st ...; st 0A is LISTEN
     if (f.length < 4 || f[3] !== '0A') continue;
-    const port = parseInt(f[1]!.split(':')[1] ?? '', 16);
+    const [addr, hexPort] = f[1]!.split(':');
+    // 127.0.0.11 is Docker's embedded DNS for the session network, not something the learner runs.
+    if (addr === '0B00007F') continue;
+    const port = parseInt(hexPort ?? '', 16);
     if (port > 0 && port < 65536) ports.add(port);
   }
   return [...ports].sort((a, b) => a - b);
