@@ -46,3 +46,14 @@ test('upstream Set-Cookie and HSTS cannot reach the product origin', () => {
   const pathMode = filterResponseHeaders(up, 'path', ['lab_port', 'lab_learner']);
   assert.deepEqual(pathMode, { 'content-type': 'text/html' });
 });
+
+test('PORT_HOST_PATTERN and UPLOAD_LIMIT_MB are read and checked at start', async () => {
+  const { loadConfig, ConfigError } = await import('../config.ts');
+  const c = loadConfig([], { PORT_HOST_PATTERN: 'P{port}-{node}-{lab}.Ports.Example.org', UPLOAD_LIMIT_MB: '5' }, '/tmp');
+  assert.equal(c.portHostPattern, 'p{port}-{node}-{lab}.ports.example.org');
+  assert.equal(c.maxUploadBytes, 5_000_000);
+  assert.equal(loadConfig([], {}, '/tmp').maxUploadBytes, 100_000_000);
+  assert.equal(loadConfig([], {}, '/tmp').portHostPattern, undefined);
+  assert.throws(() => loadConfig([], { PORT_HOST_PATTERN: 'p{port}.example.org' }, '/tmp'), ConfigError);
+  assert.throws(() => loadConfig([], { PORT_HOST_PATTERN: 'p{port}-{node}-{lab}.example.org/x' }, '/tmp'), ConfigError);
+});
