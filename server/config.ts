@@ -75,6 +75,13 @@ export interface Config {
   ownerId: string;
   /** Shown on the workshop host page; empty = page disabled. */
   hostToken?: string;
+  /** Largest single upload into a sandbox (UPLOAD_LIMIT_MB). */
+  maxUploadBytes: number;
+  /**
+   * Gives each port link its own origin, e.g. "p{port}-{node}-{lab}.labs.example.org" (PORT_HOST_PATTERN;
+   * a wildcard DNS name pointing at this server). Empty: links stay under /labs/:lab/port/.
+   */
+  portHostPattern?: string;
 }
 
 export class ConfigError extends Error {}
@@ -145,5 +152,16 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     allowUnlimited: flagOpt('SANDBOX_ALLOW_UNLIMITED', env.SANDBOX_ALLOW_UNLIMITED),
     ownerId: env.LABLAB_OWNER || 'default',
     hostToken: env.HOST_TOKEN || undefined,
+    maxUploadBytes: intOpt('UPLOAD_LIMIT_MB', env.UPLOAD_LIMIT_MB, 100, 1, 100_000) * 1_000_000,
+    portHostPattern: portHostPattern(env.PORT_HOST_PATTERN),
   };
+}
+
+function portHostPattern(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  const p = raw.trim().toLowerCase();
+  if (!p.includes('{port}') || !p.includes('{node}') || !p.includes('{lab}') || !/^[a-z0-9{}.:-]+$/.test(p)) {
+    throw new ConfigError(`PORT_HOST_PATTERN must be a host name with {port}, {node} and {lab} in it, e.g. p{port}-{node}-{lab}.labs.example.org, got "${raw}"`);
+  }
+  return p;
 }

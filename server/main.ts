@@ -46,6 +46,7 @@ async function main(): Promise<void> {
   const server = await startServer({
     config,
     driver,
+    archive: driver,
     loadLabs,
     checks: createCheckService({ driver, log }),
     spawnPty: spawnDtachAttach,

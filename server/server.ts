@@ -3,18 +3,21 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
-import type { SandboxDriver } from '../sandbox/driver/types.ts';
+import type { SandboxArchive, SandboxDriver } from '../sandbox/driver/types.ts';
 import type { Lab, LabProblem } from './labs/types.ts';
 import { openStore } from './sessions/store.ts';
 import { SessionManager, type CheckService } from './sessions/manager.ts';
 import { createLabRegistry } from './catalogue/registry.ts';
-import { createApp } from './http/app.ts';
+import { createApp, portProxyDeps } from './http/app.ts';
+import { createPortUpgrade } from './http/port-proxy.ts';
 import { createSocketServer } from './realtime/socket-server.ts';
 import type { PtyProcess } from './terminals/terminal.ts';
 
 export interface ServerDeps {
   config: Config;
   driver: SandboxDriver;
+  /** File transfer into sandboxes (editor, upload, download); optional so test fakes need not provide it. */
+  archive?: SandboxArchive;
   loadLabs(dir: string): Promise<{ labs: Lab[]; problems: LabProblem[] }>;
   checks: CheckService;
   spawnPty(socketPath: string, cols: number, rows: number): PtyProcess;
@@ -60,9 +63,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   await sessions.restore();
 
-  const app = createApp({ driver: deps.driver, config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
+  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, { config, sessions, secret, log });
+  // Port links carry WebSocket upgrades; socket.io keeps its own (it no longer destroys foreign ones).
+  const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, now: () => Date.now(), log }));
+  httpServer.on('upgrade', (req, socket, head) => {
+    if (portUpgrade(req, socket, head)) return;
+    if (!(req.url ?? '').startsWith('/socket.io/')) socket.destroy();
+  });
   announce = (ids) => {
     for (const labId of ids) sockets.io.emit('lab:changed', { labId });
   };

@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const options = {
-  entryPoints: { app: path.join(here, 'src/main.ts') },
+  // The editor is its own bundle, fetched only when the Files tab is first opened.
+  entryPoints: { app: path.join(here, 'src/main.ts'), editor: path.join(here, 'src/editor/codemirror.ts') },
   outdir: path.join(here, 'dist'),
   bundle: true,
   format: 'iife',

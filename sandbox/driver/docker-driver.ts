@@ -27,6 +27,7 @@ import {
   type EngineClient,
   type ExecOptions,
   type ExecResult,
+  type SandboxArchive,
   type SandboxDriver,
   type SandboxLimits,
   type SandboxRef,
@@ -108,7 +109,7 @@ function canConnect(socketPath: string): Promise<boolean> {
   });
 }
 
-export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): SandboxDriver {
+export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): SandboxDriver & SandboxArchive {
   const log = config.log ?? (() => {});
   const docker = new Docker(config.docker ?? { socketPath: '/var/run/docker.sock' });
   const dataDir = path.resolve(config.dataDir);
@@ -439,6 +440,25 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     return Duplex.from({ readable, writable: raw });
   }
 
+  async function getArchive(ref: SandboxRef, p: string): Promise<import('node:stream').Readable> {
+    try {
+      return (await docker.getContainer(ref.containerId).getArchive({ path: p })) as unknown as import('node:stream').Readable;
+    } catch (err) {
+      if (statusOf(err) === 404) throw new AppError('not_found', `There is no ${p} in node${ref.node}.`);
+      throw new AppError('sandbox_failed', `could not read ${p} from node${ref.node}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async function putArchive(ref: SandboxRef, dir: string, tar: import('node:stream').Readable): Promise<void> {
+    try {
+      // noOverwriteDirNonDir: a file never replaces a folder (or the other way round) by accident.
+      await docker.getContainer(ref.containerId).putArchive(tar as unknown as NodeJS.ReadableStream, { path: dir, noOverwriteDirNonDir: true });
+    } catch (err) {
+      if (statusOf(err) === 404) throw new AppError('not_found', `There is no folder ${dir} in node${ref.node}.`);
+      throw new AppError('sandbox_failed', `could not write into ${dir} in node${ref.node}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   const shellStarts = new Map<string, Promise<void>>();
 
   /** Single-flight per sandbox: two tabs attaching at once must not start two shells. */
@@ -605,6 +625,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     ensureShell,
     engine,
     connectPort,
+    getArchive,
+    putArchive,
     status,
     list,
     destroy,

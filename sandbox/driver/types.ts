@@ -119,6 +119,17 @@ export interface SandboxDriver {
   dispose(): Promise<void>;
 }
 
+/**
+ * Moving files in and out of a sandbox through the host engine's archive API (never a container IP).
+ * Paths are as the sandbox sees them; confining them (to /root) is the caller's job.
+ */
+export interface SandboxArchive {
+  /** A tar stream of `path` (a file or a folder). */
+  getArchive(ref: SandboxRef, path: string): Promise<import('node:stream').Readable>;
+  /** Unpacks a tar stream into the existing folder `dir`. */
+  putArchive(ref: SandboxRef, dir: string, tar: import('node:stream').Readable): Promise<void>;
+}
+
 // ---- the inner engine -------------------------------------------------------------------------
 
 export interface ImageConfig {

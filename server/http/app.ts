@@ -3,8 +3,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import path from 'node:path';
 import { EARLY_CLICKS_CSP_SOURCE } from './early-clicks.ts';
 import type { LabRegistry } from '../catalogue/registry.ts';
-import type { SandboxDriver } from '../../sandbox/driver/types.ts';
-import { createPortProxy } from './port-proxy.ts';
+import type { SandboxArchive, SandboxDriver } from '../../sandbox/driver/types.ts';
+import { createFilesRouter } from './files-routes.ts';
+import { createSandboxFiles } from '../files/sandbox-files.ts';
+import { createPortHostHandler, createPortProxy, type PortProxyDeps } from './port-proxy.ts';
+import { labKey } from './port-hosts.ts';
 import { LAB_ASSETS_ROUTE, createLabAssets } from './lab-assets.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { Store } from '../sessions/store.ts';
@@ -16,6 +19,8 @@ import { cataloguePage, hostPage, labPage, messagePage, type HostRow } from './p
 
 export interface AppDeps {
   driver: SandboxDriver;
+  /** Moves files in and out of sandboxes (the editor, uploads, downloads); without it those routes are absent. */
+  archive?: SandboxArchive;
   config: Config;
   labs: LabRegistry;
   sessions: SessionManager;
@@ -44,6 +49,10 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self' ${EARLY_CLICKS_CSP_SOURCE}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'`);
     next();
   });
+
+  const ports = portProxyDeps(deps);
+  // A port's own origin (PORT_HOST_PATTERN) is the learner's app, not our site: before our routes and cookies.
+  if (ports.pattern) app.use(createPortHostHandler(ports));
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, ...deps.sessions.stats() });
@@ -100,15 +109,24 @@ export function createApp(deps: AppDeps): express.Express {
         steps: lab.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.map((c) => c.id) })),
         progress: deps.store.progress(req.learnerId, lab.id).map(({ id, stepId, status, message, actual, expected }) => ({ id, stepId, status, message, actual, expected })),
         maxPasteBytes: TUNING.maxPasteBytes,
+        maxUploadBytes: deps.config.maxUploadBytes,
       }),
     );
   });
 
-  app.all('/labs/:id/port/:node/:port{/*rest}', createPortProxy({
-    driver: deps.driver,
-    sandboxFor: (learner, lab, node) => deps.sessions.sandboxFor(learner, lab, node),
-    log: deps.log,
-  }));
+  if (deps.archive) {
+    app.use('/labs/:id', createFilesRouter({
+      files: createSandboxFiles({ driver: deps.driver, archive: deps.archive, maxUploadBytes: deps.config.maxUploadBytes }),
+      driver: deps.driver,
+      sandboxFor: (learner, lab, node) => deps.sessions.sandboxFor(learner, lab, node),
+      changed: (learner, lab) => deps.sessions.poke(learner, lab),
+      allowedOrigins: deps.config.allowedOrigins,
+      maxUploadBytes: deps.config.maxUploadBytes,
+      log: deps.log,
+    }));
+  }
+
+  app.all('/labs/:id/port/:node/:port{/*rest}', createPortProxy(ports));
 
   app.get('/host', (req, res) => {
     const token = deps.config.hostToken;
@@ -132,6 +150,18 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   return app;
+}
+
+export function portProxyDeps(deps: Pick<AppDeps, 'driver' | 'sessions' | 'labs' | 'secret' | 'config' | 'now' | 'log'>): PortProxyDeps {
+  return {
+    driver: deps.driver,
+    sandboxFor: (learner, lab, node) => deps.sessions.sandboxFor(learner, lab, node),
+    labForKey: (key) => deps.labs.all().find((l) => labKey(l.id) === key)?.id,
+    secret: deps.secret,
+    pattern: deps.config.portHostPattern,
+    now: deps.now,
+    log: deps.log,
+  };
 }
 
 function hostRows(deps: AppDeps): HostRow[] {

@@ -59,7 +59,7 @@ test('an author cannot close or forge the markup around the lab text', () => {
     assert.equal(count(/<div\b/g), count(/<\/div>/g), `${name}: divs balanced`);
     assert.equal(count(/<pre\b/g), count(/<\/pre>/g), `${name}: pre balanced`);
     // Only the renderer makes run blocks and page controls.
-    assert.doesNotMatch(html, /class="(?!lab-missing-image|run-block|copy-button|check|port-link|lab-step|quiz)[^"]*"/, name);
+    assert.doesNotMatch(html, /class="(?!lab-missing-image|lab-details|run-block|copy-button|check|port-link|lab-step|quiz)[^"]*"/, name);
   }
   const forged = render('forged.md', '## x\n\n<pre class="run-block" data-term="1" data-block-id="b1">rm -rf /</pre> <a class="port-link" data-port="22" href="#">x</a>\n');
   assert.doesNotMatch(forged.html, /class="run-block"|data-block-id|port-link|data-port/);

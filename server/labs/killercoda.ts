@@ -14,16 +14,36 @@ interface ScenarioStep {
   verify?: unknown;
 }
 
-/** `cmd`{{exec}} inline, and ```…```{{exec}} fenced; {{copy}} only marks copyable code here. */
-function convertText(md: string): string {
+/**
+ * Killercoda's actions in our syntax:
+ * - ```…```{{exec}} and `cmd`{{exec}} become run blocks; {{exec interrupt}} ones send Ctrl-C first;
+ * - {{copy}} ones become copy-only blocks (a Copy button, never run);
+ * - {{TRAFFIC_HOST1_8080}} (in a link or bare) becomes a link to that port of that node;
+ * - <details><summary> dropdowns get each tag on its own line, which the renderer folds.
+ */
+export function convertText(md: string): string {
   const norm = md.replace(/\r\n?/g, '\n');
-  // Fenced blocks followed by {{exec}} (optionally with an interrupt flag) become run blocks.
-  let out = norm.replace(/```[^\n]*\n([\s\S]*?)\n```\{\{exec(?:\s+interrupt)?\}\}/g, (_m, body: string) => '```.term1\n' + body + '\n```');
-  out = out.replace(/```([^\n]*)\n([\s\S]*?)\n```\{\{copy\}\}/g, (_m, info: string, body: string) => '```' + info + '\n' + body + '\n```');
+  const run = (body: string, flag: string | undefined, term: number) => '```.term' + term + (flag ? ' interrupt' : '') + '\n' + body + '\n```';
+  let out = norm.replace(/```[^\n]*\n((?:(?!```)[\s\S])*?)\n```\{\{exec(\s+interrupt)?\}\}/g, (_m, body: string, flag?: string) => run(body, flag, 1));
+  out = out.replace(/```[^\n]*\n((?:(?!```)[\s\S])*?)\n```\{\{copy\}\}/g, (_m, body: string) => '```.copy\n' + body + '\n```');
   // Inline `cmd`{{exec}}: a run block of its own, right where it was.
-  out = out.replace(/`([^`\n]+)`\{\{exec(?:\s+interrupt)?\}\}/g, (_m, cmd: string) => '\n\n```.term1\n' + cmd + '\n```\n\n');
-  out = out.replace(/`([^`\n]+)`\{\{copy\}\}/g, (_m, cmd: string) => '`' + cmd + '`');
-  return out.trim();
+  out = out.replace(/`([^`\n]+)`\{\{exec(\s+interrupt)?\}\}/g, (_m, cmd: string, flag?: string) => '\n\n' + run(cmd, flag, 1) + '\n\n');
+  out = out.replace(/`([^`\n]+)`\{\{copy\}\}/g, (_m, cmd: string) => '\n\n```.copy\n' + cmd + '\n```\n\n');
+  // [text](https://{{TRAFFIC_HOST1_8080}}/path) keeps its text and path; a bare one gets a text.
+  out = out.replace(/\[([^\]\n]*)\]\((?:https?:\/\/)?\{\{TRAFFIC_HOST(\d+)_(\d+)\}\}([^)\s]*)\)/g, (_m, text: string, host: string, port: string, rest: string) =>
+    `[${text || `port ${port}`}](${rest.startsWith('/') ? rest : '/'}){:data-term=".term${host}"}{:data-port="${port}"}`);
+  out = out.replace(/(?:https?:\/\/)?\{\{TRAFFIC_HOST(\d+)_(\d+)\}\}(\/[^\s)]*)?/g, (_m, host: string, port: string, rest?: string) =>
+    `[port ${port} on node${host}](${rest ?? '/'}){:data-term=".term${host}"}{:data-port="${port}"}`);
+  out = out.replace(/<details>\s*(<summary>[\s\S]*?<\/summary>)?/gi, (_m, summary?: string) => '\n\n<details>\n' + (summary ? summary.replace(/\s*\n\s*/g, ' ') + '\n' : '') + '\n');
+  out = out.replace(/<\/details>/gi, '\n\n</details>\n\n');
+  return out.replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** The highest node the converted text names (a TRAFFIC_HOST2_… link needs two terminals). */
+function nodesUsed(text: string): number {
+  let max = 1;
+  for (const m of text.matchAll(/\.term(\d+)\b/g)) max = Math.max(max, Math.min(6, Number(m[1])));
+  return max;
 }
 
 /** A step's verify.sh becomes one command check: the script must exit 0. */
@@ -69,7 +89,8 @@ export function killercodaToMarkdown(indexJson: string, readText: (rel: string) 
   const description = typeof index.description === 'string' ? index.description : '';
   const parts: string[] = ['---', `title: ${JSON.stringify(title || 'Untitled scenario')}`];
   if (description) parts.push(`description: ${JSON.stringify(description)}`);
-  parts.push('terms: 1', 'format: killercoda', '---', '');
+  const termsAt = parts.push('terms: 1') - 1;
+  parts.push('format: killercoda', '---', '');
 
   const intro = read((details.intro as ScenarioStep | undefined)?.text, 'details.intro.text');
   if (intro) parts.push(nestHeadings(convertText(intro)), '');
@@ -87,5 +108,6 @@ export function killercodaToMarkdown(indexJson: string, readText: (rel: string) 
 
   const finish = read((details.finish as ScenarioStep | undefined)?.text, 'details.finish.text');
   if (finish) parts.push('## Finished', '', nestHeadings(convertText(finish)), '');
+  parts[termsAt] = `terms: ${nodesUsed(parts.join('\n'))}`;
   return { markdown: parts.join('\n'), problems };
 }

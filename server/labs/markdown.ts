@@ -12,12 +12,17 @@ import { MAX_TERMS } from './frontmatter.ts';
 import { resolveImage } from './assets.ts';
 import { ANCHOR_PREFIX, htmlPlugin, missingPicture } from './html.ts';
 import { labState as lab, lineOfText, type LabRenderState } from './state.ts';
+import { detailsPlugin } from './details.ts';
 
 export { newRenderState, type LabRenderState } from './state.ts';
 
 const CHECK_INFO = /^(?:checks?|\{\s*\.?checks?\s*\})$/;
 /** ```.term1, ``` .term1, ```{.term1}, ```{: .term1 }, ```.term1 bash */
 const TERM_INFO = /^\{?:?\s*\.\s?term(\d+)\s*\}?(?:\s|$)/;
+const INTERRUPT_INFO = /\sinterrupt\b/;
+const COPY_INFO = /^\{?:?\s*\.copy\s*\}?(?:\s|$)/;
+/** A file a lab may ask the editor to open: relative to /root, no "..", nothing odd. */
+const OPEN_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w@%+=:,./ -]{1,255}$/;
 
 /** Classes a lab may put on paragraphs and images; anything else is dropped. */
 const SAFE_CLASSES = new Set(['text-center', 'text-left', 'text-right', 'small', 'note', 'warning']);
@@ -62,6 +67,7 @@ export function labPlugin(md: MarkdownIt): void {
   // markdown-it already refuses javascript:, vbscript: and file:; it lets data:image through. Labs get none.
   md.validateLink = (url: string) => defaultValidate(url) && !/^\s*data:/i.test(url);
 
+  md.use(detailsPlugin);
   md.core.ruler.after('block', 'lab_block_ial', blockIal);
   md.core.ruler.after('inline', 'lab_inline_ial', inlineIal);
   md.core.ruler.push('lab_quiz', quizzes);
@@ -92,11 +98,16 @@ export function labPlugin(md: MarkdownIt): void {
   md.renderer.rules.fence = (tokens, idx, options, env, self) => {
     const t = tokens[idx]!;
     const meta = t.meta as FenceMeta | null;
-    if (!meta) return prevFence(tokens, idx, options, env, self);
+    if (!meta) {
+      // ```.copy (Killercoda's {{copy}}): shown with a Copy button, never run.
+      if (COPY_INFO.test(t.info.trim())) return `<div class="run-block-wrap copy-only"><pre class="copy-block"><code>${esc(t.content.replace(/\n+$/, ''))}</code></pre><button type="button" class="copy-button" data-copy-block="copy">Copy</button></div>\n`;
+      return prevFence(tokens, idx, options, env, self);
+    }
     if (meta.kind === 'run') {
       const b = meta.block!;
       return (
-        `<div class="run-block-wrap"><pre class="run-block" data-term="${b.term}" data-block-id="${b.id}" data-step-id="${meta.stepId}" title="Click to run in terminal ${b.term}">` +
+        // "interrupt" (Killercoda's {{exec interrupt}}): Ctrl-C goes first, to stop what is running.
+        `<div class="run-block-wrap"><pre class="run-block" data-term="${b.term}" data-block-id="${b.id}" data-step-id="${meta.stepId}"${INTERRUPT_INFO.test(t.info) ? ' data-interrupt="1"' : ''} title="Click to run in terminal ${b.term}">` +
         `<code>${esc(b.code)}</code></pre><button type="button" class="copy-button" data-copy-block="${b.id}">Copy</button></div>\n`
       );
     }
@@ -253,6 +264,13 @@ function applyInlineIal(t: Token, ial: Ial, line: number, st: LabRenderState): v
   for (const [name, value] of ial.attrs) {
     if (name === 'data-term') term = value;
     else if (name === 'data-port') port = value;
+    else if (name === 'data-open' && t.type === 'link_open') {
+      if (!OPEN_PATH.test(value)) st.problems.push({ line, message: `data-open="${value}" must be a path under /root without ".." (e.g. data-open="Dockerfile")` });
+      else {
+        t.attrs = [['class', 'open-file'], ['data-open', value], ['href', '#']];
+        return;
+      }
+    }
     else if (name === 'target' && t.type === 'link_open' && value === '_blank') {
       t.attrSet('target', '_blank');
       t.attrSet('rel', 'noopener noreferrer');
@@ -279,7 +297,10 @@ function applyInlineIal(t: Token, ial: Ial, line: number, st: LabRenderState): v
   if (n > st.terms) st.problems.push({ line, message: `the link opens a port of terminal ${n}, but the lab has terms: ${st.terms}` });
   const title = t.attrGet('title');
   // Not data-term: that attribute means "clickable run block" to the web app.
+  const href = String(t.attrGet('href') ?? '');
   t.attrs = [['class', 'port-link'], ['data-port-term', String(n)], ['data-port', String(p)], ['href', '#']];
+  // A path on the app ("/api/status"), kept so the link opens that page of it.
+  if (/^\/[^/\\]/.test(href)) t.attrs.push(['data-port-path', href]);
   if (title !== null) t.attrs.push(['title', String(title)]);
 }
 

@@ -22,6 +22,8 @@ export interface LabBoot {
   steps: { id: string; title: string; checks: string[] }[];
   progress: CheckView[];
   maxPasteBytes: number;
+  /** Largest single upload (drag and drop onto a terminal or the file tree). */
+  maxUploadBytes?: number;
 }
 
 export type SessionPhase = 'queued' | 'starting' | 'ready' | 'expired' | 'ended' | 'failed';

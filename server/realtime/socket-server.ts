@@ -35,6 +35,8 @@ export function createSocketServer(httpServer: http.Server, deps: SocketServerDe
   const io = new Server<ClientToServer, ServerToClient>(httpServer, {
     maxHttpBufferSize: TUNING.maxSocketMessageBytes,
     serveClient: false,
+    // Port links relay WebSocket upgrades of their own (server.ts); unknown upgrades are closed there.
+    destroyUpgrade: false,
     pingInterval: 10_000,
     pingTimeout: 10_000,
     allowRequest: (req, cb) => {

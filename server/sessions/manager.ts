@@ -186,6 +186,12 @@ export class SessionManager {
     return this.recordResults(live, views);
   }
 
+  /** Something changed in a learner's sandbox outside the terminal (the editor saved, a file was uploaded). */
+  poke(learnerId: string, labId: string): void {
+    const rec = this.deps.store.liveSessionFor(learnerId, labId);
+    if (rec) this.live.get(rec.id)?.runner?.poke();
+  }
+
   stepStarted(sessionId: string, stepId: string): void {
     this.live.get(sessionId)?.runner?.stepStarted(stepId);
   }

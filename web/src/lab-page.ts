@@ -80,12 +80,16 @@ export function startLabPage(): void {
   const blockByKey = new Map($$<HTMLElement>('pre[data-term]').map((b) => [b.dataset.blockId ?? '', b] as const));
   function enqueue(block: HTMLElement): void {
     const term = Number(block.dataset.term);
-    queues.get(term)?.click({ key: block.dataset.blockId ?? '', code: (block.textContent ?? '').replace(/\n+$/, ''), stepId: block.dataset.stepId });
+    queues.get(term)?.click({ key: block.dataset.blockId ?? '', code: (block.textContent ?? '').replace(/\n+$/, ''), stepId: block.dataset.stepId, interrupt: !!block.dataset.interrupt });
   }
   function typeBlock(term: number, b: QueuedBlock): void {
     const pane = panes.get(term)!;
     if (b.stepId) socket.emit('block:ran', { stepId: b.stepId });
-    pane.run(b.code);
+    // {{exec interrupt}}: Ctrl-C first, then the block once the shell has had a moment to stop it.
+    if (b.interrupt) {
+      pane.input('\x03');
+      setTimeout(() => pane.run(b.code), 150);
+    } else pane.run(b.code);
     blockByKey.get(b.key)?.classList.add('ran');
     pane.focus();
   }
@@ -152,7 +156,7 @@ export function startLabPage(): void {
     });
   }
   for (const a of $$<HTMLAnchorElement>('a.port-link')) {
-    a.href = `/labs/${encodeURIComponent(boot.labId)}/port/${a.dataset.portTerm ?? '1'}/${a.dataset.port}/`;
+    a.href = `/labs/${encodeURIComponent(boot.labId)}/port/${a.dataset.portTerm ?? '1'}/${a.dataset.port}/${(a.dataset.portPath ?? '/').replace(/^\//, '')}`;
     a.title = `Port ${a.dataset.port} of node${a.dataset.portTerm ?? '1'}, opened through your sandbox`;
     a.addEventListener('click', (e) => {
       e.preventDefault();
@@ -318,7 +322,7 @@ function flash(btn: HTMLElement, text: string): void {
   setTimeout(() => (btn.textContent = old), 1200);
 }
 
-function showToast(message: string, level: 'info' | 'warn' | 'error'): void {
+export function showToast(message: string, level: 'info' | 'warn' | 'error'): void {
   let host = document.getElementById('toasts');
   if (!host) {
     host = document.createElement('div');

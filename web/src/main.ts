@@ -1,5 +1,14 @@
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
-import { startLabPage } from './lab-page.ts';
+import './files.css';
+import { showToast, startLabPage } from './lab-page.ts';
+import { initFilesPane } from './files-pane.ts';
+import { initPortsList } from './ports-list.ts';
+import type { LabBoot } from '../../server/realtime/protocol.ts';
 
-if (document.body.dataset.page === 'lab') startLabPage();
+if (document.body.dataset.page === 'lab') {
+  startLabPage();
+  const boot = JSON.parse(document.getElementById('boot')!.textContent!) as LabBoot;
+  initFilesPane(boot, (m, level = 'warn') => showToast(m, level));
+  initPortsList(boot, (node, port) => `/labs/${encodeURIComponent(boot.labId)}/port/${node}/${port}/`);
+}

@@ -134,3 +134,15 @@ test('a replay that ends mid-command waits for the live prompt', () => {
   q.prompt();
   assert.deepEqual(sent, ['a']);
 });
+
+test('an interrupt block does not wait behind the command it is meant to stop', () => {
+  const { q, sent, block } = setup();
+  q.attached();
+  q.prompt();
+  q.click(block('sleep 600'));
+  q.click({ ...block('stop'), interrupt: true });
+  assert.deepEqual(sent, ['sleep 600', 'stop']);
+  q.detached();
+  q.click({ ...block('later'), interrupt: true });
+  assert.deepEqual(sent, ['sleep 600', 'stop'], 'with no shell attached it queues like any block');
+});

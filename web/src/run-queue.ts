@@ -13,6 +13,8 @@ export interface QueuedBlock {
   key: string;
   code: string;
   stepId?: string;
+  /** Killercoda's {{exec interrupt}}: meant to stop what runs, so it does not wait its turn. */
+  interrupt?: boolean;
 }
 
 export type ShellState =
@@ -65,6 +67,10 @@ export class RunQueue {
       if (this.shell === 'detached') return;
       const [b] = this.pending.splice(at, 1);
       this.typeNow(b!);
+      return;
+    }
+    if (block.interrupt && this.shell !== 'detached') {
+      this.typeNow(block);
       return;
     }
     this.pending.push(block);
