@@ -115,7 +115,8 @@ describe('sandbox driver (real engine)', { concurrency: false }, () => {
     await driver.ensureShell(a);
     assert.ok(fs.lstatSync(a.terminalSocket).isSocket());
     // Attach exactly as the server does: the host's dtach client under a pty.
-    const out = await typeInto(a.terminalSocket, 'echo $((6*7)); stty size', 2_000);
+    // Without the shell's OSC marks (prompt start, command output start) that the page reads.
+    const out = (await typeInto(a.terminalSocket, 'echo $((6*7)); stty size', 2_000)).replace(/\x1b\][^\x07]*\x07/g, '');
     assert.match(out, /\[node1\] \/root \$ /, 'prompt names the node');
     assert.match(out, /[\r\n]42\r\n/);
     assert.match(out, /30 100/, 'the pty size reaches the shell');
@@ -190,7 +191,8 @@ describe('sandbox driver (real engine)', { concurrency: false }, () => {
     fs.writeFileSync(marker, 'host secret');
     const other = await driver.create({ sessionId: `${owner}-s2`, node: 1, images: [], limits: small, expiresAt: hour() });
     try {
-      const r = await sh(a, `test -e ${marker} && echo VISIBLE; test -e /var/run/docker.sock.host && echo VISIBLE; ls ${dataDir} 2>&1 | head -1; echo done`);
+      await driver.waitReady(other, { images: [] });
+      const r = await sh(a, `test -e ${marker} && echo VISIBLE; ls ${dataDir} 2>&1 | head -1; echo done`);
       assert.doesNotMatch(r.stdout, /VISIBLE/);
       assert.match(r.stdout, /No such file/);
       // Same session: reachable by name. Other session: neither by name nor by address.
@@ -201,9 +203,32 @@ describe('sandbox driver (real engine)', { concurrency: false }, () => {
       const cross = await sh(a, `ping -c1 -W2 ${ip} >/dev/null && echo reach; getent hosts ${other.name} || echo noname`);
       assert.doesNotMatch(cross.stdout, /reach/);
       assert.match(cross.stdout, /noname/);
-      // Not through the engine either: its socket is not in this sandbox.
-      assert.match((await sh(a, 'ls /run/lab')).stdout, /docker\.sock/);
-      assert.doesNotMatch((await sh(a, 'find / -xdev -name term.sock 2>/dev/null | grep -v "^/run/lab/" ; echo end')).stdout, /sock/);
+      // No engine but its own answers from inside: not the host's, not the other session's. Every unix
+      // socket in the sandbox is asked for the Docker engine ID behind it (dtach's is skipped: bytes
+      // sent to it would be typed into the learner's shell).
+      const engineId = async (ref: SandboxRef) => (await sh(ref, "docker info --format '{{.ID}}'")).stdout.trim();
+      const hostId = (await docker.info()).ID as string;
+      const ownId = await engineId(a);
+      const otherId = await engineId(other);
+      assert.ok(ownId && otherId && new Set([hostId, ownId, otherId]).size === 3, `three distinct engines: ${hostId} ${ownId} ${otherId}`);
+      // find sees sockets in directories; a socket bind-mounted onto a file shows its placeholder's
+      // type there, so mount points that are sockets are added from mountinfo.
+      const probe = await sh(a, [
+        '{ find / \\( -path /proc -o -path /sys -o -path /dev -o -path /var/lib/docker \\) -prune -o -type s -print 2>/dev/null;',
+        "  awk '{print $5}' /proc/self/mountinfo | while read -r m; do [ -S \"$m\" ] && echo \"$m\"; done; } | sort -u |",
+        'while read -r s; do',
+        '  case "$s" in */term.sock) echo "$s dtach"; continue;; esac',
+        '  id=$(timeout 5 docker -H "unix://$s" info --format "{{.ID}}" 2>/dev/null) && echo "$s $id" || echo "$s -"',
+        'done',
+      ].join('\n'), 120_000);
+      log(`sockets in the sandbox and the engine behind each:\n${probe.stdout}`);
+      const answers = probe.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]);
+      const by = (id: string) => answers.filter(([, x]) => x === id).map(([sock]) => sock);
+      assert.ok(by(ownId).length > 0, `the probe finds the sandbox's own engine: ${probe.stdout}`);
+      assert.deepEqual(by(hostId), [], 'the host engine answers on a socket inside the sandbox');
+      assert.deepEqual(by(otherId), [], "another session's engine answers on a socket inside the sandbox");
+      // And the only shell socket is this sandbox's own.
+      assert.deepEqual(answers.filter(([, x]) => x === 'dtach').map(([sock]) => sock), ['/run/lab/term.sock']);
     } finally {
       fs.rmSync(marker, { force: true });
       await driver.destroy(other);
