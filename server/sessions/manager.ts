@@ -57,7 +57,12 @@ interface Live {
   provisioning?: Promise<void>;
 }
 
-const PROMPT_AT_END = /[$#] $/;
+/**
+ * A prompt came back: the sandbox shell's OSC 133;A mark, or (a shell without it) "$ " or "# " at
+ * the end, possibly followed by readline's redraw sequences such as ESC[K.
+ */
+const PROMPT_AT_END = /\x1b\]133;A\x07|[$#] (?:\x1b\[[0-?]*[ -/]*[@-~])*$/;
+export const promptCameBack = (output: string): boolean => PROMPT_AT_END.test(output);
 
 export class SessionManager {
   private readonly live = new Map<string, Live>();
@@ -320,7 +325,7 @@ export class SessionManager {
         ensureShell: () => driver.ensureShell(ref),
         scrollback: openScrollbackFile(this.scrollbackFile(sid, ref.node), TUNING.scrollbackBytes),
         onOutput: (d) => {
-          if (PROMPT_AT_END.test(d)) live.runner?.poke();
+          if (promptCameBack(d)) live.runner?.poke();
         },
         log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
       });
