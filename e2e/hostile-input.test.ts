@@ -31,7 +31,7 @@ function connect(headers: Record<string, string>): S {
 }
 
 /** A learner with a ready terminal; returns a function that waits for text on screen. */
-async function learner(): Promise<{ s: S; waitFor: (re: RegExp, ms?: number) => Promise<void>; notices: string[] }> {
+async function learner(): Promise<{ s: S; waitFor: (re: RegExp, ms?: number) => Promise<void>; notices: string[]; screen: () => string }> {
   const s = connect({ cookie: await cookie(), origin: server.url });
   let screen = '';
   const notices: string[] = [];
@@ -41,9 +41,11 @@ async function learner(): Promise<{ s: S; waitFor: (re: RegExp, ms?: number) => 
     s.emit('term:ack', { term: 1, chars: data.length });
   });
   s.on('notice', (n) => notices.push(n.message));
+  // What a person reads: without the shell's OSC marks (prompt and output starts) that the page uses.
+  const plain = () => screen.replace(/\x1b\][^\x07]*\x07/g, '');
   const waitFor = async (re: RegExp, ms = 20_000) => {
     const end = Date.now() + ms;
-    while (!re.test(screen)) {
+    while (!re.test(plain())) {
       if (Date.now() > end) throw new Error(`never saw ${re}; screen ends with ${JSON.stringify(screen.slice(-300))}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -53,7 +55,7 @@ async function learner(): Promise<{ s: S; waitFor: (re: RegExp, ms?: number) => 
   assert.equal(res.ok, true, JSON.stringify(res));
   await ready;
   await waitFor(/\$ $/, 30_000);
-  return { s, waitFor, notices };
+  return { s, waitFor, notices, screen: plain };
 }
 
 before(async () => {
@@ -66,13 +68,32 @@ after(async () => {
   await cleanupOwner(DATA, owner);
 });
 
-test('a websocket without the learner cookie, or from another origin, is refused', async () => {
+test('a websocket without the learner cookie, or from another origin, is refused; the same cookie from the page\'s origin connects', async () => {
   const noCookie = connect({ origin: server.url });
   const err1 = await new Promise<Error>((r) => noCookie.on('connect_error', r));
-  assert.match(err1.message, /learner cookie/);
-  const otherOrigin = connect({ cookie: await cookie(), origin: 'http://evil.example' });
-  await new Promise<Error>((r) => otherOrigin.on('connect_error', r));
-  assert.equal(otherOrigin.connected, false);
+  assert.match(err1.message, /^Open the lab page first: this connection has no learner cookie\.$/);
+
+  const learnerCookie = await cookie();
+  // The upgrade itself is refused (engine.io answers a refused websocket upgrade with 400).
+  const otherOrigin = connect({ cookie: learnerCookie, origin: 'http://evil.example' });
+  const err2 = await new Promise<Error & { description?: unknown }>((resolve, reject) => {
+    otherOrigin.on('connect_error', resolve);
+    otherOrigin.on('connect', () => reject(new Error('a page on http://evil.example opened a learner websocket')));
+  });
+  assert.match(`${err2.message} ${String((err2.description as Error | undefined)?.message ?? err2.description)}`, /^websocket error Unexpected server response: 400$/, `refusal: ${err2.message}`);
+  // The same handshake over plain HTTP says why, and says it only to the other origin.
+  const handshake = (origin: string) => fetch(`${server.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin, cookie: learnerCookie } });
+  const refused = await handshake('http://evil.example');
+  assert.equal(refused.status, 403);
+  assert.deepEqual(await refused.json(), { code: 4, message: 'origin not allowed' });
+  assert.equal((await handshake(server.url)).status, 200);
+
+  const sameOrigin = connect({ cookie: learnerCookie, origin: server.url });
+  await new Promise<void>((resolve, reject) => {
+    sameOrigin.on('connect', () => resolve());
+    sameOrigin.on('connect_error', reject);
+  });
+  assert.equal(sameOrigin.connected, true);
 });
 
 test('malformed requests get an error answer, not a crash', async () => {
@@ -85,14 +106,39 @@ test('malformed requests get an error answer, not a crash', async () => {
   assert.match((await ask('session:join', { labId: 'no-such-lab' })).error?.message ?? '', /no lab called/);
   assert.equal((await ask('session:join', { labId: 'broken' })).error?.code, 'lab_broken');
   assert.equal((await ask('checks:run', { stepId: 's1' })).error?.code, 'session_expired');
-  // Events with no answer expected, full of junk: ignored.
-  for (const junk of [null, 42, 'x', { term: 'one', data: 5 }, { term: 99, data: 'ls\r' }, { term: 1, cols: -1, rows: 'a' }]) {
-    s.emit('term:input', junk as never);
-    s.emit('term:resize', junk as never);
-    s.emit('term:ack', junk as never);
-  }
+  assert.equal((await ask('checks:run', { stepId: 42 })).error?.code, 'bad_request');
   const res = await fetch(server.url + '/healthz');
   assert.equal(res.status, 200);
+});
+
+test('junk terminal events on a joined session are dropped by the validators; the terminal keeps working', { timeout: 120_000 }, async () => {
+  const { s, waitFor, notices, screen } = await learner();
+  s.emit('term:resize', { term: 1, cols: 100, rows: 30 });
+  s.emit('term:input', { term: 1, data: 'stty size\r' });
+  await waitFor(/\r30 100\r\n/);
+  const ran = 'echo junk-$((6*7))\r'; // would print junk-42 if it reached the shell
+  const emit = s.emit.bind(s) as (ev: string, payload: unknown) => void;
+  for (const junk of [null, 42, 'x', { term: 1, data: [ran] }, { term: 1, data: { length: 1, toString: ran } }, { term: '1', data: ran }, { term: 1.5, data: ran }, { term: 7, data: ran }, { term: 0, data: ran }]) {
+    emit('term:input', junk);
+  }
+  for (const junk of [null, 'x', { term: 1, cols: 'wide', rows: 'tall' }, { term: 1, cols: null, rows: 40 }, { term: 1, cols: [120], rows: { n: 40 } }, { term: '1', cols: 120, rows: 40 }, { term: 9, cols: 120, rows: 40 }]) {
+    emit('term:resize', junk);
+  }
+  // A huge negative ack would count as output never sent and pause the terminal for good; a NaN
+  // arrives as null through JSON.
+  for (const junk of [null, { term: 1, chars: -1e12 }, { term: 1, chars: 'lots' }, { term: 1, chars: null }, { term: 1 }, { term: 'one', chars: 5 }]) {
+    emit('term:ack', junk);
+  }
+  const output = server.output().length;
+  s.emit('term:input', { term: 1, data: 'echo size-$(stty size | tr " " x) alive-$((40+2))\r' });
+  await waitFor(/alive-42/);
+  const after = screen();
+  assert.match(after, /size-30x100 alive-42/, 'the size is still what the valid resize set');
+  assert.doesNotMatch(after, /junk-42/, 'no junk input reached the shell');
+  assert.deepEqual(notices, [], 'dropped quietly: no notice for junk');
+  assert.equal(s.connected, true, 'the connection stays up');
+  assert.doesNotMatch(server.output().slice(output), /Error|exception/i, 'the server logged no error');
+  assert.equal((await fetch(server.url + '/healthz')).status, 200);
 });
 
 test('a 0x0 resize is clamped and the terminal keeps working', { timeout: 120_000 }, async () => {
