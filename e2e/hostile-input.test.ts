@@ -118,7 +118,8 @@ test('junk terminal events on a joined session are dropped by the validators; th
   await waitFor(/\r30 100\r\n/);
   const ran = 'echo junk-$((6*7))\r'; // would print junk-42 if it reached the shell
   const emit = s.emit.bind(s) as (ev: string, payload: unknown) => void;
-  for (const junk of [null, 42, 'x', { term: 1, data: [ran] }, { term: 1, data: { length: 1, toString: ran } }, { term: '1', data: ran }, { term: 1.5, data: ran }, { term: 7, data: ran }, { term: 0, data: ran }]) {
+  // Bytes as an array of numbers would reach the shell as that command if the type check let them by.
+  for (const junk of [null, 42, 'x', { term: 1, data: [...Buffer.from(ran)] }, { term: 1, data: [ran] }, { term: 1, data: { length: 1, toString: ran } }, { term: '1', data: ran }, { term: 1.5, data: ran }, { term: 7, data: ran }, { term: 0, data: ran }]) {
     emit('term:input', junk);
   }
   for (const junk of [null, 'x', { term: 1, cols: 'wide', rows: 'tall' }, { term: 1, cols: null, rows: 40 }, { term: 1, cols: [120], rows: { n: 40 } }, { term: '1', cols: 120, rows: 40 }, { term: 9, cols: 120, rows: 40 }]) {
