@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import * as tarFs from 'tar-fs';
 import { AppError } from '../../server/errors.ts';
+import { isAnswerFile } from './answer-files.ts';
 import { Demuxer, stdoutOf } from './demux.ts';
 import { seccompSecurityOpt } from './seccomp.ts';
 import { createEngineClient } from './engine-client.ts';
@@ -331,7 +332,10 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       });
       if (spec.assetsDir) {
         // Owned by root in the sandbox whatever their owner on the host.
-        const pack = tarFs.pack(spec.assetsDir, {
+        const assetsRoot = path.resolve(spec.assetsDir);
+        const pack = tarFs.pack(assetsRoot, {
+          // The answer key stays on the server (answer-files.ts).
+          ignore: (name) => isAnswerFile(path.relative(assetsRoot, name)),
           map: (h) => ({ ...h, uid: 0, gid: 0, uname: 'root', gname: 'root' }),
         });
         await container.putArchive(pack as unknown as NodeJS.ReadableStream, { path: '/root' });
