@@ -76,12 +76,13 @@ test('the host reaches every listener of the fixture (control)', () => {
 test('default policy: private and link-local refused, from the sandbox and from a container inside it; rules go with the network', { timeout: 240_000 }, async () => {
   const driver = makeDriver({ mode: 'internet' });
   let tagged: string[] = [];
-  await withSandbox(driver, ['busybox'], async (ref, sessionId) => {
+  await withSandbox(driver, ['debian:bookworm-slim'], async (ref, sessionId) => {
     assert.match(await reach(driver, ref, PRIVATE), /^refused/, 'a private-range address');
     assert.match(await reach(driver, ref, LINK_LOCAL), /^refused/, 'a link-local address');
     assert.equal(await reach(driver, ref, PUBLIC_A), 'ok', 'a public address stays reachable');
     const inner = await driver.exec(ref, ['sh', '-c',
-      `for a in ${PRIVATE} ${LINK_LOCAL} ${PUBLIC_A}; do docker run --rm busybox wget -q -T 4 -O - http://$a:${fx.port}/ >/dev/null 2>&1 && echo "$a ok" || echo "$a refused"; done`], { timeoutMs: 60_000 });
+      `for a in ${PRIVATE} ${LINK_LOCAL} ${PUBLIC_A}; do ` +
+      `docker run --rm debian:bookworm-slim timeout 4 bash -c 'exec 3<>/dev/tcp/'$a'/${fx.port} && printf "GET / HTTP/1.0\\r\\n\\r\\n" >&3 && cat <&3' 2>&1 | grep -q ${fx.marker} && echo "$a ok" || echo "$a refused"; done`], { timeoutMs: 60_000 });
     assert.match(inner.stdout, new RegExp(`${PRIVATE} refused`), inner.stdout + inner.stderr);
     assert.match(inner.stdout, new RegExp(`${LINK_LOCAL} refused`), inner.stdout + inner.stderr);
     assert.match(inner.stdout, new RegExp(`${PUBLIC_A.replace(/\./g, '\\.')} ok`), inner.stdout + inner.stderr);
