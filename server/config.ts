@@ -75,6 +75,27 @@ export interface Config {
   ownerId: string;
   /** Shown on the workshop host page; empty = page disabled. */
   hostToken?: string;
+  /** A file holding the cookie secret (COOKIE_SECRET_FILE). */
+  cookieSecretFile?: string;
+  /** Express "trust proxy" (TRUST_PROXY): which proxies' X-Forwarded-Proto decides the cookie's Secure flag. */
+  trustProxy: string | boolean;
+  /** SANDBOX_EGRESS and SANDBOX_EGRESS_ALLOW. */
+  egress: { mode: 'none' | 'internet' | 'allowlist'; allow: string[] };
+  /** SANDBOX_RUNTIME: a host engine runtime such as sysbox-runc or runsc. */
+  runtime?: string;
+  learnerLimits: LearnerLimitsConfig;
+}
+
+/** Per-learner and per-address caps and rates (see server/http/learner-limits.ts). */
+export interface LearnerLimitsConfig {
+  sessionsPerLearner: number;
+  sessionsPerAddress: number;
+  /** Per minute, per learner unless said otherwise. */
+  sessionCreatesPerMinute: number;
+  checkRunsPerMinute: number;
+  inputBytesPerSecond: number;
+  uploadBytesPerMinute: number;
+  portRequestsPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -99,6 +120,21 @@ function durationOpt(name: string, raw: string | undefined, defMs: number): numb
   const unit = m[2] ?? 'm';
   const mult = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
   return Math.round(Number(m[1]) * mult);
+}
+
+function trustProxyOpt(raw: string | undefined): string | boolean {
+  if (raw === undefined || raw === '') return 'loopback';
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  return raw; // express's own syntax: "loopback", "uniquelocal", addresses/CIDRs, comma-separated
+}
+
+function egressOpt(mode: string | undefined, allow: string | undefined): Config['egress'] {
+  const m = mode || 'internet';
+  if (m !== 'none' && m !== 'internet' && m !== 'allowlist') throw new ConfigError(`SANDBOX_EGRESS must be none, internet or allowlist, got "${m}"`);
+  const list = (allow ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (m === 'allowlist' && list.length === 0) throw new ConfigError('SANDBOX_EGRESS=allowlist needs SANDBOX_EGRESS_ALLOW (hosts, IPs or CIDRs, comma-separated)');
+  return { mode: m, allow: list };
 }
 
 /** Parses `--name value` / `--name=value` flags. Unknown flags are an error, so typos don't pass silently. */
@@ -145,5 +181,18 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     allowUnlimited: flagOpt('SANDBOX_ALLOW_UNLIMITED', env.SANDBOX_ALLOW_UNLIMITED),
     ownerId: env.LABLAB_OWNER || 'default',
     hostToken: env.HOST_TOKEN || undefined,
+    cookieSecretFile: env.COOKIE_SECRET_FILE ? path.resolve(cwd, env.COOKIE_SECRET_FILE) : undefined,
+    trustProxy: trustProxyOpt(env.TRUST_PROXY),
+    egress: egressOpt(env.SANDBOX_EGRESS, env.SANDBOX_EGRESS_ALLOW),
+    runtime: env.SANDBOX_RUNTIME || undefined,
+    learnerLimits: {
+      sessionsPerLearner: intOpt('MAX_SESSIONS_PER_LEARNER', env.MAX_SESSIONS_PER_LEARNER, 2, 1, 100),
+      sessionsPerAddress: intOpt('MAX_SESSIONS_PER_ADDRESS', env.MAX_SESSIONS_PER_ADDRESS, 10, 1, 10_000),
+      sessionCreatesPerMinute: intOpt('RATE_SESSIONS_PER_MIN', env.RATE_SESSIONS_PER_MIN, 6, 1, 10_000),
+      checkRunsPerMinute: intOpt('RATE_CHECKS_PER_MIN', env.RATE_CHECKS_PER_MIN, 30, 1, 100_000),
+      inputBytesPerSecond: intOpt('RATE_INPUT_BYTES_PER_SEC', env.RATE_INPUT_BYTES_PER_SEC, 256 * 1024, 1024, 1 << 30),
+      uploadBytesPerMinute: intOpt('RATE_UPLOAD_BYTES_PER_MIN', env.RATE_UPLOAD_BYTES_PER_MIN, 64 * 1024 * 1024, 1024, 1 << 30),
+      portRequestsPerMinute: intOpt('RATE_PORT_REQUESTS_PER_MIN', env.RATE_PORT_REQUESTS_PER_MIN, 600, 1, 1_000_000),
+    },
   };
 }
