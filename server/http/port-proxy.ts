@@ -15,6 +15,8 @@ export interface PortProxyDeps {
   driver: SandboxDriver;
   /** The learner's ready sandbox for that lab and node, if any. */
   sandboxFor(learnerId: string, labId: string, node: number): SandboxRef | undefined;
+  /** Rate limit per learner and address (learner-limits.ts); rejects with a clear AppError. */
+  limit?(learnerId: string, address: string): Promise<void>;
   log(msg: string, err?: unknown): void;
 }
 
@@ -25,6 +27,7 @@ export function createPortProxy(deps: PortProxyDeps) {
     if (!Number.isInteger(node) || node < 1 || node > 6 || !Number.isInteger(port) || port < 1 || port > 65535) {
       throw new AppError('bad_request', 'That link names no valid terminal and port.');
     }
+    await deps.limit?.(req.learnerId, req.ip ?? '');
     const ref = deps.sandboxFor(req.learnerId, String(req.params.id), node);
     if (!ref) throw new AppError('not_found', `You have no running sandbox node${node} for this lab. Open the lab page first; the link works while its terminal is connected.`);
 
