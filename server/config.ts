@@ -159,6 +159,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const a = parseArgs(argv, FLAGS);
   const given = a['data'] ?? env.DATA_DIR;
   const dataDir = given ? path.resolve(cwd, given) : defaultDataDir(cwd);
+  const maxSandboxes = intOpt('max-sandboxes', a['max-sandboxes'] ?? env.MAX_SANDBOXES, 50, 1, 10_000);
   return {
     port: intOpt('port', a['port'] ?? env.PORT, 8080, 0, 65535),
     host: a['host'] ?? env.HOST ?? '0.0.0.0',
@@ -170,7 +171,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     sessionTtlMs: durationOpt('session-ttl', a['session-ttl'] ?? env.SESSION_TTL, 4 * 3_600_000),
     sessionExtendMs: durationOpt('SESSION_EXTEND', env.SESSION_EXTEND, 30 * 60_000),
     sessionMaxMs: durationOpt('SESSION_MAX', env.SESSION_MAX, 8 * 3_600_000),
-    maxSandboxes: intOpt('max-sandboxes', a['max-sandboxes'] ?? env.MAX_SANDBOXES, 50, 1, 10_000),
+    maxSandboxes,
     sandboxImage: env.SANDBOX_IMAGE || undefined,
     limits: {
       memoryMiB: intOpt('SANDBOX_MEMORY_MIB', env.SANDBOX_MEMORY_MIB, 2048, 256, 65536),
@@ -187,7 +188,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     runtime: env.SANDBOX_RUNTIME || undefined,
     learnerLimits: {
       sessionsPerLearner: intOpt('MAX_SESSIONS_PER_LEARNER', env.MAX_SESSIONS_PER_LEARNER, 2, 1, 100),
-      sessionsPerAddress: intOpt('MAX_SESSIONS_PER_ADDRESS', env.MAX_SESSIONS_PER_ADDRESS, 10, 1, 10_000),
+      // Half the capacity: one client cannot fill it. A workshop behind one NAT raises it to MAX_SANDBOXES.
+      sessionsPerAddress: intOpt('MAX_SESSIONS_PER_ADDRESS', env.MAX_SESSIONS_PER_ADDRESS, Math.ceil(maxSandboxes / 2), 1, 10_000),
       sessionCreatesPerMinute: intOpt('RATE_SESSIONS_PER_MIN', env.RATE_SESSIONS_PER_MIN, 6, 1, 10_000),
       checkRunsPerMinute: intOpt('RATE_CHECKS_PER_MIN', env.RATE_CHECKS_PER_MIN, 30, 1, 100_000),
       inputBytesPerSecond: intOpt('RATE_INPUT_BYTES_PER_SEC', env.RATE_INPUT_BYTES_PER_SEC, 256 * 1024, 1024, 1 << 30),

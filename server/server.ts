@@ -1,6 +1,6 @@
 // Assembles the running server from its parts. Nothing happens on import: main.ts (or a test)
 // calls startServer() with a config and the adapters to use.
-import { createLearnerLimits } from './http/learner-limits.ts';
+import { clientAddress, createLearnerLimits } from './http/learner-limits.ts';
 import { loadCookieSecret } from './http/secrets.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -68,6 +68,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const sockets = createSocketServer(httpServer, {
     config, sessions, secret, limits, log,
     wouldCreate: (learnerId, labId) => !store.liveSessionFor(learnerId, labId),
+    clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });
   announce = (ids) => {
     for (const labId of ids) sockets.io.emit('lab:changed', { labId });

@@ -12,7 +12,7 @@ import { loadConfig } from '../../server/config.ts';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-limits-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const config = loadConfig([], {}, dir).learnerLimits;
+const config = loadConfig([], {}, dir).learnerLimits; // MAX_SANDBOXES 50: 25 per address
 
 test('fill MAX_SANDBOXES from one client with fresh cookies: refused at the per-address cap', async () => {
   const live: LiveSessionInfo[] = [];
@@ -34,7 +34,7 @@ test('fill MAX_SANDBOXES from one client with fresh cookies: refused at the per-
   }
   assert.equal(admitted, config.sessionsPerAddress, `one address got ${admitted} of ${maxSandboxes} slots`);
   assert.ok(refusal instanceof AppError && refusal.code === 'rate_limited');
-  assert.match((refusal as Error).message, /Your network already has 10 labs open/);
+  assert.match((refusal as Error).message, /Your network already has 25 labs open/);
   // Another client is not affected.
   await limits.admitSession('someone-else', '203.0.113.7');
   limits.dispose();
@@ -100,4 +100,13 @@ test('input and port-proxy floods are limited too', async () => {
   }, /Too many requests to your lab's port/);
   assert.equal(n, config.portRequestsPerMinute);
   limits.dispose();
+});
+
+test('the client address honours only trusted proxies', async () => {
+  const { clientAddress } = await import('../../server/http/learner-limits.ts');
+  const req = (peer: string, xff?: string) => ({ socket: { remoteAddress: peer }, headers: xff ? { 'x-forwarded-for': xff } : {} }) as never;
+  const loopback = (a: string) => a === '127.0.0.1';
+  assert.equal(clientAddress(req('127.0.0.1', '203.0.113.5'), loopback), '203.0.113.5');
+  assert.equal(clientAddress(req('198.51.100.9', '203.0.113.5'), loopback), '198.51.100.9', 'an untrusted peer cannot claim another address');
+  assert.equal(clientAddress(req('127.0.0.1', '203.0.113.5, 127.0.0.1'), loopback), '203.0.113.5');
 });

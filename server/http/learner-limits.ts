@@ -5,6 +5,7 @@
 // share that file; keystrokes use a memory limiter, because a database write per keystroke would
 // slow the terminal, and typing is bounded per connection anyway.
 import Database from 'better-sqlite3';
+import type { IncomingMessage } from 'node:http';
 import { RateLimiterMemory, RateLimiterRes, RateLimiterSQLite, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { LearnerLimitsConfig } from '../config.ts';
 import { AppError } from '../errors.ts';
@@ -32,6 +33,19 @@ export interface LearnerLimitsDeps {
   /** The SQLite file the counters share (the server's database); omitted = memory only (tests). */
   dbFile?: string;
   liveSessions(): LiveSessionInfo[];
+}
+
+/**
+ * The client address express would give as req.ip: the peer, or, while the peer is a trusted proxy,
+ * the next address back in X-Forwarded-For (so a workshop behind a proxy is not one address).
+ */
+export function clientAddress(req: IncomingMessage, trust: (addr: string, i: number) => boolean): string {
+  const chain = [req.socket.remoteAddress ?? ''];
+  const fwd = req.headers['x-forwarded-for'];
+  if (typeof fwd === 'string') chain.push(...fwd.split(',').map((s) => s.trim()).filter(Boolean).reverse());
+  let i = 0;
+  while (i < chain.length - 1 && trust(chain[i]!, i)) i++;
+  return chain[i]!;
 }
 
 function after(res: unknown): string {

@@ -20,6 +20,8 @@ export interface SocketServerDeps {
   secret: string;
   /** Per-learner caps and rates (server/http/learner-limits.ts); none = unlimited (tests). */
   limits?: LearnerLimits;
+  /** The client's address as the HTTP side sees it (trusted proxies' X-Forwarded-For honoured). */
+  clientAddress?(req: import('node:http').IncomingMessage): string;
   /** Whether joining this lab would create a session (so the caps only count new ones). */
   wouldCreate?(learnerId: string, labId: string): boolean;
   log(msg: string, err?: unknown): void;
@@ -109,7 +111,7 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
     return sessionId;
   };
 
-  const address = socket.handshake.address;
+  const address = deps.clientAddress?.(socket.request) ?? socket.handshake.address;
 
   socket.on('session:join', (req, ack) =>
     guard(ack, async () => {
