@@ -51,6 +51,9 @@ export const SANDBOX_TUNING = {
   maxSocketPath: 100,
 } as const;
 
+/** The PATH of every exec the server runs in a sandbox. */
+const EXEC_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** Driver-internal labels (not part of the shared contract). */
 const SANDBOX_ID_LABEL = `${LABEL_PREFIX}.sandbox`;
 /** A sandbox dir without a container is only removed once this old (another server may be creating it). */
@@ -414,12 +417,14 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     // coreutils timeout runs the command in its own process group and kills the whole group.
     const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
     const ex = await docker.getContainer(ref.containerId).exec({
-      Cmd: ['timeout', '-s', 'KILL', String(secs), ...cmd],
+      // Absolute, and a PATH without /usr/local: a learner (root inside) who drops a `timeout`, `sh`
+      // or `test` into /usr/local/bin must not answer for the server's checks.
+      Cmd: ['/usr/bin/timeout', '-s', 'KILL', String(secs), ...cmd],
       AttachStdout: true,
       AttachStderr: true,
       AttachStdin: hasStdin,
       Tty: false,
-      Env: opts.env,
+      Env: [EXEC_PATH, ...(opts.env ?? [])],
       WorkingDir: opts.workdir ?? ref.workdir,
     });
     const started = Date.now();

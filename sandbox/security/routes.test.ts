@@ -109,9 +109,9 @@ test('fake a command check through ~/.profile, ~/.bashrc or /usr/local/bin: the 
   await learner(a, [
     `printf 'docker() { echo ok; }\\nexport -f docker\\nalias docker="echo ok"\\n' >> /root/.profile`,
     `printf 'docker() { echo ok; }\\n' >> /root/.bashrc`,
-    `printf '#!/bin/sh\\necho ok\\n' > /usr/local/bin/docker && chmod +x /usr/local/bin/docker`,
+    `for t in docker env timeout sh bash; do printf '#!/bin/sh\\necho ok\\n' > /usr/local/bin/$t && chmod +x /usr/local/bin/$t; done`,
   ].join('; '));
-  const faked = await learner(a, 'bash -lc "docker image inspect app:v1 --format ok"');
+  const faked = await learner(a, '/bin/bash -lc "docker image inspect app:v1 --format ok"');
   assert.match(faked.stdout, /ok/, 'the fake works in the learner\'s own login shell');
   const v = await evaluateCheck(spec, ctxFor(a), { timeoutMs: 20_000 });
   assert.equal(v.status, 'fail', v.message);

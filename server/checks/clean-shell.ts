@@ -21,5 +21,5 @@ export const CHECK_ENV: Readonly<Record<string, string>> = {
 /** The argv for running `script` in `workdir`; the script is an argument, never spliced into code. */
 export function cleanShellArgv(workdir: string, script: string): string[] {
   const env = Object.entries(CHECK_ENV).map(([k, v]) => `${k}=${v}`);
-  return ['env', '-i', ...env, '/bin/bash', '--noprofile', '--norc', '-c', 'cd -- "$1" && eval "$2"', 'check', workdir, script];
+  return ['/usr/bin/env', '-i', ...env, '/bin/bash', '--noprofile', '--norc', '-c', 'cd -- "$1" && eval "$2"', 'check', workdir, script];
 }
