@@ -25,7 +25,7 @@ const cleanups: (() => Promise<void>)[] = [];
 
 function makeDriver(egress: EgressPolicy): SandboxDriver {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-eg-'));
-  const driver = createDockerSandboxDriver({ dataDir, ownerId: `test-eg-${randomBytes(3).toString('hex')}`, egress, log: () => {} });
+  const driver = createDockerSandboxDriver({ dataDir, sandboxImage: process.env.SANDBOX_IMAGE || undefined, ownerId: `test-eg-${randomBytes(3).toString('hex')}`, egress, log: () => {} });
   cleanups.push(async () => {
     await driver.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false });
     await driver.dispose();

@@ -18,7 +18,7 @@ import type { CheckSpec } from '../../server/checks/types.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-rt-'));
 const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-rt-lab-'));
-const driver = createDockerSandboxDriver({ dataDir, ownerId: `test-rt-${randomBytes(3).toString('hex')}`, log: () => {} });
+const driver = createDockerSandboxDriver({ dataDir, sandboxImage: process.env.SANDBOX_IMAGE || undefined, ownerId: `test-rt-${randomBytes(3).toString('hex')}`, log: () => {} });
 const LIMITS = { memoryMiB: 768, pids: 512, cpuShares: 512, diskGiB: 2 };
 const IMAGES = ['debian:bookworm-slim'];
 /** How the learner's own commands run: the same wrapper as the terminal (image/learner.sh). */
