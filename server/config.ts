@@ -82,6 +82,27 @@ export interface Config {
    * a wildcard DNS name pointing at this server). Empty: links stay under /labs/:lab/port/.
    */
   portHostPattern?: string;
+  /** A file holding the cookie secret (COOKIE_SECRET_FILE). */
+  cookieSecretFile?: string;
+  /** Express "trust proxy" (TRUST_PROXY): which proxies' X-Forwarded-Proto decides the cookie's Secure flag. */
+  trustProxy: string | boolean;
+  /** SANDBOX_EGRESS and SANDBOX_EGRESS_ALLOW. */
+  egress: { mode: 'none' | 'internet' | 'allowlist'; allow: string[] };
+  /** SANDBOX_RUNTIME: a host engine runtime such as sysbox-runc or runsc. */
+  runtime?: string;
+  learnerLimits: LearnerLimitsConfig;
+}
+
+/** Per-learner and per-address caps and rates (see server/http/learner-limits.ts). */
+export interface LearnerLimitsConfig {
+  sessionsPerLearner: number;
+  sessionsPerAddress: number;
+  /** Per minute, per learner unless said otherwise. */
+  sessionCreatesPerMinute: number;
+  checkRunsPerMinute: number;
+  inputBytesPerSecond: number;
+  uploadBytesPerMinute: number;
+  portRequestsPerMinute: number;
 }
 
 export class ConfigError extends Error {}
@@ -108,6 +129,21 @@ function durationOpt(name: string, raw: string | undefined, defMs: number): numb
   return Math.round(Number(m[1]) * mult);
 }
 
+function trustProxyOpt(raw: string | undefined): string | boolean {
+  if (raw === undefined || raw === '') return 'loopback';
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  return raw; // express's own syntax: "loopback", "uniquelocal", addresses/CIDRs, comma-separated
+}
+
+function egressOpt(mode: string | undefined, allow: string | undefined): Config['egress'] {
+  const m = mode || 'internet';
+  if (m !== 'none' && m !== 'internet' && m !== 'allowlist') throw new ConfigError(`SANDBOX_EGRESS must be none, internet or allowlist, got "${m}"`);
+  const list = (allow ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (m === 'allowlist' && list.length === 0) throw new ConfigError('SANDBOX_EGRESS=allowlist needs SANDBOX_EGRESS_ALLOW (hosts, IPs or CIDRs, comma-separated)');
+  return { mode: m, allow: list };
+}
+
 /** Parses `--name value` / `--name=value` flags. Unknown flags are an error, so typos don't pass silently. */
 export function parseArgs(argv: string[], known: readonly string[]): Record<string, string> {
   const out: Record<string, string> = {};
@@ -130,6 +166,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
   const a = parseArgs(argv, FLAGS);
   const given = a['data'] ?? env.DATA_DIR;
   const dataDir = given ? path.resolve(cwd, given) : defaultDataDir(cwd);
+  const maxSandboxes = intOpt('max-sandboxes', a['max-sandboxes'] ?? env.MAX_SANDBOXES, 50, 1, 10_000);
   return {
     port: intOpt('port', a['port'] ?? env.PORT, 8080, 0, 65535),
     host: a['host'] ?? env.HOST ?? '0.0.0.0',
@@ -141,7 +178,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     sessionTtlMs: durationOpt('session-ttl', a['session-ttl'] ?? env.SESSION_TTL, 4 * 3_600_000),
     sessionExtendMs: durationOpt('SESSION_EXTEND', env.SESSION_EXTEND, 30 * 60_000),
     sessionMaxMs: durationOpt('SESSION_MAX', env.SESSION_MAX, 8 * 3_600_000),
-    maxSandboxes: intOpt('max-sandboxes', a['max-sandboxes'] ?? env.MAX_SANDBOXES, 50, 1, 10_000),
+    maxSandboxes,
     sandboxImage: env.SANDBOX_IMAGE || undefined,
     limits: {
       memoryMiB: intOpt('SANDBOX_MEMORY_MIB', env.SANDBOX_MEMORY_MIB, 2048, 256, 65536),
@@ -154,6 +191,20 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     hostToken: env.HOST_TOKEN || undefined,
     maxUploadBytes: intOpt('UPLOAD_LIMIT_MB', env.UPLOAD_LIMIT_MB, 100, 1, 100_000) * 1_000_000,
     portHostPattern: portHostPattern(env.PORT_HOST_PATTERN),
+    cookieSecretFile: env.COOKIE_SECRET_FILE ? path.resolve(cwd, env.COOKIE_SECRET_FILE) : undefined,
+    trustProxy: trustProxyOpt(env.TRUST_PROXY),
+    egress: egressOpt(env.SANDBOX_EGRESS, env.SANDBOX_EGRESS_ALLOW),
+    runtime: env.SANDBOX_RUNTIME || undefined,
+    learnerLimits: {
+      sessionsPerLearner: intOpt('MAX_SESSIONS_PER_LEARNER', env.MAX_SESSIONS_PER_LEARNER, 2, 1, 100),
+      // Half the capacity: one client cannot fill it. A workshop behind one NAT raises it to MAX_SANDBOXES.
+      sessionsPerAddress: intOpt('MAX_SESSIONS_PER_ADDRESS', env.MAX_SESSIONS_PER_ADDRESS, Math.ceil(maxSandboxes / 2), 1, 10_000),
+      sessionCreatesPerMinute: intOpt('RATE_SESSIONS_PER_MIN', env.RATE_SESSIONS_PER_MIN, 6, 1, 10_000),
+      checkRunsPerMinute: intOpt('RATE_CHECKS_PER_MIN', env.RATE_CHECKS_PER_MIN, 30, 1, 100_000),
+      inputBytesPerSecond: intOpt('RATE_INPUT_BYTES_PER_SEC', env.RATE_INPUT_BYTES_PER_SEC, 256 * 1024, 1024, 1 << 30),
+      uploadBytesPerMinute: intOpt('RATE_UPLOAD_BYTES_PER_MIN', env.RATE_UPLOAD_BYTES_PER_MIN, 64 * 1024 * 1024, 1024, 1 << 30),
+      portRequestsPerMinute: intOpt('RATE_PORT_REQUESTS_PER_MIN', env.RATE_PORT_REQUESTS_PER_MIN, 600, 1, 1_000_000),
+    },
   };
 }
 

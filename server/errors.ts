@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'sandbox_failed'
   | 'session_expired'
   | 'timeout'
+  | 'rate_limited'
   | 'internal';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -19,6 +20,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   sandbox_failed: 502,
   session_expired: 410,
   timeout: 504,
+  rate_limited: 429,
   internal: 500,
 };
 

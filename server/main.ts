@@ -1,6 +1,6 @@
 // The composition root: the only place that reads argv and env, picks the real adapters,
 // handles signals and exits.
-import crypto from 'node:crypto';
+import { redactToken } from './http/host-token.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from './config.ts';
@@ -31,8 +31,6 @@ async function main(): Promise<void> {
     throw err;
   }
 
-  // The host page shows every learner's progress: without a configured token, make one up.
-  config.hostToken ??= crypto.randomBytes(9).toString('base64url');
   // Say at once whether this host can hold sandboxes to their limits (or why it refuses to start them).
   const cgroups = createCgroupManager({ allowUnlimited: config.allowUnlimited, log });
   console.log(await cgroups.describe(config.limits));
@@ -41,6 +39,8 @@ async function main(): Promise<void> {
     sandboxImage: config.sandboxImage,
     ownerId: config.ownerId,
     cgroups,
+    egress: config.egress,
+    runtime: config.runtime,
     log,
   });
   const server = await startServer({
@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     log,
   });
   console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
-  console.log(`Workshop host view: ${server.url}/host?token=${config.hostToken}`);
+  // Only the token's last 4 characters reach the log: logs are read by more people than the host.
+  console.log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');
 
   let stopping = false;
   const stop = async (signal: string) => {

@@ -1,5 +1,7 @@
 // Assembles the running server from its parts. Nothing happens on import: main.ts (or a test)
 // calls startServer() with a config and the adapters to use.
+import { clientAddress, createLearnerLimits } from './http/learner-limits.ts';
+import { loadCookieSecret } from './http/secrets.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
@@ -37,7 +39,7 @@ export interface RunningServer {
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, log } = deps;
   const store = openStore(config.dbFile);
-  const secret = config.cookieSecret ?? store.secret();
+  const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => store.takeLegacySecret() });
   let announce: (labIds: string[]) => void = () => {};
   const labs = await createLabRegistry({
     dir: config.labsDir,
@@ -63,11 +65,16 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   });
   await sessions.restore();
 
-  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, webDistDir: deps.webDistDir, now: () => Date.now(), log });
+  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => store.liveSessions() });
+  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now: () => Date.now(), log });
   const httpServer = http.createServer(app);
-  const sockets = createSocketServer(httpServer, { config, sessions, secret, log });
+  const sockets = createSocketServer(httpServer, {
+    config, sessions, secret, limits, log,
+    wouldCreate: (learnerId, labId) => !store.liveSessionFor(learnerId, labId),
+    clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
+  });
   // Port links carry WebSocket upgrades; socket.io keeps its own (it no longer destroys foreign ones).
-  const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, now: () => Date.now(), log }));
+  const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, limits, now: () => Date.now(), log }));
   httpServer.on('upgrade', (req, socket, head) => {
     if (portUpgrade(req, socket, head)) return;
     if (!(req.url ?? '').startsWith('/socket.io/')) socket.destroy();
@@ -91,6 +98,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();
+      limits.dispose();
       store.close();
     },
   };

@@ -14,9 +14,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import * as tarFs from 'tar-fs';
 import { AppError } from '../../server/errors.ts';
+import { isAnswerFile } from './answer-files.ts';
 import { Demuxer, stdoutOf } from './demux.ts';
 import { seccompSecurityOpt } from './seccomp.ts';
 import { createEngineClient } from './engine-client.ts';
+import { createEgressFirewall, egressTag, type EgressPolicy } from './egress.ts';
 import { createCgroupManager, disk, engineCgroupInfo, type CgroupManager } from './host.ts';
 import { linkSocket } from './safe-socket.ts';
 import { nextFreeSubnet } from './subnets.ts';
@@ -50,6 +52,9 @@ export const SANDBOX_TUNING = {
   maxSocketPath: 100,
 } as const;
 
+/** The PATH of every exec the server runs in a sandbox. */
+const EXEC_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** Driver-internal labels (not part of the shared contract). */
 const SANDBOX_ID_LABEL = `${LABEL_PREFIX}.sandbox`;
 /** A sandbox dir without a container is only removed once this old (another server may be creating it). */
@@ -75,6 +80,10 @@ export interface DockerSandboxDriverConfig {
   cgroups?: CgroupManager;
   /** Start sandboxes even where their limits cannot be enforced (SANDBOX_ALLOW_UNLIMITED=1). */
   allowUnlimited?: boolean;
+  /** What sandboxes may reach outside their session (SANDBOX_EGRESS); default: the internet, no private ranges. */
+  egress?: EgressPolicy;
+  /** A host engine runtime instead of runc (SANDBOX_RUNTIME, e.g. sysbox-runc); refused when the engine lacks it. */
+  runtime?: string;
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -140,6 +149,22 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
   } as Docker.HostConfig;
 
+  const egress = createEgressFirewall({ policy: config.egress ?? { mode: 'internet' } });
+  if (config.runtime) (hostConfigBase as { Runtime?: string }).Runtime = config.runtime;
+  let runtimeChecked: Promise<void> | undefined;
+  /** A runtime the engine does not know would fail every create with a 500; say so once, plainly. */
+  function checkRuntime(): Promise<void> {
+    runtimeChecked ??= (async () => {
+      if (!config.runtime) return;
+      const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
+      if (!info.Runtimes?.[config.runtime]) {
+        runtimeChecked = undefined;
+        throw new AppError('sandbox_failed', `SANDBOX_RUNTIME=${config.runtime}, but the host engine has no such runtime (it has: ${Object.keys(info.Runtimes ?? {}).join(', ')}); install it and add it to /etc/docker/daemon.json "runtimes", or unset SANDBOX_RUNTIME`);
+      }
+    })();
+    return runtimeChecked;
+  }
+
   const templates = createTemplateStore({ docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, log });
   const engines = new Map<string, EngineClient>();
   /** Sandboxes being created by this process: their dirs exist before their containers do. */
@@ -197,7 +222,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
 
   async function ensureNetwork(sessionId: string, name: string): Promise<string> {
     try {
-      await docker.getNetwork(name).inspect();
+      await applyEgress(await docker.getNetwork(name).inspect());
       return name;
     } catch (err) {
       if (statusOf(err) !== 404) throw err;
@@ -217,9 +242,14 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
           IPAM: { Driver: 'default', Config: [{ Subnet: sub.subnet, Gateway: sub.gateway }] },
           Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'session-network', [LABELS.session]: sessionId, [LABELS.owner]: owner },
         });
+        await applyEgress(await docker.getNetwork(name).inspect());
         return name;
       } catch (err) {
-        if (statusOf(err) === 409) return name; // created by someone else meanwhile
+        if (err instanceof AppError) throw err;
+        if (statusOf(err) === 409) {
+          await applyEgress(await docker.getNetwork(name).inspect()); // created by someone else meanwhile
+          return name;
+        }
         if (/overlap/i.test(String((err as Error).message))) continue;
         throw new AppError('sandbox_failed', `cannot create network for session ${sessionId}: ${(err as Error).message}`, { cause: err });
       } finally {
@@ -229,8 +259,16 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     throw new AppError('sandbox_failed', `cannot find a free subnet for session ${sessionId}`);
   }
 
+  /** The session's egress rules, on its bridge; a network without them is not handed out (fail closed). */
+  async function applyEgress(info: Docker.NetworkInspectInfo): Promise<void> {
+    const opts = (info.Options ?? {}) as Record<string, string>;
+    const bridge = opts['com.docker.network.bridge.name'] || `br-${info.Id.slice(0, 12)}`;
+    await egress.apply(egressTag(info.Name), bridge);
+  }
+
   async function removeSessionNetwork(sessionId: string): Promise<void> {
     await idempotent(docker.getNetwork(networkName(sessionId)).remove());
+    await egress.remove(egressTag(networkName(sessionId)));
   }
 
   async function create(spec: SandboxSpec): Promise<SandboxRef> {
@@ -247,6 +285,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     try {
       // First, so a host that cannot enforce the limits refuses before any disk work.
       await cgroups.check(limits);
+      await checkRuntime();
       fs.mkdirSync(path.join(dir, 'run'), { recursive: true });
       fs.mkdirSync(path.join(dir, 'attach'), { recursive: true, mode: 0o700 });
       // The engine creates networks one at a time; overlap that with the disk work.
@@ -297,7 +336,10 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       });
       if (spec.assetsDir) {
         // Owned by root in the sandbox whatever their owner on the host.
-        const pack = tarFs.pack(spec.assetsDir, {
+        const assetsRoot = path.resolve(spec.assetsDir);
+        const pack = tarFs.pack(assetsRoot, {
+          // The answer key stays on the server (answer-files.ts).
+          ignore: (name) => isAnswerFile(path.relative(assetsRoot, name)),
           map: (h) => ({ ...h, uid: 0, gid: 0, uname: 'root', gname: 'root' }),
         });
         await container.putArchive(pack as unknown as NodeJS.ReadableStream, { path: '/root' });
@@ -376,12 +418,14 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     // coreutils timeout runs the command in its own process group and kills the whole group.
     const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
     const ex = await docker.getContainer(ref.containerId).exec({
-      Cmd: ['timeout', '-s', 'KILL', String(secs), ...cmd],
+      // Absolute, and a PATH without /usr/local: a learner (root inside) who drops a `timeout`, `sh`
+      // or `test` into /usr/local/bin must not answer for the server's checks.
+      Cmd: ['/usr/bin/timeout', '-s', 'KILL', String(secs), ...cmd],
       AttachStdout: true,
       AttachStderr: true,
       AttachStdin: hasStdin,
       Tty: false,
-      Env: opts.env,
+      Env: [EXEC_PATH, ...(opts.env ?? [])],
       WorkingDir: opts.workdir ?? ref.workdir,
     });
     const started = Date.now();
@@ -614,6 +658,11 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       const sid = n.Labels?.[LABELS.session] ?? '';
       if (liveSessions.has(sid) || opts.isLive(sid)) continue;
       await idempotent(docker.getNetwork(n.Id).remove()).catch((e) => log(`reap: could not remove network ${n.Name}`, e));
+    }
+    // Egress rules whose network is gone (a server killed between the two removals), whoever's they were.
+    const present = new Set((await docker.listNetworks()).map((n) => egressTag(n.Name)));
+    for (const tag of await egress.tags().catch(() => [])) {
+      if (!present.has(tag)) await egress.remove(tag).catch((e) => log(`reap: could not remove egress rules ${tag}`, e));
     }
     return reaped;
   }

@@ -1,3 +1,4 @@
+import { cleanShellArgv } from './clean-shell.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CheckSpec } from './types.ts';
@@ -373,7 +374,7 @@ describe('command', () => {
     setup(ctx);
     const r = await evaluateCheck(spec({ kind: 'command', run: 'docker run --rm welcome-optimized:v1', stdoutContains: 'Welcome' }), ctx);
     assert.equal(r.status, 'pass', r.message);
-    assert.deepEqual(ctx.sandbox.execs[0], ['bash', '-lc', 'cd -- "$1" && eval "$2"', 'check', WORKDIR, 'docker run --rm welcome-optimized:v1']);
+    assert.deepEqual(ctx.sandbox.execs[0], cleanShellArgv(WORKDIR, 'docker run --rm welcome-optimized:v1'));
   });
   it('fails on exit code, output and pattern; invalid pattern is an author error', async () => {
     let r = await check(spec({ kind: 'command', run: 'docker run --rm broken:v1' }), { setup });

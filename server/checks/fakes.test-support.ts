@@ -185,13 +185,14 @@ export function fakeContext(engine: EngineClient, sb: Partial<FakeSandbox> = {})
         const text = sandbox.files.get(f);
         return text === undefined ? code(2) : ok(text.slice(0, Number(cmd[5])));
       }
-      if (cmd[0] === 'bash' && cmd[1] === '-lc') {
-        const r = sandbox.commands.get(cmd[5]!);
+      if (cmd[0] === '/usr/bin/env' && cmd.includes('--norc')) {
+        const script = cmd.at(-1)!;
+        const r = sandbox.commands.get(script);
         if (r === 'hang') {
           await new Promise((res) => setTimeout(res, opts?.timeoutMs ?? 1000));
           return { exitCode: 137, stdout: '', stderr: '', timedOut: true };
         }
-        return r ?? code(127, `bash: ${cmd[5]}: command not found`);
+        return r ?? code(127, `bash: ${script}: command not found`);
       }
       return code(127, `unexpected exec ${cmd.join(' ')}`);
     },

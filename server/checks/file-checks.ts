@@ -1,8 +1,22 @@
 // Checks on the sandbox's working folder (files) and on commands run in it.
 import path from 'node:path';
+import { RegexStopped, sharedBoundedRegex } from './bounded-regex.ts';
+import { cleanShellArgv } from './clean-shell.ts';
+import { readPattern } from './pattern.ts';
 import { clip, humanSize, plural, seconds } from './format.ts';
 import type {  CheckSpec } from './types.ts';
-import { CheckTimeout, type CheckContext, type Verdict, MAX_FILE_BYTES, badPattern, code, compilePattern, failing, passing, quote, readSandboxFile } from './verdict.ts';
+import { CheckTimeout, type CheckContext, type Verdict, MAX_FILE_BYTES, authorError, badPattern, code, compilePattern, failing, passing, quote, readSandboxFile } from './verdict.ts';
+
+/** An author pattern against learner-controlled text, off the event loop with a hard deadline (bounded-regex.ts). */
+function boundedMatch(pattern: string, text: string): Promise<{ index: number } | null> {
+  const p = readPattern(pattern);
+  return sharedBoundedRegex().exec(p.source, p.flags, text);
+}
+
+function stoppedPattern(spec: CheckSpec, pattern: string, expected: string, err: unknown): Verdict {
+  if (!(err instanceof RegexStopped)) return badPattern(spec, pattern, expected, err);
+  return authorError(expected, `This check's pattern ${code(pattern)} was stopped: ${err.message} (it backtracks too much on this output). Lab author: simplify it at line ${spec.line} of lab.md.`);
+}
 
 // ---- file and command checks ----------------------------------------------------------------------
 
@@ -36,7 +50,12 @@ export async function fileContains(spec: Extract<CheckSpec, { kind: 'file.contai
     throw new Error(`could not read ${spec.path}: ${read.detail}`);
   }
   const text = read.truncated ? read.text.slice(0, MAX_FILE_BYTES) : read.text;
-  const m = re.exec(text);
+  let m: { index: number } | null;
+  try {
+    m = await boundedMatch(spec.pattern, text);
+  } catch (err) {
+    return stoppedPattern(spec, spec.pattern, expected, err);
+  }
   if (m) {
     const lineNo = text.slice(0, m.index).split('\n').length;
     return passing(`matches at line ${lineNo}`, expected, `${spec.path} matches ${code(spec.pattern)} at line ${lineNo}.`);
@@ -64,8 +83,8 @@ export async function command(spec: Extract<CheckSpec, { kind: 'command' }>, ctx
   const left = deadline - ctx.now();
   // The driver's exec limit has whole-second granularity, so round down when there are seconds to spare.
   const budget = left >= 2_000 ? Math.floor((left - 500) / 1000) * 1000 : Math.max(1, left - Math.min(500, left / 10));
-  // The command text is passed as an argument, never spliced into the script, so no quoting can break it.
-  const r = await ctx.exec(['bash', '-lc', 'cd -- "$1" && eval "$2"', 'check', ctx.workdir, spec.run], { timeoutMs: budget });
+  // A clean shell: the learner's dotfiles, aliases and environment cannot answer for the command.
+  const r = await ctx.exec(cleanShellArgv(ctx.workdir, spec.run), { timeoutMs: budget });
   const shown = code(clip(spec.run, 60));
   if (r.timedOut) {
     return { status: 'fail', actual: 'still running', expected, problem: 'timeout',
@@ -82,7 +101,15 @@ export async function command(spec: Extract<CheckSpec, { kind: 'command' }>, ctx
     return failing(spec, out ? `printed ${quote(clip(lastOut, 80))}` : 'printed nothing', expected,
       `${shown} ${out ? `printed ${quote(clip(out, 100))}` : 'printed nothing'}`, undefined);
   }
-  if (re && !re.test(r.stdout)) {
+  let matched = true;
+  if (re) {
+    try {
+      matched = (await boundedMatch(spec.stdoutMatches!, r.stdout)) !== null;
+    } catch (err) {
+      return stoppedPattern(spec, spec.stdoutMatches!, expected, err);
+    }
+  }
+  if (!matched) {
     return failing(spec, out ? `printed ${quote(clip(lastOut, 80))}` : 'printed nothing', expected,
       `${shown} ${out ? `printed ${quote(clip(out, 100))}` : 'printed nothing'}`, undefined);
   }

@@ -1,4 +1,5 @@
 // The HTTP side: catalogue, lab pages, the host view, static assets, one final error handler.
+import type { LearnerLimits } from './learner-limits.ts';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import path from 'node:path';
 import { EARLY_CLICKS_CSP_SOURCE } from './early-clicks.ts';
@@ -15,6 +16,8 @@ import type { Config } from '../config.ts';
 import { TUNING } from '../config.ts';
 import { AppError, toErrorPayload } from '../errors.ts';
 import { COOKIE_NAME, newLearnerId, readCookie, signId, verifyId } from './learner-cookie.ts';
+import { tokenMatches } from './host-token.ts';
+import { learnerCookieOptions } from './secrets.ts';
 import { cataloguePage, hostPage, labPage, messagePage, type HostRow } from './pages.ts';
 
 export interface AppDeps {
@@ -26,6 +29,7 @@ export interface AppDeps {
   sessions: SessionManager;
   store: Store;
   secret: string;
+  limits?: LearnerLimits;
   webDistDir: string;
   now(): number;
   log(msg: string, err?: unknown): void;
@@ -40,13 +44,14 @@ declare module 'express-serve-static-core' {
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback');
+  // Which proxies may say the request came over TLS (X-Forwarded-Proto), for the cookie's Secure flag.
+  app.set('trust proxy', deps.config.trustProxy ?? 'loopback');
 
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'same-origin');
     // Lab HTML is sanitized (server/labs/html.ts), but defence in depth: no inline or foreign scripts.
-    res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self' ${EARLY_CLICKS_CSP_SOURCE}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'`);
+    res.setHeader('Content-Security-Policy', `default-src 'self'; script-src 'self' ${EARLY_CLICKS_CSP_SOURCE}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'`);
     next();
   });
 
@@ -72,7 +77,7 @@ export function createApp(deps: AppDeps): express.Express {
     let id = verifyId(readCookie(req.headers.cookie, COOKIE_NAME), deps.secret);
     if (!id) {
       id = newLearnerId();
-      res.cookie(COOKIE_NAME, signId(id, deps.secret), { httpOnly: true, sameSite: 'lax', path: '/', maxAge: 365 * 24 * 3600 * 1000 });
+      res.cookie(COOKIE_NAME, signId(id, deps.secret), learnerCookieOptions(req.secure));
     }
     req.learnerId = id;
     next();
@@ -122,6 +127,7 @@ export function createApp(deps: AppDeps): express.Express {
       changed: (learner, lab) => deps.sessions.poke(learner, lab),
       allowedOrigins: deps.config.allowedOrigins,
       maxUploadBytes: deps.config.maxUploadBytes,
+      limitUpload: deps.limits ? (learner, bytes) => deps.limits!.upload(learner, bytes) : undefined,
       log: deps.log,
     }));
   }
@@ -130,7 +136,8 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.get('/host', (req, res) => {
     const token = deps.config.hostToken;
-    if (token && req.query.token !== token) throw new AppError('forbidden', 'The workshop host page needs its token: open /host?token=… as printed by the server at start.');
+    if (!token) throw new AppError('not_found', 'The workshop host page is off: start the server with HOST_TOKEN set to turn it on.');
+    if (!tokenMatches(req.query.token, token)) throw new AppError('forbidden', 'The workshop host page needs its token: open /host?token=… as printed by the server at start.');
     res.setHeader('Refresh', '10');
     res.type('html').send(hostPage(deps.sessions.stats(), hostRows(deps)));
   });
@@ -152,13 +159,14 @@ export function createApp(deps: AppDeps): express.Express {
   return app;
 }
 
-export function portProxyDeps(deps: Pick<AppDeps, 'driver' | 'sessions' | 'labs' | 'secret' | 'config' | 'now' | 'log'>): PortProxyDeps {
+export function portProxyDeps(deps: Pick<AppDeps, 'driver' | 'sessions' | 'labs' | 'secret' | 'config' | 'limits' | 'now' | 'log'>): PortProxyDeps {
   return {
     driver: deps.driver,
     sandboxFor: (learner, lab, node) => deps.sessions.sandboxFor(learner, lab, node),
     labForKey: (key) => deps.labs.all().find((l) => labKey(l.id) === key)?.id,
     secret: deps.secret,
     pattern: deps.config.portHostPattern,
+    limit: deps.limits ? (learner, address) => deps.limits!.portRequest(learner, address) : undefined,
     now: deps.now,
     log: deps.log,
   };

@@ -15,6 +15,8 @@ export interface FilesRoutesDeps {
   changed(learnerId: string, labId: string): void;
   allowedOrigins: string[];
   maxUploadBytes: number;
+  /** Upload rate per learner (learner-limits.ts); rejects with a clear AppError. */
+  limitUpload?(learnerId: string, bytes: number): Promise<void>;
   log(msg: string, err?: unknown): void;
 }
 
@@ -75,6 +77,14 @@ export function createFilesRouter(deps: FilesRoutesDeps): Router {
       const ref = sandbox(req);
       const size = Number(req.headers['content-length']);
       if (size > deps.maxUploadBytes) req.resume();
+      else if (deps.limitUpload) {
+        try {
+          await deps.limitUpload(req.learnerId, Number.isFinite(size) ? size : deps.maxUploadBytes);
+        } catch (err) {
+          req.resume(); // drain what the browser is still sending, then refuse
+          throw err;
+        }
+      }
       const out = await deps.files.upload(ref, qpath(req), size, req);
       deps.changed(req.learnerId, String(req.params.id));
       return out;

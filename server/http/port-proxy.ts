@@ -29,6 +29,8 @@ export interface PortProxyDeps {
   /** PORT_HOST_PATTERN; absent = path mode only. */
   pattern?: string;
   now(): number;
+  /** Rate limit per learner and address (learner-limits.ts); rejects with a clear AppError. */
+  limit?(learnerId: string, address: string): Promise<void>;
   log(msg: string, err?: unknown): void;
 }
 
@@ -101,6 +103,7 @@ export function createPortProxy(deps: PortProxyDeps) {
       res.redirect(302, `${req.protocol}://${host}${AUTH_PATH}?t=${encodeURIComponent(token)}&next=${encodeURIComponent(rest)}`);
       return;
     }
+    await deps.limit?.(req.learnerId, req.ip ?? '');
     await relayHttp(deps, req, res, ref, port, rest, 'path');
   };
 }
@@ -139,6 +142,7 @@ export function createPortHostHandler(deps: PortProxyDeps) {
       if (!learner) throw new AppError('forbidden', 'This port belongs to another learner’s sandbox, or your link expired. Open it from your own lab page.');
       const ref = deps.sandboxFor(learner, t.labId, t.node);
       if (!ref) throw noSandbox(t.node);
+      await deps.limit?.(learner, req.ip ?? '');
       await relayHttp(deps, req, res, ref, t.port, req.originalUrl, 'host');
     } catch (err) {
       if (!(err instanceof AppError)) deps.log(`port host ${req.headers.host} failed`, err);

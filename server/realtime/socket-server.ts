@@ -1,5 +1,6 @@
 // socket.io: one connection per page. It authenticates the learner from the signed cookie,
 // checks the Origin, validates every message, and wires terminals and checks to the page.
+import type { LearnerLimits } from '../http/learner-limits.ts';
 import type http from 'node:http';
 import crypto from 'node:crypto';
 import { Server, type Socket } from 'socket.io';
@@ -17,6 +18,12 @@ export interface SocketServerDeps {
   config: Config;
   sessions: SessionManager;
   secret: string;
+  /** Per-learner caps and rates (server/http/learner-limits.ts); none = unlimited (tests). */
+  limits?: LearnerLimits;
+  /** The client's address as the HTTP side sees it (trusted proxies' X-Forwarded-For honoured). */
+  clientAddress?(req: import('node:http').IncomingMessage): string;
+  /** Whether joining this lab would create a session (so the caps only count new ones). */
+  wouldCreate?(learnerId: string, labId: string): boolean;
   log(msg: string, err?: unknown): void;
 }
 
@@ -106,11 +113,16 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
     return sessionId;
   };
 
+  const address = deps.clientAddress?.(socket.request) ?? socket.handshake.address;
+
   socket.on('session:join', (req, ack) =>
-    guard(ack, () => {
+    guard(ack, async () => {
       if (!req || typeof req.labId !== 'string' || req.labId.length > 200) throw new AppError('bad_request', 'session:join needs a labId.');
+      const creating = !!deps.limits && (deps.wouldCreate?.(learnerId, req.labId) ?? true);
+      if (creating) await deps.limits!.admitSession(learnerId, address);
       detach();
       const view = deps.sessions.join(learnerId, req.labId);
+      if (creating) deps.limits!.sessionStarted(view.id, address);
       sessionId = view.id;
       let attached = view.phase === 'ready';
       const unsub = deps.sessions.subscribe(view.id, {
@@ -138,7 +150,13 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
       socket.emit('notice', { level: 'warn', message: 'That input was too large to send at once and was dropped.' });
       return;
     }
-    deps.sessions.terminal(sessionId, req.term)?.input(req.data);
+    const term = deps.sessions.terminal(sessionId, req.term);
+    if (!deps.limits) return void term?.input(req.data);
+    // Order is kept: the limiter answers from memory, in the order the messages came.
+    void deps.limits.input(learnerId, Buffer.byteLength(req.data)).then((ok) => {
+      if (ok) term?.input(req.data);
+      else socket.emit('notice', { level: 'warn', message: 'You are sending input faster than this server accepts (RATE_INPUT_BYTES_PER_SEC); some of it was dropped. Wait a moment, then go on.' });
+    });
   });
 
   socket.on('term:resize', (req) => {
@@ -154,9 +172,11 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
   });
 
   socket.on('checks:run', (req, ack) =>
-    guard(ack, () => {
+    guard(ack, async () => {
       if (!req || typeof req.stepId !== 'string' || req.stepId.length > 100) throw new AppError('bad_request', 'checks:run needs a stepId.');
-      return deps.sessions.runStep(mySession(), req.stepId);
+      const id = mySession();
+      await deps.limits?.checkRun(learnerId, address);
+      return deps.sessions.runStep(id, req.stepId);
     }),
   );
 

@@ -24,6 +24,8 @@ export interface ProgressRow extends CheckView {
 
 export interface Store {
   secret(): string;
+  /** The cookie secret an older version kept here, removed as it is read (it moves to a 0600 file). */
+  takeLegacySecret(): string | undefined;
   saveSession(s: SessionRecord): void;
   session(id: string): SessionRecord | undefined;
   /** The learner's newest session for a lab that is still queued, starting or ready. */
@@ -114,6 +116,11 @@ export function openStore(file: string): Store {
       if (existing) return existing.value;
       q.setSetting.run('cookie-secret', crypto.randomBytes(32).toString('base64url'));
       return q.getSetting.get('cookie-secret')!.value;
+    },
+    takeLegacySecret() {
+      const existing = q.getSetting.get('cookie-secret');
+      if (existing) db.prepare('DELETE FROM settings WHERE key = ?').run('cookie-secret');
+      return existing?.value;
     },
     saveSession: (s) => void q.upsertSession.run({ ...s, message: s.message ?? null }),
     session: (id) => {
