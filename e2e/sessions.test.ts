@@ -123,7 +123,7 @@ test('expiry destroys the sandbox and tells the learner', { timeout: 180_000 }, 
 
 test('past the capacity limit a learner sees the queue, then gets a sandbox when one frees up', { timeout: 180_000 }, async () => {
   const owner = uniqueOwner('capacity');
-  const server = await startServerProc({ labsDir, dataDir: DATA, ownerId: owner, env: { DB_FILE: path.join(tempDir('capacity-db'), 'db.sqlite'), MAX_SANDBOXES: '1' } });
+  const server = await startServerProc({ labsDir, dataDir: DATA, ownerId: owner, env: { DB_FILE: path.join(tempDir('capacity-db'), 'db.sqlite'), MAX_SANDBOXES: '1', MAX_SESSIONS_PER_ADDRESS: '10' } });
   try {
     const first = await newLabPage(browser);
     await first.goto(`${server.url}/labs/shell`);

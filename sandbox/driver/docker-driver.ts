@@ -15,6 +15,7 @@ import { Duplex } from 'node:stream';
 import * as tarFs from 'tar-fs';
 import { AppError } from '../../server/errors.ts';
 import { isAnswerFile } from './answer-files.ts';
+import { builtSandboxImage } from './image-tag.ts';
 import { Demuxer, stdoutOf } from './demux.ts';
 import { seccompSecurityOpt } from './seccomp.ts';
 import { createEngineClient } from './engine-client.ts';
@@ -64,7 +65,7 @@ const IMAGES_LABEL = `${LABEL_PREFIX}.images`;
 export interface DockerSandboxDriverConfig {
   /** Holds sandboxes/<id>/ and templates/<key>/. Must be on a filesystem that supports loop files. */
   dataDir: string;
-  /** The sandbox image (default "lablab/sandbox:latest", which setup.sh keeps current). */
+  /** The sandbox image (default: the build setup.sh recorded for this checkout, see image-tag.ts). */
   sandboxImage?: string;
   /** Marks this server's objects so two servers on one engine never reap each other's. */
   ownerId: string;
@@ -123,7 +124,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   const docker = new Docker(config.docker ?? { socketPath: '/var/run/docker.sock' });
   const dataDir = path.resolve(config.dataDir);
   const sandboxesDir = path.join(dataDir, 'sandboxes');
-  const sandboxImage = config.sandboxImage ?? 'lablab/sandbox:latest';
+  const sandboxImage = config.sandboxImage ?? builtSandboxImage();
   const owner = config.ownerId;
   const pool = config.subnetPool ?? '10.213.0.0/16';
   const subnetPrefix = config.subnetPrefix ?? 28;

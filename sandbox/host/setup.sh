@@ -146,6 +146,7 @@ if ! have_image "$tag"; then
   build "$tag" "$ROOT/sandbox/image" sandbox-image "$hash"
 fi
 docker tag "$tag" "$SANDBOX_REPO:latest"
+echo "$tag" >"$ROOT/sandbox/.image-tag" # the driver uses this build, whatever "latest" becomes
 # Builds older than a day go once nothing uses them (rmi refuses while a sandbox still runs on one).
 # Newer ones stay: another checkout on this engine (a worktree, a second server) may still use them.
 day_ago=$(( $(date +%s) - 86400 ))
