@@ -19,6 +19,7 @@ import { seccompSecurityOpt } from './seccomp.ts';
 import { createEngineClient } from './engine-client.ts';
 import { createCgroupManager, disk, engineCgroupInfo, type CgroupManager } from './host.ts';
 import { linkSocket } from './safe-socket.ts';
+import { createShellAttach } from './shell-attach.ts';
 import { nextFreeSubnet } from './subnets.ts';
 import { createTemplateStore, normalizeImageName } from './templates.ts';
 import {
@@ -31,6 +32,7 @@ import {
   type SandboxDriver,
   type SandboxLimits,
   type SandboxRef,
+  type SandboxShell,
   type SandboxSpec,
   type SandboxStatus,
 } from './types.ts';
@@ -109,7 +111,7 @@ function canConnect(socketPath: string): Promise<boolean> {
   });
 }
 
-export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): SandboxDriver & SandboxArchive {
+export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): SandboxDriver & SandboxArchive & SandboxShell {
   const log = config.log ?? (() => {});
   const docker = new Docker(config.docker ?? { socketPath: '/var/run/docker.sock' });
   const dataDir = path.resolve(config.dataDir);
@@ -618,11 +620,16 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     return reaped;
   }
 
+  // The terminal through the engine API (TERMINAL_TRANSPORT=exec, or a sandbox on another host).
+  const shell = createShellAttach({ docker, exec, log });
+
   return {
     create,
     waitReady,
     exec,
     ensureShell,
+    attachShell: shell.attachShell,
+    ensureShellInSandbox: shell.ensureShellInSandbox,
     engine,
     connectPort,
     getArchive,
