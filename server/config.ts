@@ -82,6 +82,8 @@ export interface Config {
    * a wildcard DNS name pointing at this server). Empty: links stay under /labs/:lab/port/.
    */
   portHostPattern?: string;
+  /** How terminals reach sandbox shells (TERMINAL_TRANSPORT): auto (default), local (host dtach), exec (engine API). */
+  terminalTransport?: 'auto' | 'local' | 'exec';
 }
 
 export class ConfigError extends Error {}
@@ -154,7 +156,14 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     hostToken: env.HOST_TOKEN || undefined,
     maxUploadBytes: intOpt('UPLOAD_LIMIT_MB', env.UPLOAD_LIMIT_MB, 100, 1, 100_000) * 1_000_000,
     portHostPattern: portHostPattern(env.PORT_HOST_PATTERN),
+    terminalTransport: terminalTransport(env.TERMINAL_TRANSPORT),
   };
+}
+
+function terminalTransport(raw: string | undefined): 'auto' | 'local' | 'exec' {
+  const v = (raw ?? '').trim().toLowerCase() || 'auto';
+  if (v !== 'auto' && v !== 'local' && v !== 'exec') throw new ConfigError(`TERMINAL_TRANSPORT must be auto, local or exec, got "${raw}"`);
+  return v;
 }
 
 function portHostPattern(raw: string | undefined): string | undefined {
