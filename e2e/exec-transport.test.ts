@@ -88,3 +88,25 @@ test('TERMINAL_TRANSPORT=exec: click, reload and a server kill -9 + restart keep
   await screenshot(page, 'exec-transport-after-restart');
   await page.context().close();
 });
+
+test('TERMINAL_TRANSPORT=auto (the default) keeps the local dtach path for a sandbox on this host', { timeout: 180_000 }, async () => {
+  const autoOwner = uniqueOwner('exec-auto');
+  const srv = await startServerProc({ labsDir, dataDir: DATA, ownerId: autoOwner, env: { DB_FILE: path.join(tempDir('auto-db'), 'db.sqlite') } });
+  const driver = createDockerSandboxDriver({ dataDir: DATA, ownerId: autoOwner, log: () => {} });
+  try {
+    const page = await newLabPage(browser);
+    await page.goto(`${srv.url}/labs/shell`);
+    await page.waitForSelector('[data-term-state="1"][data-state="ready"]', { timeout: 120_000 });
+    await page.locator('pre[data-term="1"]').click();
+    await waitForTermText(page, 1, /set-exec-42/);
+    assert.match(srv.output(), /terminal through the host dtach client/);
+    const [ref] = await driver.list();
+    assert.equal(hostClientsOf(ref!.terminalSocket).length, 1, 'the host dtach client');
+    assert.equal(Number((await driver.exec(ref!, ['bash', '-c', "pgrep -f '^lablab-attach-' | wc -l"])).stdout.trim()), 0, 'no exec attach');
+    await page.context().close();
+  } finally {
+    await driver.dispose();
+    await srv.stop();
+    await cleanupOwner(DATA, autoOwner);
+  }
+});
