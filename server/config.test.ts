@@ -42,3 +42,10 @@ test('SANDBOX_ALLOW_UNLIMITED: off unless exactly 1; anything else is an error, 
   assert.equal(loadConfig([], { SANDBOX_ALLOW_UNLIMITED: '1' }, '/').allowUnlimited, true);
   assert.throws(() => loadConfig([], { SANDBOX_ALLOW_UNLIMITED: 'yes' }, '/'), /SANDBOX_ALLOW_UNLIMITED must be 1 or 0/);
 });
+
+test('TERMINAL_TRANSPORT: auto by default; local or exec; anything else is an error', () => {
+  assert.equal(loadConfig([], {}, '/').terminalTransport, 'auto');
+  assert.equal(loadConfig([], { TERMINAL_TRANSPORT: 'exec' }, '/').terminalTransport, 'exec');
+  assert.equal(loadConfig([], { TERMINAL_TRANSPORT: ' Local ' }, '/').terminalTransport, 'local');
+  assert.throws(() => loadConfig([], { TERMINAL_TRANSPORT: 'ssh' }, '/'), /TERMINAL_TRANSPORT must be auto, local or exec/);
+});

@@ -91,6 +91,8 @@ export interface Config {
   /** SANDBOX_RUNTIME: a host engine runtime such as sysbox-runc or runsc. */
   runtime?: string;
   learnerLimits: LearnerLimitsConfig;
+  /** How terminals reach sandbox shells (TERMINAL_TRANSPORT): auto (default), local (host dtach), exec (engine API). */
+  terminalTransport?: 'auto' | 'local' | 'exec';
 }
 
 /** Per-learner and per-address caps and rates (see server/http/learner-limits.ts). */
@@ -205,7 +207,14 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
       uploadBytesPerMinute: intOpt('RATE_UPLOAD_BYTES_PER_MIN', env.RATE_UPLOAD_BYTES_PER_MIN, 64 * 1024 * 1024, 1024, 1 << 30),
       portRequestsPerMinute: intOpt('RATE_PORT_REQUESTS_PER_MIN', env.RATE_PORT_REQUESTS_PER_MIN, 600, 1, 1_000_000),
     },
+    terminalTransport: terminalTransport(env.TERMINAL_TRANSPORT),
   };
+}
+
+function terminalTransport(raw: string | undefined): 'auto' | 'local' | 'exec' {
+  const v = (raw ?? '').trim().toLowerCase() || 'auto';
+  if (v !== 'auto' && v !== 'local' && v !== 'exec') throw new ConfigError(`TERMINAL_TRANSPORT must be auto, local or exec, got "${raw}"`);
+  return v;
 }
 
 function portHostPattern(raw: string | undefined): string | undefined {

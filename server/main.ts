@@ -10,6 +10,7 @@ import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
 import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
+import { createTerminalTransport } from './terminals/transport.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -50,9 +51,17 @@ async function main(): Promise<void> {
     loadLabs,
     checks: createCheckService({ driver, log }),
     spawnPty: spawnDtachAttach,
+    shellWire: createTerminalTransport({
+      mode: config.terminalTransport ?? 'auto',
+      spawnLocal: spawnDtachAttach,
+      ensureLocal: (ref) => driver.ensureShell(ref),
+      shell: driver,
+      log,
+    }),
     webDistDir: path.join(root, 'web', 'dist'),
     log,
   });
+  console.log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
   console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.
   console.log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');

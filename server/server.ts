@@ -8,7 +8,7 @@ import type { Config } from './config.ts';
 import type { SandboxArchive, SandboxDriver } from '../sandbox/driver/types.ts';
 import type { Lab, LabProblem } from './labs/types.ts';
 import { openStore } from './sessions/store.ts';
-import { SessionManager, type CheckService } from './sessions/manager.ts';
+import { SessionManager, type CheckService, type SessionManagerDeps } from './sessions/manager.ts';
 import { createLabRegistry } from './catalogue/registry.ts';
 import { createApp, portProxyDeps } from './http/app.ts';
 import { createPortUpgrade } from './http/port-proxy.ts';
@@ -23,6 +23,8 @@ export interface ServerDeps {
   loadLabs(dir: string): Promise<{ labs: Lab[]; problems: LabProblem[] }>;
   checks: CheckService;
   spawnPty(socketPath: string, cols: number, rows: number): PtyProcess;
+  /** Picks each sandbox's terminal transport (server/terminals/transport.ts); default: spawnPty. */
+  shellWire?: SessionManagerDeps['shellWire'];
   webDistDir: string;
   watchLabs?: boolean;
   log(msg: string, err?: unknown): void;
@@ -60,6 +62,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     lab: (id) => labs.get(id),
     checks: deps.checks,
     spawnPty: deps.spawnPty,
+    shellWire: deps.shellWire,
     now: () => Date.now(),
     log,
   });

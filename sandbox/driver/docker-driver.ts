@@ -22,6 +22,7 @@ import { createEngineClient } from './engine-client.ts';
 import { createEgressFirewall, egressTag, type EgressPolicy } from './egress.ts';
 import { createCgroupManager, disk, engineCgroupInfo, type CgroupManager } from './host.ts';
 import { linkSocket } from './safe-socket.ts';
+import { createShellAttach } from './shell-attach.ts';
 import { nextFreeSubnet } from './subnets.ts';
 import { createTemplateStore, normalizeImageName } from './templates.ts';
 import {
@@ -34,6 +35,7 @@ import {
   type SandboxDriver,
   type SandboxLimits,
   type SandboxRef,
+  type SandboxShell,
   type SandboxSpec,
   type SandboxStatus,
 } from './types.ts';
@@ -119,7 +121,7 @@ function canConnect(socketPath: string): Promise<boolean> {
   });
 }
 
-export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): SandboxDriver & SandboxArchive {
+export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): SandboxDriver & SandboxArchive & SandboxShell {
   const log = config.log ?? (() => {});
   const docker = new Docker(config.docker ?? { socketPath: '/var/run/docker.sock' });
   const dataDir = path.resolve(config.dataDir);
@@ -668,11 +670,16 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     return reaped;
   }
 
+  // The terminal through the engine API (TERMINAL_TRANSPORT=exec, or a sandbox on another host).
+  const shell = createShellAttach({ docker, exec, log });
+
   return {
     create,
     waitReady,
     exec,
     ensureShell,
+    attachShell: shell.attachShell,
+    ensureShellInSandbox: shell.ensureShellInSandbox,
     engine,
     connectPort,
     getArchive,

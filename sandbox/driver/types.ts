@@ -199,3 +199,33 @@ export interface EngineClient {
   /** Follows the engine's events until the returned function is called. Reconnects are the caller's job. */
   events(onEvent: (e: EngineEvent) => void, onEnd: (err?: Error) => void): () => void;
 }
+
+// ---- the learner's shell through the engine API ---------------------------------------------
+
+/**
+ * A terminal attached to the learner's shell through the host engine's API (an exec with a TTY
+ * running the sandbox's own dtach client), so it works wherever the engine is, local or remote.
+ */
+export interface ShellStream {
+  /** Raw terminal bytes (UTF-8 may be split anywhere). */
+  onData(fn: (chunk: Buffer) => void): void;
+  /** The attach ended: its exit code, or null when the engine could not say. Called once. */
+  onEnd(fn: (exitCode: number | null) => void): void;
+  write(data: string): void;
+  resize(cols: number, rows: number): Promise<void>;
+  /** Stops reading: the engine, then dtach, then the shell's output wait (backpressure). */
+  pause(): void;
+  resume(): void;
+  /** Ends this attach; the shell itself keeps running in its dtach master. */
+  close(): Promise<void>;
+}
+
+export interface SandboxShell {
+  /** Attaches to the shell's dtach master inside the sandbox, at this terminal size. */
+  attachShell(ref: SandboxRef, cols: number, rows: number): Promise<ShellStream>;
+  /**
+   * ensureShell without touching the server's host: asks the dtach master inside the sandbox
+   * whether it answers, and starts a new shell if not.
+   */
+  ensureShellInSandbox(ref: SandboxRef): Promise<void>;
+}

@@ -1,12 +1,17 @@
 // npm run bench:terminal — keystroke echo latency, output throughput with browser-like acks,
-// server memory growth under a flood, and Ctrl-C latency, all against a real sandbox.
-// Prints a table and, on its last line, JSON. No assertions: figures are for the README.
+// server memory growth under a flood, and Ctrl-C latency, all against a real sandbox, once per
+// terminal transport (TERMINAL_TRANSPORT=local: host dtach client; exec: engine API).
+// Prints a table and, on its last line, JSON with a key per transport. No assertions: figures are for the README.
 import fs from 'node:fs';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServer, ServerToClient, SessionView } from '../realtime/protocol.ts';
 import { startServerProc, tempDir } from '../../e2e/harness.ts';
 import { cleanupOwner } from '../../e2e/cleanup.ts';
+import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
+import { spawnDtachAttach } from '../terminals/dtach-pty.ts';
+import { spawnExecAttach } from '../terminals/exec-attach.ts';
+import type { PtyProcess } from '../terminals/terminal.ts';
 
 const FLOOD_BYTES = 50_000_000;
 const ECHO_SAMPLES = 200;
@@ -17,17 +22,116 @@ function rssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** CPU time (user + system, ms) a process has used so far; 0 once it is gone. */
+function cpuMs(pid: number): number {
+  try {
+    const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10; // clock ticks of 10 ms
+  } catch {
+    return 0;
+  }
+}
+
+function procs(): { pid: number; ppid: number; args: string }[] {
+  const out: { pid: number; ppid: number; args: string }[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]);
+      out.push({ pid: Number(d), ppid, args: fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ') });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The processes that carry terminal output besides the sandbox's own: the server; the attach client
+ * (the host's dtach under node-pty, or our dtach in the sandbox's exec); and the engine (dockerd,
+ * its containerd, the sandbox's shim), which the exec path passes every byte through.
+ */
+function carriers(serverPid: number, containerId: string): Record<'server' | 'client' | 'engine', number[]> {
+  const all = procs();
+  const dockerd = Number(fs.readFileSync('/var/run/docker.pid', 'utf8').trim());
+  return {
+    server: [serverPid],
+    client: all.filter((p) => (p.ppid === serverPid && p.args.startsWith('dtach ')) || p.args.startsWith('lablab-attach-')).map((p) => p.pid),
+    engine: [dockerd, ...all.filter((p) => (p.ppid === dockerd && p.args.startsWith('containerd ')) || p.args.includes(`-id ${containerId} `)).map((p) => p.pid)],
+  };
+}
+
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 };
 
+type Transport = 'local' | 'exec';
+/** `npm run bench:terminal -- exec` measures one transport only. */
+const TRANSPORTS: Transport[] = process.argv.slice(2).length ? (process.argv.slice(2) as Transport[]) : ['local', 'exec'];
+
 async function main(): Promise<void> {
+  const results: Partial<Record<Transport, Record<string, unknown>>> = {};
+  for (const t of TRANSPORTS) results[t] = await benchOne(t);
+  const attach = await benchAttach();
+  for (const t of TRANSPORTS) results[t] = { ...results[t], attach_p50_ms: attach[t].p50, attach_max_ms: attach[t].max };
+  console.log(`\nattach (spawn → the attach is through), ${ATTACH_SAMPLES} each: ${TRANSPORTS.map((t) => `${t} p50 ${attach[t].p50} ms, max ${attach[t].max} ms`).join('; ')}`);
+  console.log(JSON.stringify(results));
+}
+
+const ATTACH_SAMPLES = 10;
+
+/**
+ * How long each transport takes to attach to a running shell (what a server restart or an ended
+ * attach costs), in a sandbox of its own: an exec attach ends any other attach in its sandbox.
+ */
+async function benchAttach(): Promise<Record<Transport, { p50: number; max: number }>> {
+  const dataDir = tempDir('bench-attach');
+  const ownerId = `bench-${process.pid}-attach`;
+  const driver = createDockerSandboxDriver({ dataDir, ownerId, log: () => {} });
+  try {
+    const network = await driver.createSessionNetwork(ownerId);
+    const ref = await driver.create({ sessionId: ownerId, node: 1, images: [], network, limits: { memoryMiB: 512, pids: 256, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 600_000 });
+    await driver.waitReady(ref, { images: [] });
+    await driver.ensureShell(ref);
+    const spawners: Record<Transport, () => PtyProcess> = {
+      local: () => spawnDtachAttach(ref.terminalSocket, 100, 30),
+      exec: () => spawnExecAttach({ open: (c, r) => driver.attachShell(ref, c, r) }, 100, 30),
+    };
+    const out = {} as Record<Transport, { p50: number; max: number }>;
+    for (const t of TRANSPORTS) {
+      const ms: number[] = [];
+      for (let i = 0; i < ATTACH_SAMPLES; i++) {
+        const t0 = performance.now();
+        const p = spawners[t]();
+        await new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`${t} attach gave nothing in 10 s`)), 10_000);
+          p.onData(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+        ms.push(performance.now() - t0);
+        p.kill();
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      out[t] = { p50: +pct(ms, 50).toFixed(1), max: +Math.max(...ms).toFixed(1) };
+    }
+    return out;
+  } finally {
+    await driver.dispose();
+    await cleanupOwner(dataDir, ownerId);
+  }
+}
+
+async function benchOne(transport: Transport): Promise<Record<string, unknown>> {
   const labsDir = tempDir('bench-labs');
   fs.writeFileSync(path.join(labsDir, 'bench.md'), '---\ntitle: Terminal bench\nterms: 1\n---\n## Shell\n\n```.term1\necho hi\n```\n');
   const dataDir = tempDir('bench-data');
-  const ownerId = `bench-${process.pid}`;
-  const server = await startServerProc({ labsDir, dataDir, ownerId });
+  const ownerId = `bench-${process.pid}-${transport}`;
+  const server = await startServerProc({ labsDir, dataDir, ownerId, env: { TERMINAL_TRANSPORT: transport } });
   const pid = server.proc.pid!;
   let socket: Socket<ServerToClient, ClientToServer> | undefined;
   try {
@@ -102,6 +206,13 @@ async function main(): Promise<void> {
     const sampler = setInterval(() => (rssMax = Math.max(rssMax, rssMiB(pid))), 100);
     const floods: number[] = [];
     let bytes = 0;
+    let floodMb = 0;
+    const lister = createDockerSandboxDriver({ dataDir, ownerId, log: () => {} });
+    const [ref] = await lister.list();
+    await lister.dispose();
+    const who = carriers(pid, ref!.containerId);
+    const cpuOf = () => Object.fromEntries(Object.entries(who).map(([k, pids]) => [k, pids.reduce((n, p) => n + cpuMs(p), 0)])) as Record<keyof typeof who, number>;
+    const cpuBefore = cpuOf();
     for (let f = 0; f < FLOODS; f++) {
       await run(`clear; echo F_$((${f}+100))`, `F_${f + 100}`);
       bytes = 0;
@@ -121,8 +232,11 @@ async function main(): Promise<void> {
         s.emit('term:input', { term: 1, data: `yes "$(printf '%098d' 7)" | head -c ${FLOOD_BYTES}; echo FLOOD_DONE_$((4+5))\r` });
       });
       floods.push(bytes / 1e6 / ((performance.now() - tFlood) / 1000));
+      floodMb += bytes / 1e6;
     }
     clearInterval(sampler);
+    const cpuAfter = cpuOf();
+    const perMb = (k: keyof typeof who) => +((cpuAfter[k] - cpuBefore[k]) / floodMb).toFixed(2);
     const throughput = pct(floods, 50);
 
     // 3. Ctrl-C while `yes` floods the terminal.
@@ -156,12 +270,15 @@ async function main(): Promise<void> {
       flood_mb: +(bytes / 1e6).toFixed(1),
       server_rss_before_mib: +rssBefore.toFixed(1),
       server_rss_growth_mib: +(rssMax - rssBefore).toFixed(1),
+      cpu_ms_per_mb_server: perMb('server'),
+      cpu_ms_per_mb_attach_client: perMb('client'),
+      cpu_ms_per_mb_engine: perMb('engine'),
       ctrl_c_ms: Math.round(ctrlCMs),
     };
-    console.log('\nterminal benchmark (real sandbox, socket.io over loopback)');
+    console.log(`\nterminal benchmark, ${transport} transport (real sandbox, socket.io over loopback)`);
     for (const [k, v] of Object.entries(result)) console.log(`  ${k.padEnd(24)} ${v}`);
     await new Promise<void>((r) => s.emit('session:end', {}, () => r()));
-    console.log(JSON.stringify(result));
+    return result;
   } finally {
     socket?.close();
     await server.stop();

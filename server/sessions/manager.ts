@@ -41,6 +41,8 @@ export interface SessionManagerDeps {
   lab(id: string): Lab | undefined;
   checks: CheckService;
   spawnPty(socketPath: string, cols: number, rows: number): PtyProcess;
+  /** How a sandbox's terminal reaches its shell (TERMINAL_TRANSPORT); without it, spawnPty + driver.ensureShell. */
+  shellWire?(ref: SandboxRef): { spawn(cols: number, rows: number): PtyProcess; ensureShell(): Promise<void> };
   now(): number;
   log(msg: string, err?: unknown): void;
 }
@@ -320,9 +322,10 @@ export class SessionManager {
     const { store, driver, spawnPty, log } = this.deps;
     const sid = live.rec.id;
     for (const ref of live.refs) {
+      const wire = this.deps.shellWire?.(ref) ?? { spawn: (c: number, r: number) => spawnPty(ref.terminalSocket, c, r), ensureShell: () => driver.ensureShell(ref) };
       const t = new Terminal({
-        spawn: (cols, rows) => spawnPty(ref.terminalSocket, cols, rows),
-        ensureShell: () => driver.ensureShell(ref),
+        spawn: (cols, rows) => wire.spawn(cols, rows),
+        ensureShell: () => wire.ensureShell(),
         scrollback: openScrollbackFile(this.scrollbackFile(sid, ref.node), TUNING.scrollbackBytes),
         onOutput: (d) => {
           if (promptCameBack(d)) live.runner?.poke();
