@@ -65,6 +65,12 @@ export interface Config {
   ownerId: string;
   /** Shown on the workshop host page; empty = page disabled. */
   hostToken?: string;
+  /** Folder of `docker save` tarballs for a lab's images on an offline host (default <dataDir>/images). */
+  imagesDir: string;
+  /** Whether the host pulls a lab's missing images once (PULL_IMAGES=0 turns it off). */
+  pullImages: boolean;
+  /** A registry mirror for the sandboxes' inner engines only. */
+  registryMirror?: string;
 }
 
 export class ConfigError extends Error {}
@@ -128,5 +134,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     },
     ownerId: env.LABLAB_OWNER || 'default',
     hostToken: env.HOST_TOKEN || undefined,
+    imagesDir: env.IMAGES_DIR ? path.resolve(cwd, env.IMAGES_DIR) : path.join(dataDir, 'images'),
+    pullImages: !['0', 'false', 'no', 'off'].includes((env.PULL_IMAGES ?? '').toLowerCase()),
+    registryMirror: env.REGISTRY_MIRROR || undefined,
   };
 }

@@ -36,6 +36,9 @@ async function main(): Promise<void> {
     dataDir: config.dataDir,
     sandboxImage: config.sandboxImage,
     ownerId: config.ownerId,
+    imagesDir: config.imagesDir,
+    pullImages: config.pullImages,
+    registryMirror: config.registryMirror,
     log,
   });
   const server = await startServer({

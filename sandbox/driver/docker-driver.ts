@@ -21,6 +21,7 @@ import { cgroupMemoryBytes, disk, listCgroupParents, prepareCgroupParent, remove
 import { linkSocket } from './safe-socket.ts';
 import { nextFreeSubnet } from './subnets.ts';
 import { createTemplateStore, normalizeImageName } from './templates.ts';
+import { createImageSources } from './image-sources.ts';
 import {
   LABEL_PREFIX,
   LABELS,
@@ -68,6 +69,12 @@ export interface DockerSandboxDriverConfig {
   subnetPool?: string;
   /** ...in subnets of this prefix length (a /28 holds 13 sandboxes). */
   subnetPrefix?: number;
+  /** Folder of `docker save` tarballs a lab's missing images are loaded from (default <dataDir>/images). */
+  imagesDir?: string;
+  /** Whether the host pulls a lab's missing images once (default true; an offline host fails fast). */
+  pullImages?: boolean;
+  /** A registry mirror URL for the sandboxes' inner engines (and nothing else: the host pulls directly). */
+  registryMirror?: string;
   /** How to reach the host engine (default: its local unix socket). */
   docker?: Docker.DockerOptions;
   log?: (msg: string, err?: unknown) => void;
@@ -134,7 +141,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
   } as Docker.HostConfig;
 
-  const templates = createTemplateStore({ docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, log });
+  const sources = createImageSources({ docker, dir: config.imagesDir ?? path.join(dataDir, 'images'), pull: config.pullImages ?? true, log });
+  const templates = createTemplateStore({ docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, log, sources });
   const engines = new Map<string, EngineClient>();
   /** Sandboxes being created by this process: their dirs exist before their containers do. */
   const creating = new Set<string>();
@@ -259,6 +267,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
         name,
         Image: sandboxImage,
         Hostname: hostname,
+        ...(config.registryMirror ? { Env: [`LABLAB_REGISTRY_MIRROR=${config.registryMirror}`] } : {}),
         Labels: {
           [LABELS.managed]: '1',
           [LABELS.kind]: 'sandbox',

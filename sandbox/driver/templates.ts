@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../server/errors.ts';
 import { disk } from './host.ts';
+import type { ImageSources } from './image-sources.ts';
 import { assertSocket } from './safe-socket.ts';
 import { LABELS } from './types.ts';
 
@@ -27,6 +28,8 @@ export interface TemplateStoreDeps {
   /** HostConfig fields every sandbox-image container needs (capabilities, seccomp, cgroupns). */
   hostConfigBase: Docker.HostConfig;
   log: (msg: string, err?: unknown) => void;
+  /** Fetches an image the host lacks (tarball folder, pull); without it a missing image is an error. */
+  sources?: ImageSources;
 }
 
 /** "busybox" → "busybox:latest"; a digest or explicit tag is kept. */
@@ -49,10 +52,14 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
   const inflight = new Map<string, Promise<string>>();
   const mounted = new Set<string>();
 
-  async function resolve(images: string[]): Promise<{ key: string; images: { name: string; id: string; size: number }[] }> {
+  async function resolve(images: string[], fetch = false): Promise<{ key: string; images: { name: string; id: string; size: number }[] }> {
     const names = [...new Set(images.map(normalizeImageName))];
     const resolved = await Promise.all(
       names.map(async (name) => {
+        if (fetch && deps.sources) {
+          const r = await deps.sources.ensure(name);
+          return { name, id: r.id, size: r.size };
+        }
         try {
           const info = await deps.docker.getImage(name).inspect();
           return { name, id: info.Id, size: info.Size };
@@ -149,7 +156,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
     /** The mounted template directory for this image set (built once, single-flight per key), or null for no images. */
     async ensure(images: string[]): Promise<string | null> {
       if (images.length === 0) return null;
-      const { key, images: resolved } = await resolve(images);
+      const { key, images: resolved } = await resolve(images, true);
       const dir = path.join(root, key);
       if (mounted.has(dir)) return dir;
       let p = inflight.get(key);
