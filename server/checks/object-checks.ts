@@ -300,7 +300,7 @@ async function nodeCheck(spec: Spec<'node.role' | 'node.swarm' | 'node.availabil
     node = nodes.find((n) => n.hostname === spec.node || n.id.startsWith(spec.node)) ?? null;
     if (!node) {
       if (spec.kind === 'node.swarm' && !spec.active) return passing('not in the swarm', expected, `${spec.node} is not in the swarm.`);
-      return failing(spec, 'not in the swarm', expected, `${spec.node} is not in the swarm (its nodes: ${list(nodes.map((n) => n.hostname))})`, `join it with the command ${code('docker swarm join-token worker')} prints.`);
+      return failing(spec, 'not in the swarm', expected, `${spec.node} is not in the swarm (its nodes: ${list(nodes.map((n) => n.hostname).sort())})`, `join it with the command ${code('docker swarm join-token worker')} prints.`);
     }
   }
   const inSwarm = node !== undefined && node !== null && (self || node.status !== 'down');
@@ -327,7 +327,7 @@ async function nodesCheck(spec: Spec<'swarm.nodes'>, e: EngineClient): Promise<V
   const nodes = await e.swarmNodes();
   if (nodes === null) return failing(spec, 'unknown', expected, `Cannot count the nodes: ${NOT_MANAGER}`);
   const n = nodes.length;
-  const actual = `${plural(n, 'node')} (${list(nodes.map((x) => x.hostname))})`;
+  const actual = `${plural(n, 'node')} (${list(nodes.map((x) => x.hostname).sort())})`;
   if ((spec.min === undefined || n >= spec.min) && (spec.max === undefined || n <= spec.max)) return passing(actual, expected, `The swarm has ${actual}.`);
   return failing(spec, actual, expected, `The swarm has ${actual}`, n < (spec.min ?? 0) ? `join the other nodes with the command ${code('docker swarm join-token worker')} prints.` : undefined);
 }
