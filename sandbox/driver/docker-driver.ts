@@ -252,7 +252,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       // The engine creates networks one at a time; overlap that with the disk work.
       const networkP = spec.network ? Promise.resolve(spec.network) : createSessionNetwork(spec.sessionId);
       networkP.catch(() => {}); // awaited below; this only prevents an unhandled rejection meanwhile
-      const tmpl = await templates.ensure(images);
+      const tmpl = await templates.ensure(images, spec.onProgress);
       mark('template');
       await disk(['prepare', dir, String(limits.diskGiB), ...(tmpl ? [tmpl] : [])]);
       // Which template this sandbox's binds come from, so pruning never removes one in use.

@@ -74,10 +74,13 @@ describe('a lab may name any image (real engine)', { concurrency: false, timeout
     buildOnHost(HOST_ONLY, 'from-the-host');
     driver ??= createDockerSandboxDriver({ dataDir, ownerId: owner, imagesDir, log });
     const net = await driver.createSessionNetwork(`img-${tag}`);
+    const progress: string[] = [];
     const ref = await driver.create({
       sessionId: `img-${tag}`, node: 1, images: [HOST_ONLY], network: net,
       limits: { memoryMiB: 512, pids: 256, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 3_600_000,
+      onProgress: (m) => progress.push(m),
     });
+    assert.deepEqual(progress, [`Preparing this lab's images (${HOST_ONLY}) for every sandbox: a one-time step…`]);
     refs.push(ref);
     await driver.waitReady(ref, { images: [HOST_ONLY], timeoutMs: 120_000 });
     assert.ok(await driver.engine(ref).image(HOST_ONLY), 'the inner engine lists the host-only image');
@@ -92,8 +95,10 @@ describe('a lab may name any image (real engine)', { concurrency: false, timeout
     execFileSync('docker', ['rmi', TAR_ONLY]);
     const sources = createImageSources({ docker, dir: imagesDir, pull: false, log });
     assert.equal(await sources.inspect(TAR_ONLY), null);
-    const got = await sources.ensure(TAR_ONLY);
+    const progress: string[] = [];
+    const got = await sources.ensure(TAR_ONLY, (m) => progress.push(m));
     assert.equal(got.via, 'tarball');
+    assert.deepEqual(progress, [`Loading image ${TAR_ONLY} from the host's offline folder (once for everyone)…`]);
     assert.equal((await sources.ensure(TAR_ONLY)).via, 'present');
     assert.ok(logs.some((l) => /image tarball lablab-test_tar-only_.*: loaded in \d+ ms/.test(l)));
   });

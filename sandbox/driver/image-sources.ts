@@ -28,7 +28,7 @@ export interface ImageSourcesDeps {
 
 export interface ImageSources {
   /** The image on the host engine, fetched if needed (single-flight per name); throws an author-facing AppError. */
-  ensure(name: string): Promise<ResolvedImage>;
+  ensure(name: string, progress?: (message: string) => void): Promise<ResolvedImage>;
   /** Present on the host right now (no fetching). */
   inspect(name: string): Promise<{ id: string; size: number } | null>;
 }
@@ -49,7 +49,17 @@ export function missingImageMessage(name: string, dir: string, pullTried: string
 }
 
 export function createImageSources(deps: ImageSourcesDeps): ImageSources {
-  const inflight = new Map<string, Promise<ResolvedImage>>();
+  const inflight = new Map<string, { p: Promise<ResolvedImage>; listeners: Set<(message: string) => void> }>();
+  /** Tells every caller waiting on this image (they share one fetch). */
+  const tell = (name: string, message: string): void => {
+    for (const l of inflight.get(name)?.listeners ?? []) {
+      try {
+        l(message);
+      } catch {
+        // A listener's failure is its own; the fetch goes on.
+      }
+    }
+  };
   /** Tarballs already loaded by this process (path, size and mtime), so each is read once. */
   const loaded = new Set<string>();
 
@@ -81,9 +91,10 @@ export function createImageSources(deps: ImageSourcesDeps): ImageSources {
     return `${f}:${st.size}:${st.mtimeMs}`;
   }
 
-  async function load(file: string): Promise<void> {
+  async function load(name: string, file: string): Promise<void> {
     const t0 = Date.now();
     deps.log(`image tarball ${path.basename(file)}: loading`);
+    tell(name, `Loading image ${name} from the host's offline folder (once for everyone)…`);
     let input: Readable = fs.createReadStream(file);
     if (/\.(gz|tgz)$/.test(file)) input = input.pipe(zlib.createGunzip());
     const res = (await deps.docker.loadImage(input, { quiet: true })) as unknown as Readable;
@@ -98,6 +109,7 @@ export function createImageSources(deps: ImageSourcesDeps): ImageSources {
   async function pull(name: string): Promise<void> {
     const t0 = Date.now();
     deps.log(`image ${name}: pulling once on the host`);
+    tell(name, `Fetching image ${name} for this lab (once for everyone)…`);
     const stream = (await deps.docker.pull(name)) as Readable;
     let lastPct = -1;
     await new Promise<void>((resolve, reject) => {
@@ -109,7 +121,10 @@ export function createImageSources(deps: ImageSourcesDeps): ImageSources {
           const { current, total } = e.progressDetail ?? {};
           if (current && total) {
             const pct = Math.floor((current / total) * 10) * 10;
-            if (pct !== lastPct) deps.log(`image ${name}: ${e.status ?? 'pulling'} ${pct}%`);
+            if (pct !== lastPct) {
+              deps.log(`image ${name}: ${e.status ?? 'pulling'} ${pct}%`);
+              tell(name, `Fetching image ${name} for this lab (once for everyone): ${e.status ?? 'pulling'} ${pct}%`);
+            }
             lastPct = pct;
           }
         },
@@ -123,7 +138,7 @@ export function createImageSources(deps: ImageSourcesDeps): ImageSources {
     if (have) return { name, ...have, via: 'present' };
     for (const file of tarballs(name)) {
       try {
-        await load(file);
+        await load(name, file);
       } catch (err) {
         deps.log(`image tarball ${path.basename(file)}: not usable`, err);
         continue;
@@ -147,13 +162,15 @@ export function createImageSources(deps: ImageSourcesDeps): ImageSources {
 
   return {
     inspect,
-    ensure(name) {
-      let p = inflight.get(name);
-      if (!p) {
-        p = fetch(name).finally(() => inflight.delete(name));
-        inflight.set(name, p);
+    ensure(name, progress) {
+      let f = inflight.get(name);
+      if (!f) {
+        f = { p: Promise.resolve(null as unknown as ResolvedImage), listeners: new Set() };
+        inflight.set(name, f);
+        f.p = fetch(name).finally(() => inflight.delete(name));
       }
-      return p;
+      if (progress) f.listeners.add(progress);
+      return f.p;
     },
   };
 }

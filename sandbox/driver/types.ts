@@ -42,6 +42,8 @@ export interface SandboxSpec {
   limits: SandboxLimits;
   /** Epoch ms; the reaper destroys the sandbox after this. */
   expiresAt: number;
+  /** Learner-facing progress of slow one-time work (fetching a lab image, building its template). */
+  onProgress?: (message: string) => void;
 }
 
 export interface SandboxRef {

@@ -285,7 +285,11 @@ export class SessionManager {
         const expiresAt = rec.createdAt + config.sessionMaxMs;
         const created = await Promise.allSettled(
           Array.from({ length: lab.terms }, (_, i) =>
-            driver.create({ sessionId: rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt }),
+            driver.create({
+              sessionId: rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt,
+              // Fetching a lab image or building its template can take a while: say so on the starting page.
+              onProgress: i === 0 ? (m) => live.rec.phase === 'starting' && this.setPhase(live, 'starting', m) : undefined,
+            }),
           ),
         );
         live.refs = created.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
