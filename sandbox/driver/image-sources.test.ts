@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { AppError } from '../../server/errors.ts';
 import { createDockerSandboxDriver } from './docker-driver.ts';
-import { createImageSources, missingImageMessage } from './image-sources.ts';
+import { MissingImageError, createImageSources, missingImageMessage } from './image-sources.ts';
 import { LABELS, type SandboxDriver, type SandboxRef } from './types.ts';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -59,8 +59,11 @@ describe('a lab may name any image (real engine)', { concurrency: false, timeout
       sessionId: `img-${tag}`, node: 1, images: ['busybox', MISSING],
       limits: { memoryMiB: 512, pids: 256, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 3_600_000,
     }).then(() => null, (e: unknown) => e);
-    assert.ok(err instanceof AppError, `expected an AppError, got ${String(err)}`);
+    assert.ok(err instanceof MissingImageError, `expected a MissingImageError, got ${String(err)}`);
+    assert.ok(err instanceof AppError);
     assert.equal(err.code, 'lab_broken');
+    assert.match(err.learnerMessage, new RegExp(`This lab needs the image ${MISSING}, .*The workshop host has been told how to add it\\.`));
+    assert.ok(logs.some((l) => l.startsWith(`lab image missing: image "${MISSING}"`)), 'the author message is logged');
     assert.match(err.message, new RegExp(`image "${MISSING}" is not on this host`));
     assert.match(err.message, /\(1\) build or tag it on the host/);
     assert.match(err.message, /\(2\) pull it once on the host when online: docker pull .*\(the server tried and got: /);

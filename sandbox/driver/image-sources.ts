@@ -40,6 +40,17 @@ export function tarballStem(name: string): string {
 
 const TARBALL = /\.(tar|tar\.gz|tgz)$/;
 
+/** A lab image found nowhere. `message` is for the author and host; `learnerMessage` for the learner. */
+export class MissingImageError extends AppError {
+  readonly image: string;
+  readonly learnerMessage: string;
+  constructor(image: string, message: string) {
+    super('lab_broken', message);
+    this.image = image;
+    this.learnerMessage = `This lab needs the image ${image}, which this server does not have yet, so its sandbox cannot start. The workshop host has been told how to add it.`;
+  }
+}
+
 /** The three ways to provide an image, for the author. */
 export function missingImageMessage(name: string, dir: string, pullTried: string | null): string {
   return `image "${name}" is not on this host. Provide it one of three ways: ` +
@@ -157,7 +168,9 @@ export function createImageSources(deps: ImageSourcesDeps): ImageSources {
         pullError = String((err as Error).message ?? err).replace(/^\(HTTP code \d+\) [^-]*- /, '').split('\n')[0]!.slice(0, 200);
       }
     }
-    throw new AppError('lab_broken', missingImageMessage(name, deps.dir, pullError));
+    const err = new MissingImageError(name, missingImageMessage(name, deps.dir, pullError));
+    deps.log(`lab image missing: ${err.message}`);
+    throw err;
   }
 
   return {

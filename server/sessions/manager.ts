@@ -303,7 +303,9 @@ export class SessionManager {
       this.setPhase(live, 'ready', undefined);
     } catch (err) {
       this.deps.log(`session ${rec.id}: sandbox failed to start`, err);
-      const why = err instanceof AppError ? err.message : 'The sandbox could not start.';
+      // A missing lab image has a message for the author (in the log) and a shorter one for the learner.
+      const learner = (err as { learnerMessage?: unknown }).learnerMessage;
+      const why = typeof learner === 'string' ? learner : err instanceof AppError ? err.message : 'The sandbox could not start.';
       this.close(live, 'failed', `${why} Reload the page to try again.`);
     }
   }
