@@ -106,6 +106,22 @@ describe('a lab may name any image (real engine)', { concurrency: false, timeout
     assert.ok(logs.some((l) => /image tarball lablab-test_tar-only_.*: loaded in \d+ ms/.test(l)));
   });
 
+  test('REGISTRY_MIRROR reaches the inner engine of a sandbox', async () => {
+    const mirrored = createDockerSandboxDriver({ dataDir, ownerId: owner, imagesDir, registryMirror: 'https://mirror.example.invalid', sandboxImage: process.env.SANDBOX_IMAGE || undefined, log });
+    try {
+      const ref = await mirrored.create({
+        sessionId: `img-${tag}`, node: 2, images: [], network: await mirrored.createSessionNetwork(`img-${tag}`),
+        limits: { memoryMiB: 512, pids: 256, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 3_600_000,
+      });
+      refs.push(ref);
+      await mirrored.waitReady(ref, { timeoutMs: 60_000 });
+      const r = await mirrored.exec(ref, ['docker', 'info', '--format', '{{json .RegistryConfig.Mirrors}}'], { timeoutMs: 30_000 });
+      assert.match(r.stdout, /mirror\.example\.invalid/, r.stderr);
+    } finally {
+      await mirrored.dispose();
+    }
+  });
+
   test('the message without a pull names the setting that does it', () => {
     assert.match(missingImageMessage('nginx:1.25', '/srv/images', null), /docker pull nginx:1.25 \(the server does this itself when pulling is enabled\).*docker save nginx:1.25 -o nginx_1.25.tar and put the file in \/srv\/images/);
   });
