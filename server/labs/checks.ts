@@ -52,7 +52,7 @@ function norm(key: string): string {
   return key.toLowerCase().replace(/[-_\s]/g, '');
 }
 
-const ALIASES: Record<string, string> = { command: 'run', cmdline: 'run', expose: 'exposes', exposedports: 'exposes', base: 'from', stdout: 'output', stopsignal: 'stopsignal', restartpolicy: 'restart' };
+const ALIASES: Record<string, string> = { command: 'run', cmdline: 'run', expose: 'exposes', exposedports: 'exposes', base: 'from', stdout: 'output', restartpolicy: 'restart' };
 
 const COMMON_KEYS = ['type', 'title', 'hint'];
 const KEYS: Record<Subject, readonly string[]> = {
