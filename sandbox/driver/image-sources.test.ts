@@ -107,17 +107,20 @@ describe('a lab may name any image (real engine)', { concurrency: false, timeout
   });
 
   test('REGISTRY_MIRROR reaches the inner engine of a sandbox', async () => {
+    let ref: SandboxRef | undefined;
     const mirrored = createDockerSandboxDriver({ dataDir, ownerId: owner, imagesDir, registryMirror: 'https://mirror.example.invalid', sandboxImage: process.env.SANDBOX_IMAGE || undefined, log });
     try {
-      const ref = await mirrored.create({
+      ref = await mirrored.create({
         sessionId: `img-${tag}`, node: 2, images: [], network: await mirrored.createSessionNetwork(`img-${tag}`),
         limits: { memoryMiB: 512, pids: 256, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 3_600_000,
       });
-      refs.push(ref);
       await mirrored.waitReady(ref, { timeoutMs: 60_000 });
       const r = await mirrored.exec(ref, ['docker', 'info', '--format', '{{json .RegistryConfig.Mirrors}}'], { timeoutMs: 30_000 });
       assert.match(r.stdout, /mirror\.example\.invalid/, r.stderr);
     } finally {
+      // Its own driver removes it: this test may run alone (--test-name-pattern), without the shared one.
+      if (ref) await mirrored.destroy(ref).catch((e) => console.error('cleanup', e));
+      await mirrored.removeSessionNetwork(`img-${tag}`).catch(() => {});
       await mirrored.dispose();
     }
   });
