@@ -43,8 +43,10 @@ function mounts(under: string): string[] {
 
 after(async () => {
   for (const r of refs) await driver?.destroy(r).catch((e) => console.error('cleanup', e));
-  await driver?.removeSessionNetwork(`img-${tag}`).catch(() => {});
   await driver?.dispose();
+  // Whatever made them (a test may run alone), this run's networks carry its owner label.
+  const nets = await docker.listNetworks({ filters: { label: [`${LABELS.owner}=${owner}`] } });
+  for (const n of nets) await docker.getNetwork(n.Id).remove().catch((e) => console.error('cleanup', e));
   for (const name of [HOST_ONLY, TAR_ONLY]) spawnSync('docker', ['rmi', '-f', name], { stdio: 'ignore' });
   for (const m of mounts(dataDir).reverse()) spawnSync('umount', ['-l', m]);
   const loops = execFileSync('losetup', ['-a', '-l', '-n', '-O', 'NAME,BACK-FILE'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(dataDir));
