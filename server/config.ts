@@ -93,6 +93,12 @@ export interface Config {
   learnerLimits: LearnerLimitsConfig;
   /** How terminals reach sandbox shells (TERMINAL_TRANSPORT): auto (default), local (host dtach), exec (engine API). */
   terminalTransport?: 'auto' | 'local' | 'exec';
+  /** Folder of `docker save` tarballs for a lab's images on an offline host (default <dataDir>/images). */
+  imagesDir: string;
+  /** Whether the host pulls a lab's missing images once (PULL_IMAGES=0 turns it off). */
+  pullImages: boolean;
+  /** A registry mirror for the sandboxes' inner engines only. */
+  registryMirror?: string;
 }
 
 /** Per-learner and per-address caps and rates (see server/http/learner-limits.ts). */
@@ -208,6 +214,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
       portRequestsPerMinute: intOpt('RATE_PORT_REQUESTS_PER_MIN', env.RATE_PORT_REQUESTS_PER_MIN, 600, 1, 1_000_000),
     },
     terminalTransport: terminalTransport(env.TERMINAL_TRANSPORT),
+    imagesDir: env.IMAGES_DIR ? path.resolve(cwd, env.IMAGES_DIR) : path.join(dataDir, 'images'),
+    pullImages: !['0', 'false', 'no', 'off'].includes((env.PULL_IMAGES ?? '').toLowerCase()),
+    registryMirror: env.REGISTRY_MIRROR || undefined,
   };
 }
 

@@ -42,6 +42,9 @@ async function main(): Promise<void> {
     cgroups,
     egress: config.egress,
     runtime: config.runtime,
+    imagesDir: config.imagesDir,
+    pullImages: config.pullImages,
+    registryMirror: config.registryMirror,
     log,
   });
   const server = await startServer({

@@ -25,6 +25,7 @@ import { linkSocket } from './safe-socket.ts';
 import { createShellAttach } from './shell-attach.ts';
 import { nextFreeSubnet } from './subnets.ts';
 import { createTemplateStore, normalizeImageName } from './templates.ts';
+import { createImageSources } from './image-sources.ts';
 import {
   LABEL_PREFIX,
   LABELS,
@@ -77,6 +78,12 @@ export interface DockerSandboxDriverConfig {
   subnetPool?: string;
   /** ...in subnets of this prefix length (a /28 holds 13 sandboxes). */
   subnetPrefix?: number;
+  /** Folder of `docker save` tarballs a lab's missing images are loaded from (default <dataDir>/images). */
+  imagesDir?: string;
+  /** Whether the host pulls a lab's missing images once (default true; an offline host fails fast). */
+  pullImages?: boolean;
+  /** A registry mirror URL for the sandboxes' inner engines (and nothing else: the host pulls directly). */
+  registryMirror?: string;
   /** How to reach the host engine (default: its local unix socket). */
   docker?: Docker.DockerOptions;
   /** Host cgroups (the hard limits' parent); by default made from this host engine and /sys/fs/cgroup. */
@@ -168,7 +175,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     return runtimeChecked;
   }
 
-  const templates = createTemplateStore({ docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, log });
+  const sources = createImageSources({ docker, dir: config.imagesDir ?? path.join(dataDir, 'images'), pull: config.pullImages ?? true, log });
+  const templates = createTemplateStore({ docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, log, sources });
   const engines = new Map<string, EngineClient>();
   /** Sandboxes being created by this process: their dirs exist before their containers do. */
   const creating = new Set<string>();
@@ -294,7 +302,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       // The engine creates networks one at a time; overlap that with the disk work.
       const networkP = spec.network ? Promise.resolve(spec.network) : createSessionNetwork(spec.sessionId);
       networkP.catch(() => {}); // awaited below; this only prevents an unhandled rejection meanwhile
-      const tmpl = await templates.ensure(images);
+      const tmpl = await templates.ensure(images, spec.onProgress);
       mark('template');
       await disk(['prepare', dir, String(limits.diskGiB), ...(tmpl ? [tmpl] : [])]);
       // Which template this sandbox's binds come from, so pruning never removes one in use.
@@ -309,6 +317,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
         name,
         Image: sandboxImage,
         Hostname: hostname,
+        ...(config.registryMirror ? { Env: [`LABLAB_REGISTRY_MIRROR=${config.registryMirror}`] } : {}),
         Labels: {
           [LABELS.managed]: '1',
           [LABELS.kind]: 'sandbox',

@@ -4,6 +4,7 @@ import Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Demuxer } from './demux.ts';
+import { containerDetails, engineObjects, imageExtras, listedDetails } from './engine-objects.ts';
 import { LABELS, type ContainerInfo, type EngineClient, type EngineEvent, type ImageInfo } from './types.ts';
 
 /**
@@ -58,7 +59,9 @@ export function createEngineClient(opts: EngineClientOptions): EngineClient {
     if (!info) return null;
     const hist = ((await orNull(img.history())) ?? []) as { CreatedBy?: string; Size?: number }[];
     const cfg = info.Config ?? ({} as Docker.ImageInspectInfo['Config']);
+    const extras = imageExtras(info);
     return {
+      platform: extras.platform,
       id: info.Id,
       tags: (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
       sizeBytes: info.Size,
@@ -72,6 +75,7 @@ export function createEngineClient(opts: EngineClientOptions): EngineClient {
         exposedPorts: Object.keys(cfg.ExposedPorts ?? {}),
         labels: cfg.Labels ?? {},
         user: cfg.User ?? '',
+        ...extras.config,
       },
       // The engine lists history newest first; we keep the order of `layers`: oldest first.
       history: hist
@@ -102,6 +106,7 @@ export function createEngineClient(opts: EngineClientOptions): EngineClient {
       state: toState(c.State?.Status),
       exitCode: c.State?.Running ? null : (c.State?.ExitCode ?? null),
       ports,
+      ...containerDetails(c),
     };
   }
 
@@ -118,6 +123,7 @@ export function createEngineClient(opts: EngineClientOptions): EngineClient {
           state: toState(c.State),
           exitCode: exit ? Number(exit[1]) : null,
           ports: (c.Ports ?? []).map((p) => ({ containerPort: p.PrivatePort, protocol: p.Type, hostPort: p.PublicPort ?? null })),
+          ...listedDetails(c),
         };
       })
       .filter((c) => !c.name.startsWith(PROBE_PREFIX));
@@ -244,5 +250,6 @@ export function createEngineClient(opts: EngineClientOptions): EngineClient {
     containerLogs,
     imageHasPath,
     events,
+    ...engineObjects(docker, check),
   };
 }

@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../server/errors.ts';
 import { disk } from './host.ts';
+import type { ImageSources } from './image-sources.ts';
 import { assertSocket } from './safe-socket.ts';
 import { LABELS } from './types.ts';
 
@@ -27,6 +28,8 @@ export interface TemplateStoreDeps {
   /** HostConfig fields every sandbox-image container needs (capabilities, seccomp, cgroupns). */
   hostConfigBase: Docker.HostConfig;
   log: (msg: string, err?: unknown) => void;
+  /** Fetches an image the host lacks (tarball folder, pull); without it a missing image is an error. */
+  sources?: ImageSources;
 }
 
 /** "busybox" → "busybox:latest"; a digest or explicit tag is kept. */
@@ -49,10 +52,14 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
   const inflight = new Map<string, Promise<string>>();
   const mounted = new Set<string>();
 
-  async function resolve(images: string[]): Promise<{ key: string; images: { name: string; id: string; size: number }[] }> {
+  async function resolve(images: string[], fetch = false, progress?: (message: string) => void): Promise<{ key: string; images: { name: string; id: string; size: number }[] }> {
     const names = [...new Set(images.map(normalizeImageName))];
     const resolved = await Promise.all(
       names.map(async (name) => {
+        if (fetch && deps.sources) {
+          const r = await deps.sources.ensure(name, progress);
+          return { name, id: r.id, size: r.size };
+        }
         try {
           const info = await deps.docker.getImage(name).inspect();
           return { name, id: info.Id, size: info.Size };
@@ -147,16 +154,19 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
 
   return {
     /** The mounted template directory for this image set (built once, single-flight per key), or null for no images. */
-    async ensure(images: string[]): Promise<string | null> {
+    async ensure(images: string[], progress?: (message: string) => void): Promise<string | null> {
       if (images.length === 0) return null;
-      const { key, images: resolved } = await resolve(images);
+      const { key, images: resolved } = await resolve(images, true, progress);
       const dir = path.join(root, key);
       if (mounted.has(dir)) return dir;
       let p = inflight.get(key);
       if (!p) {
         p = (async () => {
           fs.mkdirSync(root, { recursive: true });
-          if (!fs.existsSync(path.join(dir, 'ready.json'))) await build(key, resolved);
+          if (!fs.existsSync(path.join(dir, 'ready.json'))) {
+            progress?.(`Preparing this lab's images (${resolved.map((i) => i.name).join(', ')}) for every sandbox: a one-time step…`);
+            await build(key, resolved);
+          }
           return mount(dir);
         })().finally(() => inflight.delete(key));
         inflight.set(key, p);

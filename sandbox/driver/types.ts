@@ -42,6 +42,8 @@ export interface SandboxSpec {
   limits: SandboxLimits;
   /** Epoch ms; the reaper destroys the sandbox after this. */
   expiresAt: number;
+  /** Learner-facing progress of slow one-time work (fetching a lab image, building its template). */
+  onProgress?: (message: string) => void;
 }
 
 export interface SandboxRef {
@@ -141,6 +143,12 @@ export interface ImageConfig {
   exposedPorts: string[];
   labels: Record<string, string>;
   user: string;
+  /** HEALTHCHECK test, e.g. ["CMD-SHELL", "redis-cli ping"]; null when none (["NONE"] when disabled). */
+  healthcheck?: string[] | null;
+  /** STOPSIGNAL, '' when not set. */
+  stopSignal?: string;
+  /** VOLUME paths. */
+  volumes?: string[];
 }
 
 export interface ImageHistoryEntry {
@@ -159,6 +167,8 @@ export interface ImageInfo {
   created: string;
   config: ImageConfig;
   history: ImageHistoryEntry[];
+  /** "linux/amd64" (with "/variant" when the image has one). */
+  platform?: string;
 }
 
 export interface ContainerInfo {
@@ -170,6 +180,73 @@ export interface ContainerInfo {
   exitCode: number | null;
   /** Published ports. */
   ports: { containerPort: number; protocol: string; hostPort: number | null }[];
+  /** Container labels (Compose marks its containers with com.docker.compose.*). */
+  labels?: Record<string, string>;
+  /** Names of the networks it is attached to. */
+  networks?: string[];
+  /** The fields below come from inspect (container()), not from the list (containers()). */
+  health?: 'healthy' | 'unhealthy' | 'starting' | null;
+  mounts?: ContainerMount[];
+  restartPolicy?: string;
+  env?: string[];
+  user?: string;
+}
+
+export interface ContainerMount {
+  type: 'volume' | 'bind' | 'tmpfs' | string;
+  /** Volume name for volumes, host path for binds. */
+  source: string;
+  destination: string;
+}
+
+export interface VolumeInfo {
+  name: string;
+  driver: string;
+  labels: Record<string, string>;
+}
+
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  driver: string;
+  scope: string;
+  attachable: boolean;
+  /** Names of the containers attached on this engine. */
+  containers: string[];
+  labels: Record<string, string>;
+}
+
+/** What this engine says about its own swarm membership (docker info). */
+export interface SwarmSelf {
+  /** "inactive", "pending", "active", "error", "locked". */
+  state: string;
+  nodeId: string;
+  /** Whether this node is a manager (can answer node and service questions). */
+  manager: boolean;
+  nodes: number;
+}
+
+export interface SwarmNode {
+  id: string;
+  hostname: string;
+  role: 'manager' | 'worker';
+  availability: 'active' | 'pause' | 'drain';
+  /** "ready", "down", ... */
+  status: string;
+}
+
+export interface ServiceInfo {
+  id: string;
+  name: string;
+  /** The image as asked, without the digest the manager may pin. */
+  image: string;
+  mode: 'replicated' | 'global';
+  /** Desired replicas (replicated mode). */
+  desired: number | null;
+  /** Tasks in state "running" now. */
+  running: number;
+  ports: { published: number; target: number; protocol: string }[];
+  labels: Record<string, string>;
 }
 
 export interface EngineEvent {
@@ -196,6 +273,15 @@ export interface EngineClient {
   containerLogs(nameOrId: string, tailBytes?: number): Promise<string>;
   /** Whether `path` exists in the image's filesystem (works for FROM scratch images). */
   imageHasPath(ref: string, path: string): Promise<boolean>;
+  /** null when no such volume. */
+  volume(name: string): Promise<VolumeInfo | null>;
+  /** null when no such network (by name or id). */
+  network(nameOrId: string): Promise<NetworkInfo | null>;
+  swarm(): Promise<SwarmSelf>;
+  /** The swarm's nodes; null when this engine is not a swarm manager. */
+  swarmNodes(): Promise<SwarmNode[] | null>;
+  /** The swarm's services with their running task counts; null when this engine is not a swarm manager. */
+  services(): Promise<ServiceInfo[] | null>;
   /** Follows the engine's events until the returned function is called. Reconnects are the caller's job. */
   events(onEvent: (e: EngineEvent) => void, onEnd: (err?: Error) => void): () => void;
 }

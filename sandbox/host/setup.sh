@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Host setup, run by `npm start` and `npm test`. Idempotent: a second run only checks and exits.
 #  1. OS packages   2. node_modules   3. a running Docker engine
-#  4. offline base images (debian:bookworm-slim, golang:1.19, busybox)   5. the sandbox image
+#  4. offline base images (debian:bookworm-slim, golang:1.19, busybox, redis:7)   5. the sandbox image
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -136,7 +136,14 @@ if needs_build busybox:latest "$busybox_recipe"; then
   build busybox:latest "$ctx" base-image "$busybox_recipe"
   rm -rf "$ctx"
 fi
-say "base images: debian:bookworm-slim golang:1.19 busybox"
+# A service image for Compose labs, from Debian's redis-server (also tagged redis:latest unless a real one is there).
+redis_recipe=$(recipe_hash "$ROOT/sandbox/base/redis" "$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)")
+if needs_build redis:7 "$redis_recipe"; then
+  say "building redis:7 (Debian's redis-server)"
+  build redis:7 "$ROOT/sandbox/base/redis" base-image "$redis_recipe"
+fi
+if ! have_image redis:latest || [ "$(label_of redis:latest io.lablab.managed)" = 1 ]; then docker tag redis:7 redis:latest; fi
+say "base images: debian:bookworm-slim golang:1.19 busybox redis:7"
 
 # ---- 5. the sandbox image, tagged by the hash of its definition -----------------------------------
 hash=$(recipe_hash "$ROOT/sandbox/image" "$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)")

@@ -75,6 +75,7 @@ dockerd_pid=
 start_dockerd() {
   rm -f "$LAB/docker.sock"
   dockerd --host="unix://$LAB/docker.sock" --data-root=/var/lib/docker --storage-driver=overlay2 --group=root \
+    ${LABLAB_REGISTRY_MIRROR:+--registry-mirror="$LABLAB_REGISTRY_MIRROR"} \
     >>/var/log/dockerd.log 2>&1 &
   dockerd_pid=$!
 }

@@ -1,6 +1,8 @@
 // Hand-written fakes for the check tests: an EngineClient holding images and containers shaped like the
 // inner engine's answers, and a sandbox exec that knows a few files and commands.
-import type { ContainerInfo, EngineClient, EngineEvent, ExecResult, ImageHistoryEntry, ImageInfo } from '../../sandbox/driver/types.ts';
+import type {
+  ContainerInfo, EngineClient, EngineEvent, ExecResult, ImageHistoryEntry, ImageInfo, NetworkInfo, ServiceInfo, SwarmNode, SwarmSelf, VolumeInfo,
+} from '../../sandbox/driver/types.ts';
 import type { CheckContext } from './evaluate.ts';
 
 const sha = (seed: string): string => 'sha256:' + Buffer.from(seed).toString('hex').padEnd(64, '0').slice(0, 64);
@@ -110,6 +112,12 @@ export interface FakeEngine extends EngineClient {
   hang?: Promise<never>;
   /** When set, calls throw this. */
   fail?: Error;
+  volumes: Map<string, VolumeInfo>;
+  networks: Map<string, NetworkInfo>;
+  swarmSelf: SwarmSelf;
+  /** null: this engine is not a manager. */
+  nodes: SwarmNode[] | null;
+  serviceList: ServiceInfo[] | null;
   /** Event subscribers (the watcher's). */
   listeners: { onEvent: (e: EngineEvent) => void; onEnd: (err?: Error) => void; stopped: boolean }[];
 }
@@ -117,6 +125,12 @@ export interface FakeEngine extends EngineClient {
 export function fakeEngine(imgs: ImageInfo[] = [], ctrs: ContainerInfo[] = []): FakeEngine {
   const eng: FakeEngine = {
     images: new Map(), containerMap: new Map(), logs: new Map(), paths: new Map(), calls: [], listeners: [],
+    volumes: new Map(), networks: new Map(), swarmSelf: { state: 'inactive', nodeId: '', manager: false, nodes: 0 }, nodes: null, serviceList: null,
+    async volume(name) { eng.calls.push(`volume ${name}`); await guard(); return eng.volumes.get(name) ?? null; },
+    async network(name) { eng.calls.push(`network ${name}`); await guard(); return eng.networks.get(name) ?? null; },
+    async swarm() { await guard(); return eng.swarmSelf; },
+    async swarmNodes() { await guard(); return eng.nodes; },
+    async services() { await guard(); return eng.serviceList; },
     async ping() { return true; },
     async image(ref) {
       eng.calls.push(`image ${ref}`);

@@ -36,7 +36,58 @@ export type CheckSpec = CheckBase &
     | { kind: 'file.contains'; path: string; pattern: string }
     /** Runs `run` with bash in the sandbox's workdir. */
     | { kind: 'command'; run: string; exitCode?: number; stdoutContains?: string; stdoutMatches?: string }
-  );
+  )
+  | (CheckBase & ObjectCheckBody);
+
+/**
+ * Checks on the rest of the Docker object model (server/checks/object-checks.ts): volumes, networks, the
+ * container settings a lab sets with `docker run`, image metadata beyond the config, Compose projects,
+ * Swarm nodes, services and stacks. Kept apart so the evaluator hands them over as one family.
+ */
+export type ContainerHealth = 'healthy' | 'unhealthy' | 'starting';
+export type RestartPolicy = 'no' | 'always' | 'unless-stopped' | 'on-failure';
+export type ObjectCheckBody =
+  | { kind: 'volume.exists'; volume: string; exists: boolean }
+  | { kind: 'volume.driver'; volume: string; driver: string }
+  | { kind: 'volume.labels'; volume: string; labels: Record<string, string> }
+  | { kind: 'network.exists'; network: string; exists: boolean }
+  | { kind: 'network.driver'; network: string; driver: string }
+  | { kind: 'network.attachable'; network: string; attachable: boolean }
+  /** Every named container is attached (other containers may be too). */
+  | { kind: 'network.containers'; network: string; containers: string[] }
+  | { kind: 'container.health'; container: string; health: ContainerHealth }
+  | { kind: 'container.networks'; container: string; networks: string[] }
+  /** "volume:/path" (a named volume) or "/host/path:/path" (a bind mount), each one mounted. */
+  | { kind: 'container.mounts'; container: string; mounts: string[] }
+  | { kind: 'container.restart'; container: string; policy: RestartPolicy }
+  | { kind: 'container.env'; container: string; env: Record<string, string> }
+  | { kind: 'container.image'; container: string; image: string }
+  | { kind: 'container.user'; container: string; user: string }
+  /** present: has a HEALTHCHECK (true) or none (false); command: its test contains this text. */
+  | { kind: 'image.healthcheck'; image: string; present: boolean; command?: string }
+  | { kind: 'image.stopsignal'; image: string; signal: string }
+  /** Every path is a VOLUME of the image. */
+  | { kind: 'image.volumes'; image: string; paths: string[] }
+  /** "linux/amd64", or just "linux" / "amd64". */
+  | { kind: 'image.platform'; image: string; platform: string }
+  /** dir: the project's folder in the sandbox (relative to the workdir unless absolute). services [] = the project exists. */
+  | { kind: 'compose.services'; dir: string; services: string[] }
+  | { kind: 'compose.running'; dir: string }
+  | { kind: 'compose.replicas'; dir: string; service: string; replicas: number }
+  /** node "self": the engine the checks ask; otherwise a node's hostname in the swarm. */
+  | { kind: 'node.role'; node: string; role: 'manager' | 'worker' }
+  | { kind: 'node.swarm'; node: string; active: boolean }
+  | { kind: 'node.availability'; node: string; availability: 'active' | 'pause' | 'drain' }
+  | { kind: 'swarm.nodes'; min?: number; max?: number }
+  | { kind: 'service.exists'; service: string; exists: boolean }
+  /** Running tasks, not the desired count. */
+  | { kind: 'service.replicas'; service: string; replicas: number }
+  | { kind: 'service.image'; service: string; image: string }
+  | { kind: 'service.ports'; service: string; ports: { published: number; target: number }[] }
+  | { kind: 'service.mode'; service: string; mode: 'replicated' | 'global' }
+  | { kind: 'stack.services'; stack: string; services: string[] };
+
+export type ObjectCheckSpec = CheckBase & ObjectCheckBody;
 
 export type CheckKind = CheckSpec['kind'];
 
@@ -44,6 +95,12 @@ export const CHECK_KINDS: readonly CheckKind[] = [
   'image.exists', 'image.size', 'image.layers', 'image.base', 'image.config', 'image.path', 'image.target',
   'container.state', 'container.port', 'container.logs', 'container.gone',
   'file.exists', 'file.contains', 'command',
+  'volume.exists', 'volume.driver', 'volume.labels', 'network.exists', 'network.driver', 'network.attachable', 'network.containers',
+  'container.health', 'container.networks', 'container.mounts', 'container.restart', 'container.env', 'container.image', 'container.user',
+  'image.healthcheck', 'image.stopsignal', 'image.volumes', 'image.platform',
+  'compose.services', 'compose.running', 'compose.replicas',
+  'node.role', 'node.swarm', 'node.availability', 'swarm.nodes',
+  'service.exists', 'service.replicas', 'service.image', 'service.ports', 'service.mode', 'stack.services',
 ];
 
 export type CheckStatus = 'pending' | 'pass' | 'fail';

@@ -42,12 +42,28 @@ export interface CheckWatcher {
 }
 
 const IMAGE_ACTIONS = new Set(['tag', 'untag', 'delete', 'import', 'load', 'pull', 'build', 'commit']);
-const CONTAINER_ACTIONS = new Set(['create', 'start', 'restart', 'die', 'stop', 'kill', 'destroy', 'rename', 'pause', 'unpause', 'oom']);
+const CONTAINER_ACTIONS = new Set(['create', 'start', 'restart', 'die', 'stop', 'kill', 'destroy', 'rename', 'pause', 'unpause', 'oom', 'health_status', 'update']);
+/** Volume, network, service and node events change the object-model checks; each type's every action counts. */
+const OBJECT_TYPES = new Set(['volume', 'network', 'service', 'node']);
+type Family = 'image' | 'container' | 'volume' | 'network' | 'service' | 'node';
+
+/** Which check kinds (besides their own family's) an event family can change. */
+const ALSO_AFFECTS: Record<Family, readonly string[]> = {
+  image: [],
+  // Compose projects, network members and local swarm tasks are containers.
+  container: ['compose.', 'network.containers', 'service.replicas', 'stack.'],
+  volume: ['container.mounts', 'compose.'],
+  network: ['container.networks', 'compose.'],
+  // A node going down or drained moves tasks; joining changes the counts.
+  node: ['swarm.nodes', 'service.replicas'],
+  service: ['stack.'],
+};
 
 /** Which family of checks an engine event can change, if any. */
-export function eventFamily(e: EngineEvent): 'image' | 'container' | null {
+export function eventFamily(e: EngineEvent): Family | null {
   if (e.type === 'image' && IMAGE_ACTIONS.has(e.action)) return 'image';
   if (e.type === 'container' && CONTAINER_ACTIONS.has(e.action.split(':')[0]!)) return 'container';
+  if (OBJECT_TYPES.has(e.type)) return e.type as Family;
   return null;
 }
 
@@ -59,6 +75,9 @@ export function eventFamily(e: EngineEvent): 'image' | 'container' | null {
  */
 export function isAffected(spec: CheckSpec, e: EngineEvent): boolean {
   const family = eventFamily(e);
+  if (family === null) return false;
+  if (ALSO_AFFECTS[family].some((k) => spec.kind.startsWith(k))) return true;
+  if (family !== 'image' && family !== 'container') return spec.kind.startsWith(`${family}.`);
   if (family === 'image') return spec.kind.startsWith('image.');
   if (family === 'container') {
     if (!spec.kind.startsWith('container.')) return false;

@@ -1,6 +1,7 @@
 // The human title of a check when its author gave none: "Image welcome:v1 is under 20 MB".
 import type { CheckSpec, ImageConfigField } from '../checks/types.ts';
 import { showPattern } from '../checks/pattern.ts';
+import { objectCheckTitle } from './object-check-titles.ts';
 
 const CONFIG_LABELS: Record<ImageConfigField, string> = {
   entrypoint: 'entrypoint', cmd: 'default command', workdir: 'working directory', env: 'environment',
@@ -72,6 +73,8 @@ export function checkTitle(c: CheckSpec): string {
       if (c.exitCode !== undefined && c.exitCode !== 0) return `${cmd} exits with code ${c.exitCode}`;
       return `${cmd} succeeds`;
     }
+    default:
+      return objectCheckTitle(c);
   }
 }
 

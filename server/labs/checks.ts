@@ -18,6 +18,10 @@ import { patternError } from '../checks/pattern.ts';
 import type { CheckSpec, ImageConfigField } from '../checks/types.ts';
 import { parseCount, parseRange, parseSize } from './check-sizes.ts';
 import { checkTitle } from './check-titles.ts';
+import {
+  CONTAINER_OBJECT_KEYS, CONTAINER_OBJECT_KEY_NAMES, IMAGE_OBJECT_KEYS, IMAGE_OBJECT_KEY_NAMES, OBJECT_KEYS, OBJECT_KEY_NAMES, OBJECT_SUBJECTS,
+  type ObjectSubject, containerObjectChecks, imageObjectChecks, objectChecks,
+} from './object-checks.ts';
 
 export { parseRange, parseSize } from './check-sizes.ts';
 export { checkTitle, formatBytes } from './check-titles.ts';
@@ -41,7 +45,7 @@ interface Field {
   line: number;
 }
 
-const SUBJECTS = ['image', 'container', 'file', 'run'] as const;
+const SUBJECTS = ['image', 'container', 'file', 'run', ...OBJECT_SUBJECTS] as const;
 type Subject = (typeof SUBJECTS)[number];
 
 /** Keys are compared without case, '-' or '_', so exit_code, exit-code and exitCode are one key. */
@@ -49,15 +53,18 @@ function norm(key: string): string {
   return key.toLowerCase().replace(/[-_\s]/g, '');
 }
 
-const ALIASES: Record<string, string> = { command: 'run', cmdline: 'run', expose: 'exposes', exposedports: 'exposes', base: 'from', stdout: 'output' };
+const ALIASES: Record<string, string> = { command: 'run', cmdline: 'run', expose: 'exposes', exposedports: 'exposes', base: 'from', stdout: 'output', restartpolicy: 'restart' };
 
 const COMMON_KEYS = ['type', 'title', 'hint'];
-const KEYS: Record<Subject, string[]> = {
+const KEYS: Record<Subject, readonly string[]> = {
   image: ['exists', 'size', 'minsize', 'maxsize', 'layers', 'minlayers', 'maxlayers', 'from', 'notfrom', 'entrypoint', 'cmd', 'workdir', 'env', 'exposes', 'labels', 'user', 'haspath', 'lackspath', 'target', 'dockerfile'],
   container: ['state', 'exitcode', 'port', 'hostport', 'logs', 'gone'],
   file: ['exists', 'contains', 'matches'],
   run: ['exitcode', 'output', 'outputmatches'],
+  ...OBJECT_KEYS,
 };
+KEYS.image = [...KEYS.image, ...IMAGE_OBJECT_KEYS];
+KEYS.container = [...KEYS.container, ...CONTAINER_OBJECT_KEYS];
 
 /** Display names of the keys an author can write, for "unknown key" messages. */
 const KEY_NAMES: Record<Subject, string> = {
@@ -65,7 +72,10 @@ const KEY_NAMES: Record<Subject, string> = {
   container: 'state, exit_code, port, host_port, logs, gone',
   file: 'exists, contains, matches',
   run: 'output, output_matches, exit_code',
+  ...OBJECT_KEY_NAMES,
 };
+KEY_NAMES.image += `, ${IMAGE_OBJECT_KEY_NAMES}`;
+KEY_NAMES.container += `, ${CONTAINER_OBJECT_KEY_NAMES}`;
 
 const CONFIG_FIELDS: Record<string, ImageConfigField> = {
   entrypoint: 'entrypoint', cmd: 'cmd', workdir: 'workdir', env: 'env', exposes: 'exposedPorts', labels: 'labels', user: 'user',
@@ -128,7 +138,8 @@ type Draft = DistOmit<CheckSpec, 'id' | 'line'> & { line?: number };
 
 function parseItem(fields: Map<string, Field>, line: number, problems: CheckProblem[]): CheckSpec[] {
   const report = (l: number, message: string) => problems.push({ line: l, message });
-  const present = SUBJECTS.filter((s) => fields.has(s));
+  // "image:" is also a key of container and service checks (the image they run).
+  const present = SUBJECTS.filter((s) => fields.has(s) && !(s === 'image' && (fields.has('container') || fields.has('service'))));
   const type = fields.get('type');
   if (type !== undefined && !(CHECK_KINDS as readonly string[]).includes(String(type.value))) {
     report(type.line, `unknown check type "${String(type.value)}" (known types: ${CHECK_KINDS.join(', ')})`);
@@ -136,7 +147,7 @@ function parseItem(fields: Map<string, Field>, line: number, problems: CheckProb
   }
   if (present.length === 0) {
     const first = [...fields.values()][0];
-    report(line, `unknown check type: a check starts with image:, container:, file: or run:${first ? ` (found "${first.key}")` : ''}`);
+    report(line, `unknown check type: a check starts with image:, container:, file:, run:, volume:, network:, compose:, node:, nodes:, service: or stack:${first ? ` (found "${first.key}")` : ''}`);
     return [];
   }
   if (present.length > 1) {
@@ -168,6 +179,7 @@ function parseItem(fields: Map<string, Field>, line: number, problems: CheckProb
     case 'container': drafts.push(...containerChecks(target, fields, report)); break;
     case 'file': drafts.push(...fileChecks(target, fields, report)); break;
     case 'run': drafts.push(runCheck(target, fields, report)); break;
+    default: drafts.push(...objectChecks(subject as ObjectSubject, target, fields, report));
   }
   if (problems.length > before) return [];
   // In the order the author wrote the assertions.
@@ -285,6 +297,7 @@ function imageChecks(image: string, f: Map<string, Field>, report: Report): Draf
   } else if (dockerfile) {
     report(dockerfile.line, '"dockerfile" goes with "target:" (the stage the image was built up to)');
   }
+  out.push(...imageObjectChecks(image, f, report));
   if (out.length === 0 && !exists) out.push({ kind: 'image.exists', image, exists: true });
   return out;
 }
@@ -366,6 +379,7 @@ function containerChecks(container: string, f: Map<string, Field>, report: Repor
     if (gone.value !== true) report(gone.line, '"gone" is written "gone: true" (to require a running container, use "state: running")');
     else out.push({ kind: 'container.gone', container, line: gone.line });
   }
+  out.push(...containerObjectChecks(container, f, report));
   if (out.length === 0 && !state && !exitCode && !gone) out.push({ kind: 'container.state', container, state: 'running' });
   return out;
 }

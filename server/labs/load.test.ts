@@ -72,7 +72,8 @@ test('the labs in labs/ load without problems, and every step is checked', async
   assert.deepEqual(labs.slice(0, 4).map((l) => l.id), ['01-normal-build', '02-builder-pattern', '03-multi-stage', '04-build-target']);
   const kinds = new Set<string>();
   for (const lab of labs) {
-    assert.ok(lab.images.includes('golang:1.19'), `${lab.id} preloads golang:1.19`);
+    // Every lab preloads what it runs (the Swarm lab needs only busybox, not golang).
+    assert.ok(lab.images.some((i) => i !== 'scratch'), `${lab.id} preloads its images`);
     assert.ok(lab.steps.length >= 2, lab.id);
     for (const step of lab.steps) {
       assert.ok(step.checks.length > 0, `${lab.id} step "${step.title}" has checks`);

@@ -9,6 +9,7 @@ import type { SandboxDriver, SandboxRef, SandboxSpec } from '../../sandbox/drive
 import type { Lab } from '../labs/types.ts';
 import type { CheckView, SessionView } from '../realtime/protocol.ts';
 import { loadConfig } from '../config.ts';
+import { MissingImageError } from '../../sandbox/driver/image-sources.ts';
 import { openStore, type Store } from './store.ts';
 import { SessionManager, type CheckService } from './manager.ts';
 import type { PtyProcess } from '../terminals/terminal.ts';
@@ -217,4 +218,33 @@ test('unknown and broken labs are refused with a sentence', () => {
   assert.throws(() => m.join('a', 'nope'), (e: AppError) => e.code === 'not_found' && /no lab called "nope"/.test(e.message));
   assert.throws(() => m.join('a', 'broken'), (e: AppError) => e.code === 'lab_broken' && /^The lab "Broken lab" has errors and cannot run yet\./.test(e.message));
   assert.equal(store.liveSessionFor('a', 'broken'), undefined, 'no session was opened for the broken lab');
+});
+
+test('while a lab image is fetched or its template built, the starting page says so', async () => {
+  const { m, driver } = setup();
+  const orig = driver.create.bind(driver);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  driver.create = async (spec) => {
+    spec.onProgress?.('Fetching image redis:7 for this lab (once for everyone): Downloading 40%');
+    await gate;
+    return orig(spec);
+  };
+  const v = m.join('alice', 'one');
+  await until(() => /Fetching image redis:7/.test(m.view(v.id).message ?? ''));
+  assert.equal(m.view(v.id).phase, 'starting');
+  release();
+  await until(() => m.view(v.id).phase === 'ready');
+  assert.equal(m.view(v.id).message, undefined);
+  await m.dispose();
+});
+
+test('a lab image found nowhere: the learner gets a short message, the log the author one', async () => {
+  const { m, driver } = setup();
+  driver.create = async () => { throw new MissingImageError('nginx:1.25', 'image "nginx:1.25" is not on this host. Provide it one of three ways: …'); };
+  const v = m.join('alice', 'one');
+  await until(() => m.view(v.id).phase === 'failed');
+  assert.match(m.view(v.id).message ?? '', /^This lab needs the image nginx:1.25, which this server does not have yet/);
+  assert.doesNotMatch(m.view(v.id).message ?? '', /three ways/);
+  await m.dispose();
 });

@@ -299,7 +299,11 @@ export class SessionManager {
         const expiresAt = rec.createdAt + config.sessionMaxMs;
         const created = await Promise.allSettled(
           Array.from({ length: lab.terms }, (_, i) =>
-            driver.create({ sessionId: rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt }),
+            driver.create({
+              sessionId: rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt,
+              // Fetching a lab image or building its template can take a while: say so on the starting page.
+              onProgress: i === 0 ? (m) => live.rec.phase === 'starting' && this.setPhase(live, 'starting', m) : undefined,
+            }),
           ),
         );
         live.refs = created.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
@@ -313,7 +317,9 @@ export class SessionManager {
       this.setPhase(live, 'ready', undefined);
     } catch (err) {
       this.deps.log(`session ${rec.id}: sandbox failed to start`, err);
-      const why = err instanceof AppError ? err.message : 'The sandbox could not start.';
+      // A missing lab image has a message for the author (in the log) and a shorter one for the learner.
+      const learner = (err as { learnerMessage?: unknown }).learnerMessage;
+      const why = typeof learner === 'string' ? learner : err instanceof AppError ? err.message : 'The sandbox could not start.';
       this.close(live, 'failed', `${why} Reload the page to try again.`);
     }
   }
