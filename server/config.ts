@@ -42,6 +42,18 @@ export const TUNING = {
   reapIntervalMs: 60_000,
   /** How often queued learners are re-examined for a free slot. */
   queueTickMs: 2_000,
+  /** What one idle pooled sandbox costs (measured ~36 MiB), rounded up: the pool's memory budget unit. */
+  poolIdleSandboxMiB: 40,
+  /** Pool creates in flight at once: the engine serialises network creation and start, so more only queue there. */
+  poolMaxInFlight: 3,
+  /** Pre-made session networks kept for cold creates (network creation is the engine's slowest serial step). */
+  poolNetworkStock: 4,
+  /** How often the pool re-plans when nothing told it to. */
+  poolTickMs: 2_000,
+  /** An idle pooled unit older than this is replaced, so a taken unit always outlives its session. */
+  poolIdleMaxMs: 60 * 60_000,
+  /** An event pre-warms this long before it starts. */
+  eventPrewarmLeadMs: 15 * 60_000,
 } as const;
 
 export interface Config {
@@ -65,6 +77,12 @@ export interface Config {
   ownerId: string;
   /** Shown on the workshop host page; empty = page disabled. */
   hostToken?: string;
+  /** Ready sandboxes kept per image set of the listed labs (0 = no warm pool). */
+  poolSize: number;
+  /** Memory (MiB) the pool always leaves free for running learners. */
+  poolMemoryReserveMiB: number;
+  /** Build the listed labs' templates at start rather than at the first learner. */
+  prepareTemplates: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -101,7 +119,7 @@ export function parseArgs(argv: string[], known: readonly string[]): Record<stri
   return out;
 }
 
-const FLAGS = ['port', 'host', 'labs', 'data', 'max-sandboxes', 'session-ttl'] as const;
+const FLAGS = ['port', 'host', 'labs', 'data', 'max-sandboxes', 'session-ttl', 'pool-size'] as const;
 
 export function loadConfig(argv: string[], env: Record<string, string | undefined>, cwd: string): Config {
   const a = parseArgs(argv, FLAGS);
@@ -128,5 +146,8 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     },
     ownerId: env.LABLAB_OWNER || 'default',
     hostToken: env.HOST_TOKEN || undefined,
+    poolSize: intOpt('pool-size', a['pool-size'] ?? env.POOL_SIZE, 0, 0, 1000),
+    poolMemoryReserveMiB: intOpt('POOL_MEMORY_RESERVE_MIB', env.POOL_MEMORY_RESERVE_MIB, 4096, 0, 1_048_576),
+    prepareTemplates: env.PREPARE_TEMPLATES !== '0',
   };
 }

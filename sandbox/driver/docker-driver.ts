@@ -604,6 +604,9 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     reap,
     createSessionNetwork,
     removeSessionNetwork,
+    async prepareImages(images: string[]) {
+      await templates.ensure(images.map(normalizeImageName));
+    },
     async dispose() {
       engines.clear();
       await templates.unmountAll();

@@ -115,6 +115,8 @@ export interface SandboxDriver {
   reap(opts: { now: number; isLive: (sessionId: string) => boolean }): Promise<string[]>;
   /** A private network for one session's sandboxes (so node1 can reach node2 by name, and no one else). */
   createSessionNetwork(sessionId: string): Promise<string>;
+  /** Builds (or finds) the preloaded-image template for this image set ahead of the first create. */
+  prepareImages?(images: string[]): Promise<void>;
   removeSessionNetwork(sessionId: string): Promise<void>;
   dispose(): Promise<void>;
 }

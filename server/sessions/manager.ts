@@ -11,7 +11,9 @@ import path from 'node:path';
 import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
 import { openScrollbackFile } from '../terminals/scrollback-file.ts';
 import type { SessionRecord, Store } from './store.ts';
-import { admit, canExtend, extendedExpiry, isLive, queuePosition, type SessionLike } from './lifecycle.ts';
+import { admit, canExtend, extendedExpiry, isLive, queuePosition, sandboxesInUse, queueOrder, type SessionLike } from './lifecycle.ts';
+import type { WarmPool } from '../pool/warm-pool.ts';
+import { copyLabFiles } from '../pool/lab-files.ts';
 
 /** Runs one session's checks against its sandbox; provided by server/checks. */
 export interface CheckRunner {
@@ -42,6 +44,16 @@ export interface SessionManagerDeps {
   spawnPty(socketPath: string, cols: number, rows: number): PtyProcess;
   now(): number;
   log(msg: string, err?: unknown): void;
+  /** Ready sandboxes made ahead; without it every arrival creates cold. */
+  pool?: WarmPool;
+  metrics?: SessionMetrics;
+}
+
+/** What the session manager reports to /metrics. */
+export interface SessionMetrics {
+  sandboxReady(ms: number, source: 'pool' | 'cold'): void;
+  checkRun(ms: number): void;
+  terminalBytes(n: number): void;
 }
 
 interface Live {
@@ -54,6 +66,8 @@ interface Live {
   expiry?: NodeJS.Timeout;
   listeners: Set<SessionEvents>;
   provisioning?: Promise<void>;
+  /** Synthetic session ids its sandboxes or network carry (a pool unit's, a pre-made network's). */
+  aliases: Set<string>;
 }
 
 const PROMPT_AT_END = /[$#] $/;
@@ -88,6 +102,7 @@ export class SessionManager {
         const refs = store.sandboxes(rec.id);
         if (refs.length === lab.terms && refs.every((r) => running.has(r.id))) {
           live.refs = refs;
+          for (const r of refs) if (r.sessionId !== rec.id) live.aliases.add(r.sessionId);
           this.startRuntime(live);
           // Work may have finished while no server watched (a build that ran through a restart).
           live.runner?.poke();
@@ -181,7 +196,9 @@ export class SessionManager {
     const live = this.live.get(sessionId);
     if (!live || live.rec.phase !== 'ready' || !live.runner) throw new AppError('bad_request', 'The sandbox is not ready yet; wait for the terminal, then check again.');
     if (!live.lab.steps.some((s) => s.id === stepId)) throw new AppError('bad_request', `This lab has no step "${stepId}".`);
+    const t0 = performance.now();
     const views = await live.runner.runStep(stepId);
+    this.deps.metrics?.checkRun(performance.now() - t0);
     return this.recordResults(live, views);
   }
 
@@ -223,7 +240,7 @@ export class SessionManager {
 
   async reap(): Promise<void> {
     try {
-      const reaped = await this.deps.driver.reap({ now: this.deps.now(), isLive: (sid) => this.live.has(sid) });
+      const reaped = await this.deps.driver.reap({ now: this.deps.now(), isLive: (sid) => this.labelLive(sid) });
       if (reaped.length) this.deps.log(`reaped ${reaped.length} orphaned or expired sandbox(es)`);
     } catch (err) {
       this.deps.log('reap failed; will retry', err);
@@ -247,7 +264,7 @@ export class SessionManager {
   // ---- internals ------------------------------------------------------------------------------
 
   private track(rec: SessionRecord, lab: Lab): Live {
-    const live: Live = { rec, lab, seq: this.seq++, refs: [], terminals: new Map(), listeners: new Set() };
+    const live: Live = { rec, lab, seq: this.seq++, refs: [], terminals: new Map(), listeners: new Set(), aliases: new Set() };
     this.live.set(rec.id, live);
     this.armExpiry(live);
     return live;
@@ -269,6 +286,7 @@ export class SessionManager {
       const live = this.live.get(id)!;
       live.provisioning = this.provision(live);
     }
+    this.deps.pool?.kick();
     // Everyone still waiting learns their new place in the line.
     for (const live of this.live.values()) if (live.rec.phase === 'queued') this.emit(live);
   }
@@ -279,9 +297,20 @@ export class SessionManager {
     // `scratch` is Docker's empty base: nothing to preload.
     const images = lab.images.filter((i) => i !== 'scratch');
     this.setPhase(live, 'starting', undefined);
+    const t0 = performance.now();
+    const unit = lab.terms > 0 ? this.deps.pool?.take({ images, terms: lab.terms }) : undefined;
     try {
-      if (lab.terms > 0) {
-        const network = await driver.createSessionNetwork(rec.id);
+      if (unit) {
+        live.aliases.add(unit.sid);
+        live.refs = unit.refs;
+        store.saveSandboxes(rec.id, live.refs);
+        // A pooled sandbox starts without lab files: they are copied in now, as a create would.
+        if (lab.assetsDir) await Promise.all(live.refs.map((r) => copyLabFiles(driver, r, lab.assetsDir!)));
+        this.deps.metrics?.sandboxReady(performance.now() - t0, 'pool');
+      } else if (lab.terms > 0) {
+        const premade = this.deps.pool?.takeNetwork();
+        if (premade) live.aliases.add(premade.sid);
+        const network = premade?.name ?? (await driver.createSessionNetwork(rec.id));
         const expiresAt = rec.createdAt + config.sessionMaxMs;
         const created = await Promise.allSettled(
           Array.from({ length: lab.terms }, (_, i) =>
@@ -293,6 +322,7 @@ export class SessionManager {
         const failed = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
         if (failed) throw failed.reason;
         await Promise.all(live.refs.map((r) => driver.waitReady(r, { images, timeoutMs: 120_000 })));
+        this.deps.metrics?.sandboxReady(performance.now() - t0, 'cold');
       }
       if (this.disposed || live.rec.phase !== 'starting') return; // ended or expired meanwhile
       this.startRuntime(live);
@@ -313,6 +343,7 @@ export class SessionManager {
         ensureShell: () => driver.ensureShell(ref),
         scrollback: openScrollbackFile(this.scrollbackFile(sid, ref.node), TUNING.scrollbackBytes),
         onOutput: (d) => {
+          this.deps.metrics?.terminalBytes(Buffer.byteLength(d));
           if (PROMPT_AT_END.test(d)) live.runner?.poke();
         },
         log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
@@ -380,7 +411,7 @@ export class SessionManager {
     this.setPhase(live, phase, message);
     this.live.delete(live.rec.id);
     // Wait for an in-flight provision so sandboxes it is still creating are destroyed too.
-    void (live.provisioning ?? Promise.resolve()).then(() => this.destroyAll(live.rec.id, live.refs));
+    void (live.provisioning ?? Promise.resolve()).then(() => this.destroyAll(live.rec.id, live.refs, live.aliases));
     this.pumpQueue();
   }
 
@@ -394,16 +425,60 @@ export class SessionManager {
     return path.join(this.deps.config.dataDir, 'scrollback', `${sessionId}-${node}.log`);
   }
 
-  private async destroyAll(sessionId: string, refs: SandboxRef[]): Promise<void> {
+  private async destroyAll(sessionId: string, refs: SandboxRef[], aliases: Iterable<string> = []): Promise<void> {
     const { driver, log } = this.deps;
     for (const r of refs) openScrollbackFile(this.scrollbackFile(sessionId, r.node), 1).remove();
     const results = await Promise.allSettled(refs.map((r) => driver.destroy(r)));
     for (const r of results) if (r.status === 'rejected') log(`session ${sessionId}: destroy failed (the reaper will retry)`, r.reason);
-    try {
-      await driver.removeSessionNetwork(sessionId);
-    } catch (err) {
-      log(`session ${sessionId}: network removal failed (the reaper will retry)`, err);
+    for (const sid of new Set([sessionId, ...aliases, ...refs.map((r) => r.sessionId)])) {
+      try {
+        await driver.removeSessionNetwork(sid);
+      } catch (err) {
+        log(`session ${sessionId}: network removal failed (the reaper will retry)`, err);
+      }
     }
+  }
+
+  /** A label's session id is live when it is a live session's, one its sandboxes adopted, or the pool's. */
+  private labelLive(sid: string): boolean {
+    if (this.live.has(sid) || this.deps.pool?.holds(sid)) return true;
+    for (const l of this.live.values()) if (l.aliases.has(sid)) return true;
+    return false;
+  }
+
+  /** Sandboxes held by learners and wanted by queued ones: the room the warm pool must leave. */
+  capacity(): { inUse: number; queued: number; max: number } {
+    const likes = this.sessionLikes();
+    return { inUse: sandboxesInUse(likes), queued: queueOrder(likes).reduce((n, s) => n + s.sandboxes, 0), max: this.deps.config.maxSandboxes };
+  }
+
+  /** The live session of a learner in a lab, if any. */
+  liveSessionOf(learnerId: string, labId: string): SessionRecord | undefined {
+    const rec = this.deps.store.liveSessionFor(learnerId, labId);
+    return rec && this.live.get(rec.id)?.rec;
+  }
+
+  /**
+   * The host resets a learner's sandbox: the old one is destroyed and a fresh one provisioned for the
+   * same session, so the learner's page re-attaches by itself. Progress is per learner and lab, so it stays.
+   */
+  async reset(sessionId: string): Promise<SessionView> {
+    const live = this.mustLive(sessionId);
+    await live.provisioning?.catch(() => {});
+    if (live.rec.phase !== 'ready') throw new AppError('bad_request', 'This sandbox is still starting or queued; reset it once it is ready.');
+    live.runner?.dispose();
+    live.runner = undefined;
+    for (const t of live.terminals.values()) t.dispose();
+    live.terminals.clear();
+    const refs = live.refs;
+    const aliases = [...live.aliases];
+    live.refs = [];
+    live.aliases.clear();
+    this.setPhase(live, 'starting', 'The workshop host is giving you a fresh sandbox; your progress is kept.');
+    await this.destroyAll(sessionId, refs, aliases);
+    live.provisioning = this.provision(live);
+    await live.provisioning;
+    return this.view(sessionId);
   }
 }
 
