@@ -54,6 +54,10 @@ export const TUNING = {
   poolIdleMaxMs: 60 * 60_000,
   /** An event pre-warms this long before it starts. */
   eventPrewarmLeadMs: 15 * 60_000,
+  /** A step's hint shows after this many failing evaluations... */
+  hintAfterFailures: 2,
+  /** ...or after this long on the step without passing (a lab's `hint_after:` overrides it). */
+  hintStuckMs: 10 * 60_000,
 } as const;
 
 export interface Config {

@@ -20,6 +20,7 @@ import { openEventStore } from './workshop/event-store.ts';
 import { createWorkshop } from './workshop/workshop.ts';
 import { createWorkshopRoutes } from './workshop/routes.ts';
 import { attachWorkshopNamespace } from './workshop/socket.ts';
+import { createHintService } from './hints/hint-service.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -108,6 +109,16 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     eventLearners: () => workshopRef?.activeLearners() ?? [],
   });
 
+  let sendHint: Parameters<typeof createHintService>[0]['send'] = () => {};
+  const hints = createHintService({
+    lab: (id) => labs.get(id),
+    send: (learnerId, h) => sendHint(learnerId, h),
+    defaultStuckMs: TUNING.hintStuckMs,
+    failuresBeforeHint: TUNING.hintAfterFailures,
+    tickMs: 15_000,
+    now: () => Date.now(),
+  });
+
   const sessions = new SessionManager({
     config,
     store,
@@ -119,6 +130,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     log,
     pool,
     metrics: metrics.sessions,
+    observer: hints.observer,
   });
   sessionsRef = sessions;
   await sessions.restore();
@@ -136,8 +148,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, { config, sessions, secret, log });
   const workshopSocket = attachWorkshopNamespace(sockets.io, {
-    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: () => [], gridPushMs: 1000, log,
+    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, log,
   });
+  sendHint = (learnerId, h) => workshopSocket.hint(learnerId, h);
   reshape = () => pool.configure(shapes(), config.poolSize);
   announce = (ids) => {
     for (const labId of ids) sockets.io.emit('lab:changed', { labId });
@@ -156,6 +169,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     pool,
     async close() {
       clearInterval(prewarmTimer);
+      hints.dispose();
       workshopSocket.dispose();
       await sessions.dispose();
       await pool.dispose();

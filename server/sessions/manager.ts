@@ -47,6 +47,11 @@ export interface SessionManagerDeps {
   /** Ready sandboxes made ahead; without it every arrival creates cold. */
   pool?: WarmPool;
   metrics?: SessionMetrics;
+  /** Follows results and started steps (hints). */
+  observer?: {
+    results(s: { learnerId: string; labId: string }, views: CheckView[]): void;
+    stepStarted(s: { learnerId: string; labId: string }, stepId: string): void;
+  };
 }
 
 /** What the session manager reports to /metrics. */
@@ -203,7 +208,9 @@ export class SessionManager {
   }
 
   stepStarted(sessionId: string, stepId: string): void {
-    this.live.get(sessionId)?.runner?.stepStarted(stepId);
+    const live = this.live.get(sessionId);
+    if (live) this.deps.observer?.stepStarted(live.rec, stepId);
+    live?.runner?.stepStarted(stepId);
   }
 
   extend(sessionId: string): SessionView {
@@ -370,6 +377,7 @@ export class SessionManager {
     const { store, now } = this.deps;
     const before = new Map(store.progress(live.rec.learnerId, live.rec.labId).map((p) => [p.id, p]));
     const merged = views.map((v) => (before.get(v.id)?.status === 'pass' && v.status !== 'pass' ? before.get(v.id)! : v));
+    this.deps.observer?.results(live.rec, merged);
     const changed = merged.filter((v) => {
       const b = before.get(v.id);
       return !b || b.status !== v.status || b.message !== v.message;
