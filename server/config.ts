@@ -48,6 +48,8 @@ export const TUNING = {
   poolMaxInFlight: 3,
   /** Pre-made session networks kept for cold creates (network creation is the engine's slowest serial step). */
   poolNetworkStock: 4,
+  /** Refills wait for this long without a take: a rush's takes go first, creates after (they load the engine and CPU). */
+  poolRefillQuietMs: 3_000,
   /** How often the pool re-plans when nothing told it to. */
   poolTickMs: 2_000,
   /** An idle pooled unit older than this is replaced, so a taken unit always outlives its session. */

@@ -76,6 +76,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     maxInFlight: TUNING.poolMaxInFlight,
     networkStock: TUNING.poolNetworkStock,
     tickMs: TUNING.poolTickMs,
+    refillQuietMs: TUNING.poolRefillQuietMs,
     now: () => Date.now(),
     log,
     onUnitReady: (ms) => metrics.poolUnitReady(ms),

@@ -11,6 +11,7 @@ import { ROOT, startServerProc, tempDir, type ServerProc } from '../../e2e/harne
 import { cleanupOwner } from '../../e2e/cleanup.ts';
 import { defaultDataDir, TUNING } from '../config.ts';
 import { readMemAvailableMiB } from '../pool/warm-pool.ts';
+import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
 
 const WANTED = Number(process.env.BENCH_ARRIVALS ?? 30);
 const LAB = '03-multi-stage';
@@ -83,11 +84,16 @@ async function waitForPool(server: ServerProc, n: number): Promise<number> {
   throw new Error(`the pool did not reach ${n} in 15 min`);
 }
 
-/** Waits until the previous round's sandboxes are gone, so rounds do not slow each other. */
-async function waitIdle(server: ServerProc): Promise<void> {
-  for (let i = 0; i < 240; i++) {
-    if ((await metric(server, 'lablab_sandboxes{state="ready"}')) === 0 && (await metric(server, 'lablab_sandboxes{state="starting"}')) === 0) return;
-    await sleep(500);
+/** Waits until the previous round's sandboxes are removed, so its teardown does not slow the next round. */
+async function waitIdle(dataDir: string, ownerId: string): Promise<void> {
+  const driver = createDockerSandboxDriver({ dataDir, ownerId, log: () => {} });
+  try {
+    for (let i = 0; i < 240; i++) {
+      if ((await driver.list()).length === 0) return;
+      await sleep(500);
+    }
+  } finally {
+    await driver.dispose();
   }
 }
 
@@ -120,6 +126,10 @@ async function main(): Promise<void> {
     await server.stop();
     server = undefined;
     await cleanupOwner(dataDir, ownerId);
+    if (process.env.BENCH_WARM_ONLY) {
+      console.log(JSON.stringify(out));
+      return;
+    }
 
     // Round 2 and 3: the pool off (the pre-made network stock stays: it is part of a cold create now).
     server = await startServerProc({ labsDir, dataDir, ownerId, env: env(0) });
@@ -127,7 +137,7 @@ async function main(): Promise<void> {
     const cold = await round(server, arrivals, 1000);
     out.cold_ready_p50_ms = pct(cold, 50);
     out.cold_ready_p95_ms = pct(cold, 95);
-    await waitIdle(server);
+    await waitIdle(dataDir, ownerId);
     await sleep(3_000);
     const ten = await round(server, 10, 0);
     out.concurrent10_p50_ms = pct(ten, 50);

@@ -16,6 +16,7 @@ function tarOf(dir: string): Promise<Buffer> {
 }
 
 export async function copyLabFiles(driver: SandboxDriver, ref: SandboxRef, dir: string): Promise<void> {
+  if (driver.copyFiles) return driver.copyFiles(ref, dir);
   const tar = await tarOf(dir);
   const r = await driver.exec(ref, ['tar', '-x', '--no-same-owner', '-C', ref.workdir, '-f', '-'], { stdin: tar, timeoutMs: 30_000 });
   if (r.exitCode !== 0) throw new AppError('sandbox_failed', `could not copy the lab's files into node${ref.node}: ${r.stderr.trim() || `exit ${r.exitCode}`}`);

@@ -61,6 +61,8 @@ export interface WarmPoolDeps {
   /** Pre-made session networks kept for cold creates. */
   networkStock: number;
   tickMs: number;
+  /** Refills wait until no unit was taken for this long: during a rush, creates would slow the takes. */
+  refillQuietMs: number;
   now(): number;
   log(msg: string, err?: unknown): void;
   /** A unit became ready, `ms` after its create began. */
@@ -88,6 +90,8 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
   const backoffUntil = new Map<string, number>();
   let disposed = false;
   let planning = false;
+  let lastTake = -Infinity;
+  let quietTimer: NodeJS.Timeout | undefined;
   const timer = setInterval(() => plan(), deps.tickMs);
   timer.unref?.();
 
@@ -130,7 +134,11 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
         maxInFlight: deps.maxInFlight,
       });
       if (p.evictSandboxes > 0) evict(p.evictSandboxes);
-      for (const k of p.create) startUnit(k);
+      const quietIn = lastTake + deps.refillQuietMs - deps.now();
+      if (quietIn > 0 && p.create.length) {
+        clearTimeout(quietTimer);
+        quietTimer = setTimeout(plan, quietIn);
+      } else for (const k of p.create) startUnit(k);
       fillNetworks();
     } finally {
       planning = false;
@@ -252,7 +260,10 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
     take(spec) {
       const list = idle.get(poolKey(spec));
       const unit = list?.shift();
-      if (unit) queueMicrotask(plan);
+      if (unit) {
+        lastTake = deps.now();
+        queueMicrotask(plan);
+      }
       return unit;
     },
     takeNetwork() {
@@ -278,6 +289,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
     async dispose() {
       disposed = true;
       clearInterval(timer);
+      clearTimeout(quietTimer);
       const units = [...idle.values()].flat();
       idle.clear();
       const nets = networks.splice(0);
