@@ -20,7 +20,8 @@ async function serve(token: string | undefined): Promise<{ url: string; close():
 test('fails closed: without a configured token even the right-looking request is refused', async (t) => {
   const s = await serve(undefined);
   t.after(() => s.close());
-  for (const init of [{}, { headers: { authorization: 'Bearer undefined' } }, { headers: { cookie: `${HOST_COOKIE}=x` } }]) {
+  const attempts: RequestInit[] = [{}, { headers: { authorization: 'Bearer undefined' } }, { headers: { cookie: `${HOST_COOKIE}=x` } }];
+  for (const init of attempts) {
     assert.equal((await fetch(`${s.url}/host?token=`, init)).status, 403);
   }
 });
