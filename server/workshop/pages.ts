@@ -1,6 +1,6 @@
 // Server-rendered pages of workshops: the host's home (events, create form), the instructor view
 // of one event (filled in live by web/src/host-page.ts), and the learner's join page.
-import { brand, esc, layout } from '../http/pages.ts';
+import { brand, esc, layout, type HostRow } from '../http/pages.ts';
 import type { WorkshopEvent } from './event-rules.ts';
 
 export interface HostEventBoot {
@@ -18,8 +18,15 @@ export function hostHomePage(args: {
   labs: { id: string; title: string }[];
   stats: { sandboxes: number; max: number; queued: number; ready: number; starting: number };
   pool: { idleSandboxes: number; targetSandboxes: number };
+  sessions: HostRow[];
   error?: string;
 }): string {
+  const sessionRows = args.sessions
+    .map((r) => {
+      const stuck = r.phase === 'ready' && (r.lastPassMinutesAgo ?? r.startedMinutesAgo) >= 10;
+      return `<tr class="${stuck ? 'stuck' : ''}"><td>${esc(r.learner)}</td><td>${esc(r.lab)}</td><td>${esc(r.phase)}</td><td>${esc(r.currentStep)}</td><td>${r.passed}/${r.total}</td><td>${r.lastPassMinutesAgo === null ? '—' : `${r.lastPassMinutesAgo} min ago`}</td><td>${r.startedMinutesAgo} min</td><td>${r.minutesLeft} min</td></tr>`;
+    })
+    .join('\n');
   const rows = args.events
     .map(
       (e) => `<tr data-event-code="${esc(e.code)}"><td><a href="/host/events/${esc(e.id)}">${esc(e.name)}</a></td><td><code class="event-code">${esc(e.code)}</code></td>
@@ -40,6 +47,10 @@ export function hostHomePage(args: {
   <h2>Events</h2>
   <table class="host-table events-table"><thead><tr><th>Event</th><th>Code</th><th>Join link</th><th>When</th><th>Joined</th><th>Labs</th></tr></thead>
   <tbody>${rows || '<tr><td colspan="6">No events yet.</td></tr>'}</tbody></table>
+  <h2>Live sessions</h2>
+  <p class="lede">Rows in amber: no step passed for 10 minutes. An event's own page updates by itself.</p>
+  <table class="host-table sessions-table"><thead><tr><th>Learner</th><th>Lab</th><th>State</th><th>Current step</th><th>Checks</th><th>Last pass</th><th>Started</th><th>Left</th></tr></thead>
+  <tbody>${sessionRows || '<tr><td colspan="8">No live sessions.</td></tr>'}</tbody></table>
   <h2>New event</h2>
   ${args.error ? `<p class="form-error" role="alert">${esc(args.error)}</p>` : ''}
   <form class="event-form" method="post" action="/host/events">

@@ -6,6 +6,7 @@ import type { WarmPool } from '../pool/warm-pool.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { Store } from '../sessions/store.ts';
 import type { EventStore } from './event-store.ts';
+import type { HostRow } from '../http/pages.ts';
 import { gridFor, type EventInput, type GridLab, type WorkshopEvent } from './event-rules.ts';
 
 export interface WorkshopDeps {
@@ -30,6 +31,7 @@ export interface Workshop {
     labs: { id: string; title: string }[];
     stats: ReturnType<SessionManager['stats']>;
     pool: { idleSandboxes: number; targetSandboxes: number };
+    sessions: HostRow[];
   };
   /** Learners with a live session in one of its labs, per event that has not ended. */
   activeLearners(): { event: string; learners: number }[];
@@ -74,6 +76,32 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
     return out;
   }
 
+  /** Every live session, in an event or not: who is on which step, and since when. */
+  function sessionRows(): HostRow[] {
+    const now = deps.now();
+    const min = (ms: number) => Math.max(0, Math.round(ms / 60_000));
+    return deps.sessions.liveSessions().map((s) => {
+      const lab = deps.lab(s.labId);
+      const prog = deps.store.progress(s.learnerId, s.labId);
+      const passedIds = new Set(prog.filter((p) => p.status === 'pass').map((p) => p.id));
+      const steps = lab?.steps ?? [];
+      const current = steps.find((st) => st.checks.some((c) => !passedIds.has(c.id)));
+      const lastPass = prog.filter((p) => p.status === 'pass').reduce((m, p) => Math.max(m, p.updatedAt), 0);
+      const name = deps.events.eventsOf(s.learnerId).map((e) => deps.events.participant(e.id, s.learnerId)?.name).find(Boolean);
+      return {
+        learner: name ?? s.learnerId.slice(0, 8),
+        lab: lab?.title ?? s.labId,
+        phase: s.phase,
+        startedMinutesAgo: min(now - s.createdAt),
+        minutesLeft: min(s.expiresAt - now),
+        currentStep: current ? current.title : steps.length ? 'all steps done' : '—',
+        passed: passedIds.size,
+        total: steps.reduce((n, st) => n + st.checks.length, 0),
+        lastPassMinutesAgo: lastPass ? min(now - lastPass) : null,
+      };
+    });
+  }
+
   const workshop: Workshop = {
     events: deps.events,
     createEvent(input) {
@@ -91,6 +119,7 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
         labs: deps.labs().filter((l) => l.problems.length === 0).map((l) => ({ id: l.id, title: l.title })),
         stats: deps.sessions.stats(),
         pool: { idleSandboxes: p.idleSandboxes, targetSandboxes: p.targetSandboxes },
+        sessions: sessionRows(),
       };
     },
     activeLearners() {
