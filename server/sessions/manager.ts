@@ -321,7 +321,8 @@ export class SessionManager {
         const expiresAt = rec.createdAt + config.sessionMaxMs;
         const created = await Promise.allSettled(
           Array.from({ length: lab.terms }, (_, i) =>
-            driver.create({ sessionId: rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt }),
+            // On a pre-made network the sandboxes carry its synthetic id, so a restart finds the alias in their refs.
+            driver.create({ sessionId: premade?.sid ?? rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt }),
           ),
         );
         live.refs = created.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
