@@ -56,19 +56,43 @@ async function arrive(server: ServerProc): Promise<Learner> {
     };
     socket.on('term:replay', ({ data }) => seen(data));
     socket.on('term:data', ({ data }) => seen(data));
+    socket.on('session:update', (v) => {
+      if (v.phase === 'failed' || v.phase === 'ended' || v.phase === 'expired') {
+        clearTimeout(timer);
+        reject(new Error(`session ${v.phase}: ${v.message ?? ''}`));
+      }
+    });
+    socket.on('connect', () => socket.emit('session:join', { labId: LAB }, (r) => {
+      if (!r.ok) {
+        clearTimeout(timer);
+        reject(new Error(`join failed: ${r.error.message}`));
+      }
+    }));
   });
-  socket.on('connect', () => socket.emit('session:join', { labId: LAB }, (r) => {
-    if (!r.ok) console.error(`join failed: ${r.error.message}`);
-  }));
-  await prompt;
+  try {
+    await prompt;
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
   return { socket, ms: performance.now() - t0 };
 }
 
+/** A learner whose sandbox failed is reported, not waited for: the figures are over those who got a prompt. */
+const failures: string[] = [];
+
 async function round(server: ServerProc, n: number, spreadMs: number): Promise<number[]> {
-  const learners = await Promise.all(Array.from({ length: n }, async (_, i) => {
+  const settled = await Promise.allSettled(Array.from({ length: n }, async (_, i) => {
     await sleep((i * spreadMs) / n);
     return arrive(server);
   }));
+  const learners = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  for (const r of settled) if (r.status === 'rejected') failures.push(String((r.reason as Error).message ?? r.reason));
+  if (learners.length < n) {
+    console.log(`${n - learners.length} of ${n} learners got no prompt:`);
+    for (const f of failures.slice(-5)) console.log(`  ${f}`);
+    for (const line of server.output().split('\n').filter((l) => /failed|error/i.test(l)).slice(-10)) console.log(`  server: ${line}`);
+  }
   // Leave as a learner does: end the session (its sandbox goes), then close the page.
   await Promise.all(learners.map((l) => new Promise<void>((r) => l.socket.emit('session:end', {}, () => r()))));
   for (const l of learners) l.socket.close();
@@ -122,6 +146,7 @@ async function main(): Promise<void> {
     const warm = await round(server, arrivals, 1000);
     out.ready_p50_ms = pct(warm, 50);
     out.ready_p95_ms = pct(warm, 95);
+    console.log(`warm: p50 ${out.ready_p50_ms} ms, p95 ${out.ready_p95_ms} ms over ${warm.length}`);
     out.pool_fill_ms = fillMs;
     await server.stop();
     server = undefined;
@@ -137,11 +162,13 @@ async function main(): Promise<void> {
     const cold = await round(server, arrivals, 1000);
     out.cold_ready_p50_ms = pct(cold, 50);
     out.cold_ready_p95_ms = pct(cold, 95);
+    console.log(`cold: p50 ${out.cold_ready_p50_ms} ms, p95 ${out.cold_ready_p95_ms} ms over ${cold.length}`);
     await waitIdle(dataDir, ownerId);
     await sleep(3_000);
     const ten = await round(server, 10, 0);
     out.concurrent10_p50_ms = pct(ten, 50);
     out.concurrent10_p95_ms = pct(ten, 95);
+    out.failed = failures.length;
   } finally {
     await server?.stop();
     await cleanupOwner(dataDir, ownerId);
