@@ -198,9 +198,12 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     }
     // Subnets are chosen in-process (so concurrent creates don't wait on each other); the engine
     // still rejects an overlap with another process's network, and we then pick again.
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // A subnet that overlapped is skipped on the next attempt: another process's network may still
+    // be in creation, so the engine refuses it before it shows up in the listing.
+    const overlapped: string[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
       const listed = (await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
-      const sub = nextFreeSubnet(pool, subnetPrefix, [...listed, ...reserved]);
+      const sub = nextFreeSubnet(pool, subnetPrefix, [...listed, ...reserved, ...overlapped]);
       if (!sub) throw new AppError('capacity', `no free subnet left in ${pool}; remove old session networks or widen the pool`);
       reserved.add(sub.subnet);
       try {
@@ -214,7 +217,10 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
         return name;
       } catch (err) {
         if (statusOf(err) === 409) return name; // created by someone else meanwhile
-        if (/overlap/i.test(String((err as Error).message))) continue;
+        if (/overlap/i.test(String((err as Error).message))) {
+          overlapped.push(sub.subnet);
+          continue;
+        }
         throw new AppError('sandbox_failed', `cannot create network for session ${sessionId}: ${(err as Error).message}`, { cause: err });
       } finally {
         reserved.delete(sub.subnet);
