@@ -610,6 +610,16 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     reap,
     createSessionNetwork,
     removeSessionNetwork,
+    async joinNetwork(ref: SandboxRef, network: string, alias: string) {
+      try {
+        await docker.getNetwork(network).connect({ Container: ref.containerId, EndpointConfig: { Aliases: [alias] } });
+      } catch (err) {
+        throw new AppError('sandbox_failed', `could not connect node${ref.node} to ${network}: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    async leaveNetwork(ref: SandboxRef, network: string) {
+      await idempotent(docker.getNetwork(network).disconnect({ Container: ref.containerId, Force: true }));
+    },
     async copyFiles(ref: SandboxRef, hostDir: string) {
       // /root is the sandbox's disk/root on the host: a plain copy costs no exec (a runc start each),
       // which is what 30 learners arriving at once would otherwise queue behind.

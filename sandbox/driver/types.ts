@@ -120,6 +120,10 @@ export interface SandboxDriver {
    * yet (a pooled one), without going through the engine. Refuses to write through a symlink.
    */
   copyFiles?(ref: SandboxRef, hostDir: string): Promise<void>;
+  /** Connects a running sandbox to a network under a name other sandboxes there resolve (e.g. "node2"). */
+  joinNetwork?(ref: SandboxRef, network: string, alias: string): Promise<void>;
+  /** Disconnects a running sandbox from a network. Idempotent. */
+  leaveNetwork?(ref: SandboxRef, network: string): Promise<void>;
   /** Builds (or finds) the preloaded-image template for this image set ahead of the first create. */
   prepareImages?(images: string[]): Promise<void>;
   removeSessionNetwork(sessionId: string): Promise<void>;

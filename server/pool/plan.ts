@@ -1,14 +1,15 @@
 // Pure rules of the warm pool: how many ready sandboxes to keep per key, and which idle ones to
 // give back when learners need the room. No I/O: the pool feeds it numbers and acts on the answer.
 
-/** A pool key: the image set and the number of nodes a lab needs (one unit = one lab's sandboxes). */
+/** What a lab needs from the pool: sandboxes preloaded with an image set, one per node. */
 export interface PoolKeySpec {
   images: string[];
   terms: number;
 }
 
-export function poolKey(spec: PoolKeySpec): string {
-  return `${spec.terms}|${[...new Set(spec.images)].sort().join(',')}`;
+/** Pooled sandboxes are kept per image set: any lab with those images can take them, whatever its node count. */
+export function poolKey(spec: { images: string[] }): string {
+  return [...new Set(spec.images)].sort().join(',');
 }
 
 export interface PoolState {

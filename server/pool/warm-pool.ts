@@ -1,17 +1,20 @@
 // The warm pool: ready sandboxes made ahead per image set, so an arriving learner takes one instead
-// of waiting for a create. Each unit is shaped like a session (its own pre-made private network,
-// nodes node1…nodeN, engine ready, shell started) under a synthetic session id ("pool-…"); the
-// session that takes it adopts it and copies the lab's files in. A small stock of pre-made session
-// networks serves cold creates too, because the engine makes networks one at a time.
+// of waiting for a create. Each unit is one sandbox (engine ready, shell started, hostname node1)
+// on its own pre-made private network, under a synthetic session id ("pool-…"). A lab with N nodes
+// takes N units; take.ts then joins them on the first one's network under their node names and
+// copies the lab's files in. A small stock of pre-made session networks serves cold creates too,
+// because the engine makes networks one at a time.
 import crypto from 'node:crypto';
 import type { SandboxDriver, SandboxLimits, SandboxRef } from '../../sandbox/driver/types.ts';
 import { effectiveTarget, planPool, poolKey, type PoolKeySpec } from './plan.ts';
 
 export interface PoolUnit {
-  /** The synthetic session id its sandboxes and network are labelled with. */
+  /** The synthetic session id its sandbox and network are labelled with. */
   sid: string;
   key: string;
-  refs: SandboxRef[];
+  ref: SandboxRef;
+  /** Its own private network (name). */
+  network: string;
   createdAt: number;
 }
 
@@ -27,12 +30,12 @@ export interface PoolStats {
 }
 
 export interface WarmPool {
-  /** The image sets of the listed labs, and how many ready units to keep for each. */
+  /** The image sets of the listed labs, and how many ready sandboxes to keep for each. */
   configure(keys: PoolKeySpec[], perKey: number): void;
-  /** An event pre-warms: at least `count` units of this key from `from` until `until` (epoch ms). */
-  boost(id: string, spec: PoolKeySpec, count: number, from: number, until: number): void;
-  /** A ready unit for this lab shape, removed from the pool (it refills behind), or undefined. */
-  take(spec: PoolKeySpec): PoolUnit | undefined;
+  /** An event pre-warms: room for `learners` learners of this lab shape from `from` until `until` (epoch ms). */
+  boost(id: string, spec: PoolKeySpec, learners: number, from: number, until: number): void;
+  /** `spec.terms` ready units with these images, removed from the pool (it refills behind), or undefined when fewer are ready. */
+  take(spec: PoolKeySpec): PoolUnit[] | undefined;
   /** A pre-made session network: its synthetic session id and name, or undefined. */
   takeNetwork(): { sid: string; name: string } | undefined;
   /** Whether this synthetic session id is the pool's (idle, filling or in stock): the reaper keeps it. */
@@ -77,7 +80,7 @@ const inc = (m: Map<string, number>, k: string, by: number) => {
 
 export function createWarmPool(deps: WarmPoolDeps): WarmPool {
   const { driver, log } = deps;
-  const specs = new Map<string, PoolKeySpec>();
+  const specs = new Map<string, string[]>();
   const base = new Map<string, number>();
   const boosts = new Map<string, { key: string; count: number; from: number; until: number }>();
   const idle = new Map<string, PoolUnit[]>();
@@ -95,7 +98,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
   const timer = setInterval(() => plan(), deps.tickMs);
   timer.unref?.();
 
-  const unitSize = (k: string) => specs.get(k)?.terms ?? 1;
+  const unitSize = (_k: string) => 1;
 
   function targets(): Map<string, number> {
     const now = deps.now();
@@ -164,34 +167,28 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
       if (freed >= sandboxes) break;
       const list = idle.get(u.key)!;
       list.splice(list.indexOf(u), 1);
-      freed += u.refs.length;
+      freed += 1;
       void destroyUnit(u, 'learners need the room');
     }
   }
 
   function startUnit(key: string): void {
-    const spec = specs.get(key)!;
+    const images = specs.get(key)!;
     const sid = `pool-${crypto.randomBytes(6).toString('base64url')}`;
     inc(filling, key, 1);
     fillingSids.add(sid);
     const t0 = deps.now();
     const p = (async () => {
-      let refs: SandboxRef[] = [];
+      let ref: SandboxRef | undefined;
+      let network = '';
       try {
-        const network = await driver.createSessionNetwork(sid);
+        network = await driver.createSessionNetwork(sid);
         const expiresAt = t0 + deps.sessionMaxMs + deps.idleMaxMs;
-        const made = await Promise.allSettled(
-          Array.from({ length: spec.terms }, (_, i) =>
-            driver.create({ sessionId: sid, node: i + 1, images: spec.images, network, limits: deps.limits, expiresAt }),
-          ),
-        );
-        refs = made.flatMap((m) => (m.status === 'fulfilled' ? [m.value] : []));
-        const failed = made.find((m): m is PromiseRejectedResult => m.status === 'rejected');
-        if (failed) throw failed.reason;
-        await Promise.all(refs.map((r) => driver.waitReady(r, { images: spec.images, timeoutMs: 120_000 })));
+        ref = await driver.create({ sessionId: sid, node: 1, images, network, limits: deps.limits, expiresAt });
+        await driver.waitReady(ref, { images, timeoutMs: 120_000 });
         // The shell is started by the sandbox's init; make sure, so the first attach finds it.
-        await Promise.all(refs.map((r) => driver.ensureShell(r)));
-        const unit: PoolUnit = { sid, key, refs, createdAt: t0 };
+        await driver.ensureShell(ref);
+        const unit: PoolUnit = { sid, key, ref, network, createdAt: t0 };
         deps.onUnitReady?.(deps.now() - t0);
         if (disposed) {
           await destroyUnit(unit, 'the pool is closing');
@@ -203,7 +200,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
       } catch (err) {
         log(`pool: a unit for ${key} failed; trying again in 30 s`, err);
         backoffUntil.set(key, deps.now() + 30_000);
-        await destroyUnit({ sid, key, refs, createdAt: t0 }, 'its create failed');
+        await destroyUnit({ sid, key, ref: ref!, network, createdAt: t0 }, 'its create failed');
       } finally {
         inc(filling, key, -1);
         fillingSids.delete(sid);
@@ -236,9 +233,10 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
   }
 
   async function destroyUnit(u: PoolUnit, why: string): Promise<void> {
-    if (u.refs.length) log(`pool: removing unit ${u.sid} (${why})`);
-    const r = await Promise.allSettled(u.refs.map((ref) => driver.destroy(ref)));
-    for (const x of r) if (x.status === 'rejected') log(`pool: destroy failed for ${u.sid} (the reaper will retry)`, x.reason);
+    if (u.ref) {
+      log(`pool: removing unit ${u.sid} (${why})`);
+      await driver.destroy(u.ref).catch((err) => log(`pool: destroy failed for ${u.sid} (the reaper will retry)`, err));
+    }
     await driver.removeSessionNetwork(u.sid).catch((err) => log(`pool: network of ${u.sid} not removed (the reaper will retry)`, err));
   }
 
@@ -246,25 +244,24 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
     configure(keys, perKey) {
       for (const spec of keys) {
         const k = poolKey(spec);
-        specs.set(k, { images: [...spec.images], terms: spec.terms });
+        specs.set(k, [...spec.images]);
         base.set(k, perKey);
       }
       queueMicrotask(plan);
     },
-    boost(id, spec, count, from, until) {
+    boost(id, spec, learners, from, until) {
       const key = poolKey(spec);
-      if (!specs.has(key)) specs.set(key, { images: [...spec.images], terms: spec.terms });
-      boosts.set(id, { key, count, from, until });
+      if (!specs.has(key)) specs.set(key, [...spec.images]);
+      boosts.set(id, { key, count: learners * Math.max(1, spec.terms), from, until });
       queueMicrotask(plan);
     },
     take(spec) {
       const list = idle.get(poolKey(spec));
-      const unit = list?.shift();
-      if (unit) {
-        lastTake = deps.now();
-        queueMicrotask(plan);
-      }
-      return unit;
+      const n = Math.max(1, spec.terms);
+      if (!list || list.length < n) return undefined;
+      lastTake = deps.now();
+      queueMicrotask(plan);
+      return list.splice(0, n);
     },
     takeNetwork() {
       const n = networks.shift();
@@ -278,7 +275,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
     },
     stats() {
       let idleSandboxes = 0;
-      for (const units of idle.values()) for (const u of units) idleSandboxes += u.refs.length;
+      for (const units of idle.values()) idleSandboxes += units.length;
       let fillingSandboxes = 0;
       for (const [k, n] of filling) fillingSandboxes += n * unitSize(k);
       let targetSandboxes = 0;

@@ -13,7 +13,7 @@ import { openScrollbackFile } from '../terminals/scrollback-file.ts';
 import type { SessionRecord, Store } from './store.ts';
 import { admit, canExtend, extendedExpiry, isLive, queuePosition, sandboxesInUse, queueOrder, type SessionLike } from './lifecycle.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
-import { copyLabFiles } from '../pool/lab-files.ts';
+import { adoptUnits } from '../pool/take.ts';
 
 /** Runs one session's checks against its sandbox; provided by server/checks. */
 export interface CheckRunner {
@@ -305,14 +305,15 @@ export class SessionManager {
     const images = lab.images.filter((i) => i !== 'scratch');
     this.setPhase(live, 'starting', undefined);
     const t0 = performance.now();
-    const unit = lab.terms > 0 ? this.deps.pool?.take({ images, terms: lab.terms }) : undefined;
+    const units = lab.terms > 0 ? this.deps.pool?.take({ images, terms: lab.terms }) : undefined;
     try {
-      if (unit) {
-        live.aliases.add(unit.sid);
-        live.refs = unit.refs;
+      if (units) {
+        for (const u of units) live.aliases.add(u.sid);
+        live.refs = units.map((u, i) => ({ ...u.ref, node: i + 1 }));
         store.saveSandboxes(rec.id, live.refs);
-        // A pooled sandbox starts without lab files: they are copied in now, as a create would.
-        if (lab.assetsDir) await Promise.all(live.refs.map((r) => copyLabFiles(driver, r, lab.assetsDir!)));
+        // Pooled sandboxes get their network, node names and the lab's files now, as a create would.
+        live.refs = await adoptUnits(driver, units, lab.assetsDir);
+        store.saveSandboxes(rec.id, live.refs);
         this.deps.metrics?.sandboxReady(performance.now() - t0, 'pool');
       } else if (lab.terms > 0) {
         const premade = this.deps.pool?.takeNetwork();
