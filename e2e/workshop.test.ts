@@ -102,6 +102,12 @@ describe('a workshop event', () => {
     assert.ok(joinUrl?.endsWith(`/e/${code}`));
     await host.waitForSelector('#grid table');
 
+    // The event pre-warms the pool for its head count: the first learner gets a pooled sandbox.
+    await waitFor('a warm sandbox', async () => {
+      const m = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+      return /^lablab_pool_size [1-9]/m.test(m);
+    }, 120_000);
+
     // ---- a learner opens the link, gives a name, lands in the lab ----
     const learner = await newLabPage(browser);
     await learner.goto(joinUrl!);

@@ -34,6 +34,11 @@ test('fills up to the target, counting units already being made, within the crea
   assert.deepEqual(planPool(state({ idle: new Map([[A, 3]]) })).create, []);
 });
 
+test('a lab without images has a key too (the empty image set)', () => {
+  const none = poolKey({ images: [] });
+  assert.deepEqual(planPool(state({ targets: new Map([[none, 2]]), unitSize: new Map([[none, 1]]) })).create, [none, none]);
+});
+
 test('the key furthest below its target is filled first', () => {
   const p = planPool(state({ targets: new Map([[A, 2], [B, 2]]), idle: new Map([[A, 2]]), maxInFlight: 1 }));
   assert.deepEqual(p.create, [B]);

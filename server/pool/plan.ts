@@ -72,7 +72,7 @@ export function planPool(s: PoolState): PoolPlan {
         bestGap = gap;
       }
     }
-    if (!best) break;
+    if (best === undefined) break;
     create.push(best);
     have.set(best, (have.get(best) ?? 0) + 1);
     free -= size(best);
