@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     HOST_TOKEN: TOKEN, POOL_SIZE: String(pool), MAX_SANDBOXES: String(arrivals * 2 + 10),
     POOL_MEMORY_RESERVE_MIB: String(RESERVE_MIB), DB_FILE: path.join(tempDir('bench-workshop-db'), 'db.sqlite'),
   });
-  const out: Record<string, number> = { arrivals, pool_size: arrivals };
+  const out: Record<string, number> = { arrivals, pool_size: arrivals, idle_sandboxes_that_fit: fits };
   let server: ServerProc | undefined;
   try {
     // Round 1: a warm pool of `arrivals`, filled before anyone comes (as an event pre-warms).
