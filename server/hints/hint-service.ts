@@ -18,7 +18,7 @@ export interface HintServiceDeps {
 export interface HintService {
   /** For the session manager. */
   readonly observer: {
-    results(s: { learnerId: string; labId: string }, views: CheckView[]): void;
+    results(s: { learnerId: string; labId: string }, views: CheckView[], asked: boolean): void;
     stepStarted(s: { learnerId: string; labId: string }, stepId: string): void;
   };
   hintsFor(learnerId: string, labId: string): HintView[];
@@ -50,9 +50,9 @@ export function createHintService(deps: HintServiceDeps): HintService {
 
   return {
     observer: {
-      results(s, views) {
+      results(s, views, asked) {
         const key = s.learnerId + SEP + s.labId;
-        for (const stepId of tracker.results(key, s.labId, views)) send(key, stepId);
+        for (const stepId of tracker.results(key, s.labId, views, asked)) send(key, stepId);
       },
       stepStarted(s, stepId) {
         tracker.stepStarted(s.learnerId + SEP + s.labId, s.labId, stepId, deps.now());

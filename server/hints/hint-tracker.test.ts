@@ -7,26 +7,36 @@ const tracker = () => new HintTracker(rules, (_lab, step) => step !== 'no-hint')
 
 test('the hint is due after the second failing evaluation of its step, once', () => {
   const t = tracker();
-  assert.deepEqual(t.results('ann|lab', 'lab', [{ stepId: 's1', status: 'fail' }, { stepId: 's1', status: 'pass' }]), []);
-  assert.deepEqual(t.results('ann|lab', 'lab', [{ stepId: 's1', status: 'fail' }]), ['s1']);
-  assert.deepEqual(t.results('ann|lab', 'lab', [{ stepId: 's1', status: 'fail' }]), []);
+  assert.deepEqual(t.results('ann|lab', 'lab', [{ stepId: 's1', status: 'fail' }, { stepId: 's1', status: 'pass' }], true), []);
+  assert.deepEqual(t.results('ann|lab', 'lab', [{ stepId: 's1', status: 'fail' }], true), ['s1']);
+  assert.deepEqual(t.results('ann|lab', 'lab', [{ stepId: 's1', status: 'fail' }], true), []);
   assert.deepEqual(t.shown('ann|lab'), ['s1']);
   // Another learner is counted apart.
-  assert.deepEqual(t.results('bob|lab', 'lab', [{ stepId: 's1', status: 'fail' }]), []);
+  assert.deepEqual(t.results('bob|lab', 'lab', [{ stepId: 's1', status: 'fail' }], true), []);
 });
 
 test('pending results and passes do not count as failures; a passed step never shows its hint', () => {
   const t = tracker();
-  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'pending' }]), []);
-  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'pending' }]), []);
-  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'fail' }]), []);
-  t.results('k', 'lab', [{ stepId: 's1', status: 'pass' }]);
-  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'fail' }]), []);
+  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'pending' }], true), []);
+  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'pending' }], true), []);
+  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'fail' }], true), []);
+  t.results('k', 'lab', [{ stepId: 's1', status: 'pass' }], true);
+  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'fail' }], true), []);
+});
+
+test('an automatic check counts a failure only after the learner ran a block of the step, once per run', () => {
+  const t = tracker();
+  for (let i = 0; i < 3; i++) assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'fail' }], false), [], 'prompts coming back are not failures');
+  t.stepStarted('k', 'lab', 's1', 0);
+  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'fail' }], false), []);
+  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'fail' }], false), [], 'the same run is not counted twice');
+  t.stepStarted('k', 'lab', 's1', 1);
+  assert.deepEqual(t.results('k', 'lab', [{ stepId: 's1', status: 'fail' }], false), ['s1']);
 });
 
 test('steps without a hint (PWD-style labs) are never tracked', () => {
   const t = tracker();
-  for (let i = 0; i < 5; i++) assert.deepEqual(t.results('k', 'lab', [{ stepId: 'no-hint', status: 'fail' }]), []);
+  for (let i = 0; i < 5; i++) assert.deepEqual(t.results('k', 'lab', [{ stepId: 'no-hint', status: 'fail' }], true), []);
   t.stepStarted('k', 'lab', 'no-hint', 0);
   assert.deepEqual(t.tick(10 * 60_000, () => 'lab'), []);
 });

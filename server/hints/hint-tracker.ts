@@ -1,5 +1,7 @@
 // Pure rules of hints: a step's author hint is shown once the step has failed twice, or once the
 // learner has been on it (ran one of its blocks) for the lab's "stuck" time without passing.
+// A failure is a "Check" that fails, or an automatic check that fails after the learner ran one of
+// the step's blocks (once per run): the watcher re-checking on every prompt is not the learner failing again.
 // Labs without hints are unaffected: a step without a hint is never tracked.
 
 export interface HintRules {
@@ -11,6 +13,8 @@ export interface HintRules {
 
 interface StepState {
   failures: number;
+  /** A block of the step ran since the last failure counted from an automatic check. */
+  armed: boolean;
   startedAt?: number;
   passed: boolean;
   shown: boolean;
@@ -26,12 +30,12 @@ export class HintTracker {
     let m = this.state.get(key);
     if (!m) this.state.set(key, (m = new Map()));
     let s = m.get(stepId);
-    if (!s) m.set(stepId, (s = { failures: 0, passed: false, shown: false }));
+    if (!s) m.set(stepId, (s = { failures: 0, armed: false, passed: false, shown: false }));
     return s;
   }
 
-  /** One evaluation's results (any number of steps). Returns the steps whose hint is now due. */
-  results(key: string, labKey: string, views: { stepId: string; status: string }[]): string[] {
+  /** One evaluation's results (any number of steps); `asked` when the learner clicked Check. Returns the steps whose hint is now due. */
+  results(key: string, labKey: string, views: { stepId: string; status: string }[], asked: boolean): string[] {
     const byStep = new Map<string, string[]>();
     for (const v of views) byStep.set(v.stepId, [...(byStep.get(v.stepId) ?? []), v.status]);
     const due: string[] = [];
@@ -39,7 +43,10 @@ export class HintTracker {
       if (!this.hasHint(labKey, stepId)) continue;
       const s = this.step(key, stepId);
       if (statuses.every((x) => x === 'pass')) s.passed = true;
-      else if (statuses.includes('fail')) s.failures++;
+      else if (statuses.includes('fail') && (asked || s.armed)) {
+        s.failures++;
+        s.armed = false;
+      }
       if (!s.passed && !s.shown && s.failures >= this.rules(labKey).failuresBeforeHint) {
         s.shown = true;
         due.push(stepId);
@@ -52,6 +59,7 @@ export class HintTracker {
     if (!this.hasHint(labKey, stepId)) return;
     const s = this.step(key, stepId);
     s.startedAt ??= now;
+    s.armed = true;
   }
 
   /** Steps whose stuck time ran out since the last tick: [key, stepId]. */

@@ -49,7 +49,8 @@ export interface SessionManagerDeps {
   metrics?: SessionMetrics;
   /** Follows results and started steps (hints). */
   observer?: {
-    results(s: { learnerId: string; labId: string }, views: CheckView[]): void;
+    /** `asked`: the learner clicked Check (rather than the watcher re-checking by itself). */
+    results(s: { learnerId: string; labId: string }, views: CheckView[], asked: boolean): void;
     stepStarted(s: { learnerId: string; labId: string }, stepId: string): void;
   };
 }
@@ -204,7 +205,7 @@ export class SessionManager {
     const t0 = performance.now();
     const views = await live.runner.runStep(stepId);
     this.deps.metrics?.checkRun(performance.now() - t0);
-    return this.recordResults(live, views);
+    return this.recordResults(live, views, true);
   }
 
   stepStarted(sessionId: string, stepId: string): void {
@@ -375,11 +376,11 @@ export class SessionManager {
   }
 
   /** Stores results (a pass is never downgraded) and tells the page. Returns what was stored. */
-  private recordResults(live: Live, views: CheckView[]): CheckView[] {
+  private recordResults(live: Live, views: CheckView[], asked = false): CheckView[] {
     const { store, now } = this.deps;
     const before = new Map(store.progress(live.rec.learnerId, live.rec.labId).map((p) => [p.id, p]));
     const merged = views.map((v) => (before.get(v.id)?.status === 'pass' && v.status !== 'pass' ? before.get(v.id)! : v));
-    this.deps.observer?.results(live.rec, merged);
+    this.deps.observer?.results(live.rec, merged, asked);
     const changed = merged.filter((v) => {
       const b = before.get(v.id);
       return !b || b.status !== v.status || b.message !== v.message;
