@@ -50,6 +50,24 @@ export const TUNING = {
   reapIntervalMs: 60_000,
   /** How often queued learners are re-examined for a free slot. */
   queueTickMs: 2_000,
+  /** What one idle pooled sandbox costs (measured ~36 MiB), rounded up: the pool's memory budget unit. */
+  poolIdleSandboxMiB: 40,
+  /** Pool creates in flight at once: the engine serialises network creation and start, so more only queue there. */
+  poolMaxInFlight: 3,
+  /** Pre-made session networks kept for cold creates (network creation is the engine's slowest serial step). */
+  poolNetworkStock: 4,
+  /** Refills wait for this long without a take: a rush's takes go first, creates after (they load the engine and CPU). */
+  poolRefillQuietMs: 3_000,
+  /** How often the pool re-plans when nothing told it to. */
+  poolTickMs: 2_000,
+  /** An idle pooled unit older than this is replaced, so a taken unit always outlives its session. */
+  poolIdleMaxMs: 60 * 60_000,
+  /** An event pre-warms this long before it starts. */
+  eventPrewarmLeadMs: 15 * 60_000,
+  /** A step's hint shows after this many failing evaluations... */
+  hintAfterFailures: 2,
+  /** ...or after this long on the step without passing (a lab's `hint_after:` overrides it). */
+  hintStuckMs: 10 * 60_000,
 } as const;
 
 export interface Config {
@@ -99,6 +117,12 @@ export interface Config {
   pullImages: boolean;
   /** A registry mirror for the sandboxes' inner engines only. */
   registryMirror?: string;
+  /** Ready sandboxes kept per image set of the listed labs (0 = no warm pool). */
+  poolSize: number;
+  /** Memory (MiB) the pool always leaves free for running learners. */
+  poolMemoryReserveMiB: number;
+  /** Build the listed labs' templates at start rather than at the first learner. */
+  prepareTemplates: boolean;
 }
 
 /** Per-learner and per-address caps and rates (see server/http/learner-limits.ts). */
@@ -168,7 +192,7 @@ export function parseArgs(argv: string[], known: readonly string[]): Record<stri
   return out;
 }
 
-const FLAGS = ['port', 'host', 'labs', 'data', 'max-sandboxes', 'session-ttl'] as const;
+const FLAGS = ['port', 'host', 'labs', 'data', 'max-sandboxes', 'session-ttl', 'pool-size'] as const;
 
 export function loadConfig(argv: string[], env: Record<string, string | undefined>, cwd: string): Config {
   const a = parseArgs(argv, FLAGS);
@@ -217,6 +241,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     imagesDir: env.IMAGES_DIR ? path.resolve(cwd, env.IMAGES_DIR) : path.join(dataDir, 'images'),
     pullImages: !['0', 'false', 'no', 'off'].includes((env.PULL_IMAGES ?? '').toLowerCase()),
     registryMirror: env.REGISTRY_MIRROR || undefined,
+    poolSize: intOpt('pool-size', a['pool-size'] ?? env.POOL_SIZE, 0, 0, 1000),
+    poolMemoryReserveMiB: intOpt('POOL_MEMORY_RESERVE_MIB', env.POOL_MEMORY_RESERVE_MIB, 4096, 0, 1_048_576),
+    prepareTemplates: env.PREPARE_TEMPLATES !== '0',
   };
 }
 

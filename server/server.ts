@@ -14,6 +14,16 @@ import { createApp, portProxyDeps } from './http/app.ts';
 import { createPortUpgrade } from './http/port-proxy.ts';
 import { createSocketServer } from './realtime/socket-server.ts';
 import type { PtyProcess } from './terminals/terminal.ts';
+import { TUNING } from './config.ts';
+import fs from 'node:fs';
+import { createWarmPool, readMemAvailableMiB, type WarmPool } from './pool/warm-pool.ts';
+import type { PoolKeySpec } from './pool/plan.ts';
+import { createMetrics } from './metrics/metrics.ts';
+import { openEventStore } from './workshop/event-store.ts';
+import { createWorkshop } from './workshop/workshop.ts';
+import { createWorkshopRoutes } from './workshop/routes.ts';
+import { attachWorkshopNamespace } from './workshop/socket.ts';
+import { createHintService } from './hints/hint-service.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -28,12 +38,15 @@ export interface ServerDeps {
   webDistDir: string;
   watchLabs?: boolean;
   log(msg: string, err?: unknown): void;
+  /** MiB of memory the host can still give (default: MemAvailable). */
+  memoryAvailableMiB?(): number;
 }
 
 export interface RunningServer {
   url: string;
   port: number;
   sessions: SessionManager;
+  pool: WarmPool;
   /** Stops serving. Sandboxes keep running so a restarted server re-attaches to them. */
   close(): Promise<void>;
 }
@@ -43,6 +56,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const store = openStore(config.dbFile);
   const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => store.takeLegacySecret() });
   let announce: (labIds: string[]) => void = () => {};
+  let reshape: () => void = () => {};
   const labs = await createLabRegistry({
     dir: config.labsDir,
     load: deps.loadLabs,
@@ -51,9 +65,67 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     onChange: (ids) => {
       log(`labs changed on disk: ${ids.join(', ')}`);
       announce(ids);
+      reshape();
     },
   });
   for (const p of labs.problems()) log(`lab problem: ${p.file}:${p.line}: ${p.message}`);
+
+  let sessionsRef: SessionManager | undefined;
+  const memAvailable = deps.memoryAvailableMiB ?? (() => readMemAvailableMiB(() => fs.readFileSync('/proc/meminfo', 'utf8')));
+  const pool = createWarmPool({
+    driver: deps.driver,
+    limits: config.limits,
+    sessionMaxMs: config.sessionMaxMs,
+    idleMaxMs: TUNING.poolIdleMaxMs,
+    capacity: () => sessionsRef?.capacity() ?? { inUse: 0, queued: 0, max: config.maxSandboxes },
+    memoryHeadroomMiB: () => memAvailable() - config.poolMemoryReserveMiB,
+    idleSandboxMiB: TUNING.poolIdleSandboxMiB,
+    maxInFlight: TUNING.poolMaxInFlight,
+    networkStock: TUNING.poolNetworkStock,
+    tickMs: TUNING.poolTickMs,
+    refillQuietMs: TUNING.poolRefillQuietMs,
+    now: () => Date.now(),
+    log,
+    onUnitReady: (ms) => metrics.poolUnitReady(ms),
+  });
+  const shapes = (): PoolKeySpec[] => {
+    const seen = new Map<string, PoolKeySpec>();
+    for (const lab of labs.all()) {
+      if (lab.problems.length > 0 || lab.terms === 0) continue;
+      const images = lab.images.filter((i) => i !== 'scratch');
+      seen.set(`${lab.terms}|${[...images].sort().join(',')}`, { images, terms: lab.terms });
+    }
+    return [...seen.values()];
+  };
+
+  const events = openEventStore(config.dbFile);
+  let workshopRef: ReturnType<typeof createWorkshop> | undefined;
+  const metrics = createMetrics({
+    sandboxes: () => {
+      const byPhase = { starting: 0, ready: 0 };
+      for (const rec of sessionsRef?.liveSessions() ?? []) {
+        if (rec.phase === 'starting' || rec.phase === 'ready') byPhase[rec.phase] += labs.get(rec.labId)?.terms ?? 0;
+      }
+      const p = pool.stats();
+      return { ...byPhase, pool_idle: p.idleSandboxes, pool_filling: p.fillingSandboxes };
+    },
+    pool: () => {
+      const p = pool.stats();
+      return { idle: p.idleSandboxes, target: p.targetSandboxes };
+    },
+    queueLength: () => sessionsRef?.stats().queued ?? 0,
+    eventLearners: () => workshopRef?.activeLearners() ?? [],
+  });
+
+  let sendHint: Parameters<typeof createHintService>[0]['send'] = () => {};
+  const hints = createHintService({
+    lab: (id) => labs.get(id),
+    send: (learnerId, h) => sendHint(learnerId, h),
+    defaultStuckMs: TUNING.hintStuckMs,
+    failuresBeforeHint: TUNING.hintAfterFailures,
+    tickMs: 15_000,
+    now: () => Date.now(),
+  });
 
   const sessions = new SessionManager({
     config,
@@ -65,17 +137,35 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     shellWire: deps.shellWire,
     now: () => Date.now(),
     log,
+    pool,
+    metrics: metrics.sessions,
+    observer: hints.observer,
   });
+  sessionsRef = sessions;
   await sessions.restore();
+  pool.configure(shapes(), config.poolSize);
+  if (config.prepareTemplates) void prepareTemplates(deps.driver, shapes(), log);
 
   const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => store.liveSessions() });
-  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now: () => Date.now(), log });
+  const workshop = createWorkshop({ events, lab: (id) => labs.get(id), labs: () => labs.all(), sessions, store, pool, now: () => Date.now(), log });
+  workshopRef = workshop;
+  workshop.prewarmAll();
+  // Events added by the CLI while the server runs are pre-warmed too.
+  const prewarmTimer = setInterval(() => workshop.prewarmAll(), 60_000);
+  prewarmTimer.unref();
+  const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now: () => Date.now() });
+  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now: () => Date.now(), log, routes: [routes] });
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, {
     config, sessions, secret, limits, log,
     wouldCreate: (learnerId, labId) => !store.liveSessionFor(learnerId, labId),
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });
+  const workshopSocket = attachWorkshopNamespace(sockets.io, {
+    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, log,
+  });
+  sendHint = (learnerId, h) => workshopSocket.hint(learnerId, h);
+  reshape = () => pool.configure(shapes(), config.poolSize);
   // Port links carry WebSocket upgrades; socket.io keeps its own (it no longer destroys foreign ones).
   const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, limits, now: () => Date.now(), log }));
   httpServer.on('upgrade', (req, socket, head) => {
@@ -96,13 +186,35 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     url: `http://localhost:${port}`,
     port,
     sessions,
+    pool,
     async close() {
+      clearInterval(prewarmTimer);
+      hints.dispose();
+      workshopSocket.dispose();
       await sessions.dispose();
+      await pool.dispose();
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();
       limits.dispose();
       store.close();
+      events.close();
     },
   };
+}
+
+/** The first learner of a lab should not wait for its template: build each listed image set's now, one at a time. */
+async function prepareTemplates(driver: SandboxDriver, shapes: PoolKeySpec[], log: ServerDeps['log']): Promise<void> {
+  if (!driver.prepareImages) return;
+  const sets = new Map(shapes.map((s) => [[...s.images].sort().join(','), s.images]));
+  for (const images of sets.values()) {
+    if (!images.length) continue;
+    const t0 = Date.now();
+    try {
+      await driver.prepareImages(images);
+      log(`template for ${images.join(', ')} ready (${Date.now() - t0} ms)`);
+    } catch (err) {
+      log(`template for ${images.join(', ')} could not be prepared; the first learner will try again`, err);
+    }
+  }
 }

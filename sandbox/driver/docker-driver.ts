@@ -240,9 +240,12 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     }
     // Subnets are chosen in-process (so concurrent creates don't wait on each other); the engine
     // still rejects an overlap with another process's network, and we then pick again.
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // A subnet that overlapped is skipped on the next attempt: another process's network may still
+    // be in creation, so the engine refuses it before it shows up in the listing.
+    const overlapped: string[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
       const listed = (await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
-      const sub = nextFreeSubnet(pool, subnetPrefix, [...listed, ...reserved]);
+      const sub = nextFreeSubnet(pool, subnetPrefix, [...listed, ...reserved, ...overlapped]);
       if (!sub) throw new AppError('capacity', `no free subnet left in ${pool}; remove old session networks or widen the pool`);
       reserved.add(sub.subnet);
       try {
@@ -261,7 +264,10 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
           await applyEgress(await docker.getNetwork(name).inspect()); // created by someone else meanwhile
           return name;
         }
-        if (/overlap/i.test(String((err as Error).message))) continue;
+        if (/overlap/i.test(String((err as Error).message))) {
+          overlapped.push(sub.subnet);
+          continue;
+        }
         throw new AppError('sandbox_failed', `cannot create network for session ${sessionId}: ${(err as Error).message}`, { cause: err });
       } finally {
         reserved.delete(sub.subnet);
@@ -699,6 +705,31 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     reap,
     createSessionNetwork,
     removeSessionNetwork,
+    async joinNetwork(ref: SandboxRef, network: string, alias: string) {
+      try {
+        await docker.getNetwork(network).connect({ Container: ref.containerId, EndpointConfig: { Aliases: [alias] } });
+      } catch (err) {
+        throw new AppError('sandbox_failed', `could not connect node${ref.node} to ${network}: ${(err as Error).message}`, { cause: err });
+      }
+    },
+    async leaveNetwork(ref: SandboxRef, network: string) {
+      await idempotent(docker.getNetwork(network).disconnect({ Container: ref.containerId, Force: true }));
+    },
+    async copyFiles(ref: SandboxRef, hostDir: string) {
+      // /root is the sandbox's disk/root on the host: a plain copy costs no exec (a runc start each),
+      // which is what 30 learners arriving at once would otherwise queue behind.
+      const dest = path.join(dirOf(ref.id), 'disk', 'root');
+      if (fs.lstatSync(dest).isSymbolicLink()) throw new AppError('forbidden', `sandbox ${ref.id}: its home folder is a symlink`);
+      for (const name of fs.readdirSync(hostDir)) {
+        const target = path.join(dest, name);
+        const st = fs.lstatSync(target, { throwIfNoEntry: false });
+        if (st?.isSymbolicLink()) throw new AppError('forbidden', `sandbox ${ref.id}: ${name} in its home folder is a symlink`);
+        await fs.promises.cp(path.join(hostDir, name), target, { recursive: true, force: true, dereference: false, verbatimSymlinks: true });
+      }
+    },
+    async prepareImages(images: string[]) {
+      await templates.ensure(images.map(normalizeImageName));
+    },
     async dispose() {
       engines.clear();
       await templates.unmountAll();

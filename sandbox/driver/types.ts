@@ -117,6 +117,17 @@ export interface SandboxDriver {
   reap(opts: { now: number; isLive: (sessionId: string) => boolean }): Promise<string[]>;
   /** A private network for one session's sandboxes (so node1 can reach node2 by name, and no one else). */
   createSessionNetwork(sessionId: string): Promise<string>;
+  /**
+   * Copies a host folder's files into the shell's working directory of a sandbox no learner has used
+   * yet (a pooled one), without going through the engine. Refuses to write through a symlink.
+   */
+  copyFiles?(ref: SandboxRef, hostDir: string): Promise<void>;
+  /** Connects a running sandbox to a network under a name other sandboxes there resolve (e.g. "node2"). */
+  joinNetwork?(ref: SandboxRef, network: string, alias: string): Promise<void>;
+  /** Disconnects a running sandbox from a network. Idempotent. */
+  leaveNetwork?(ref: SandboxRef, network: string): Promise<void>;
+  /** Builds (or finds) the preloaded-image template for this image set ahead of the first create. */
+  prepareImages?(images: string[]): Promise<void>;
   removeSessionNetwork(sessionId: string): Promise<void>;
   dispose(): Promise<void>;
 }

@@ -68,9 +68,12 @@ export function createLookup(engine: EngineClient): Lookup {
 export const code = (s: string): string => '`' + s + '`';
 export const quote = (s: string): string => `“${s}”`;
 
-/** Appends the author's hint, or ours, to a failing message. */
-export function failing(spec: CheckSpec, actual: string, expected: string, what: string, defaultHint?: string, expectedInMessage = expected): Verdict {
-  const hint = spec.hint ?? defaultHint;
+/**
+ * Appends our hint to a failing message. The author's `hint:` is not in the message: the page shows
+ * it apart, once the step has failed twice or the learner is stuck (server/hints).
+ */
+export function failing(_spec: CheckSpec, actual: string, expected: string, what: string, defaultHint?: string, expectedInMessage = expected): Verdict {
+  const hint = defaultHint;
   return { status: 'fail', actual, expected, message: `${what}; this step expects ${expectedInMessage}${hint ? ` — ${hint}` : '.'}` };
 }
 
@@ -83,7 +86,7 @@ export function noImage(spec: CheckSpec & { image: string }, expected: string): 
     status: 'fail',
     actual: 'no such image',
     expected,
-    message: `No image named ${spec.image} yet — ${spec.hint ?? 'run the build block above.'}`,
+    message: `No image named ${spec.image} yet — run the build block above.`,
   };
 }
 
@@ -92,7 +95,7 @@ export function noContainer(spec: CheckSpec & { container: string }, expected: s
     status: 'fail',
     actual: 'no such container',
     expected,
-    message: `No container named ${spec.container} yet — ${spec.hint ?? 'run the `docker run` block above.'}`,
+    message: `No container named ${spec.container} yet — run the \`docker run\` block above.`,
   };
 }
 

@@ -16,9 +16,8 @@ import type { Config } from '../config.ts';
 import { TUNING } from '../config.ts';
 import { AppError, toErrorPayload } from '../errors.ts';
 import { COOKIE_NAME, newLearnerId, readCookie, signId, verifyId } from './learner-cookie.ts';
-import { tokenMatches } from './host-token.ts';
 import { learnerCookieOptions } from './secrets.ts';
-import { cataloguePage, hostPage, labPage, messagePage, type HostRow } from './pages.ts';
+import { cataloguePage, labPage, messagePage } from './pages.ts';
 
 export interface AppDeps {
   driver: SandboxDriver;
@@ -33,6 +32,8 @@ export interface AppDeps {
   webDistDir: string;
   now(): number;
   log(msg: string, err?: unknown): void;
+  /** More routes (workshops, the host's pages, /metrics), mounted after the learner cookie is known. */
+  routes?: express.RequestHandler[];
 }
 
 declare module 'express-serve-static-core' {
@@ -134,13 +135,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   app.all('/labs/:id/port/:node/:port{/*rest}', createPortProxy(ports));
 
-  app.get('/host', (req, res) => {
-    const token = deps.config.hostToken;
-    if (!token) throw new AppError('not_found', 'The workshop host page is off: start the server with HOST_TOKEN set to turn it on.');
-    if (!tokenMatches(req.query.token, token)) throw new AppError('forbidden', 'The workshop host page needs its token: open /host?token=… as printed by the server at start.');
-    res.setHeader('Refresh', '10');
-    res.type('html').send(hostPage(deps.sessions.stats(), hostRows(deps)));
-  });
+  for (const r of deps.routes ?? []) app.use(r);
 
   app.use((_req, _res) => {
     throw new AppError('not_found', 'There is nothing at this address.');
@@ -170,30 +165,6 @@ export function portProxyDeps(deps: Pick<AppDeps, 'driver' | 'sessions' | 'labs'
     now: deps.now,
     log: deps.log,
   };
-}
-
-function hostRows(deps: AppDeps): HostRow[] {
-  const now = deps.now();
-  const min = (ms: number) => Math.max(0, Math.round(ms / 60_000));
-  return deps.sessions.liveSessions().map((s) => {
-    const lab = deps.labs.get(s.labId);
-    const prog = deps.store.progress(s.learnerId, s.labId);
-    const passedIds = new Set(prog.filter((p) => p.status === 'pass').map((p) => p.id));
-    const steps = lab?.steps ?? [];
-    const current = steps.find((st) => st.checks.some((c) => !passedIds.has(c.id)));
-    const lastPass = prog.filter((p) => p.status === 'pass').reduce((m, p) => Math.max(m, p.updatedAt), 0);
-    return {
-      learner: s.learnerId.slice(0, 8),
-      lab: lab?.title ?? s.labId,
-      phase: s.phase,
-      startedMinutesAgo: min(now - s.createdAt),
-      minutesLeft: min(s.expiresAt - now),
-      currentStep: current ? current.title : steps.length ? 'all steps done' : '—',
-      passed: passedIds.size,
-      total: steps.reduce((n, st) => n + st.checks.length, 0),
-      lastPassMinutesAgo: lastPass ? min(now - lastPass) : null,
-    };
-  });
 }
 
 export function webDistDir(root: string): string {

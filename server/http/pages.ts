@@ -13,7 +13,7 @@ function jsonForScript(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
-function layout(title: string, body: string, opts: { page: string; boot?: unknown }): string {
+export function layout(title: string, body: string, opts: { page: string; boot?: unknown }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -31,7 +31,7 @@ ${opts.boot !== undefined ? `<script type="application/json" id="boot">${jsonFor
 </html>`;
 }
 
-const brand = `<a class="brand" href="/"><span class="brand-mark">▣</span> <span class="brand-text">Docker Labs</span></a>`;
+export const brand = `<a class="brand" href="/"><span class="brand-mark">▣</span> <span class="brand-text">Docker Labs</span></a>`;
 
 function problemsList(problems: LabProblem[]): string {
   return `<ul class="problems">${problems.map((p) => `<li><code>${esc(p.file)}:${p.line}</code> ${esc(p.message)}</li>`).join('')}</ul>`;

@@ -128,6 +128,8 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
       const unsub = deps.sessions.subscribe(view.id, {
         update: (v) => {
           socket.emit('session:update', v);
+          // A reset by the host takes the session back through "starting": attach to the new terminals.
+          if (v.phase !== 'ready') attached = false;
           if (v.phase === 'ready' && !attached) {
             attached = true;
             attachTerminals(v.terms);

@@ -12,7 +12,9 @@ import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
 import { openScrollbackFile } from '../terminals/scrollback-file.ts';
 import type { SessionRecord, Store } from './store.ts';
 import { mergeResult } from '../checks/merge.ts';
-import { admit, canExtend, extendedExpiry, isLive, queuePosition, type SessionLike } from './lifecycle.ts';
+import { admit, canExtend, extendedExpiry, isLive, queuePosition, sandboxesInUse, queueOrder, type SessionLike } from './lifecycle.ts';
+import type { WarmPool } from '../pool/warm-pool.ts';
+import { adoptUnits } from '../pool/take.ts';
 
 /** Runs one session's checks against its sandbox; provided by server/checks. */
 export interface CheckRunner {
@@ -45,6 +47,22 @@ export interface SessionManagerDeps {
   shellWire?(ref: SandboxRef): { spawn(cols: number, rows: number): PtyProcess; ensureShell(): Promise<void> };
   now(): number;
   log(msg: string, err?: unknown): void;
+  /** Ready sandboxes made ahead; without it every arrival creates cold. */
+  pool?: WarmPool;
+  metrics?: SessionMetrics;
+  /** Follows results and started steps (hints). */
+  observer?: {
+    /** `asked`: the learner clicked Check (rather than the watcher re-checking by itself). */
+    results(s: { learnerId: string; labId: string }, views: CheckView[], asked: boolean): void;
+    stepStarted(s: { learnerId: string; labId: string }, stepId: string): void;
+  };
+}
+
+/** What the session manager reports to /metrics. */
+export interface SessionMetrics {
+  sandboxReady(ms: number, source: 'pool' | 'cold'): void;
+  checkRun(ms: number): void;
+  terminalBytes(n: number): void;
 }
 
 interface Live {
@@ -57,6 +75,8 @@ interface Live {
   expiry?: NodeJS.Timeout;
   listeners: Set<SessionEvents>;
   provisioning?: Promise<void>;
+  /** Synthetic session ids its sandboxes or network carry (a pool unit's, a pre-made network's). */
+  aliases: Set<string>;
 }
 
 /**
@@ -96,6 +116,7 @@ export class SessionManager {
         const refs = store.sandboxes(rec.id);
         if (refs.length === lab.terms && refs.every((r) => running.has(r.id))) {
           live.refs = refs;
+          for (const r of refs) if (r.sessionId !== rec.id) live.aliases.add(r.sessionId);
           this.startRuntime(live);
           // Work may have finished while no server watched (a build that ran through a restart).
           live.runner?.poke();
@@ -189,8 +210,10 @@ export class SessionManager {
     const live = this.live.get(sessionId);
     if (!live || live.rec.phase !== 'ready' || !live.runner) throw new AppError('bad_request', 'The sandbox is not ready yet; wait for the terminal, then check again.');
     if (!live.lab.steps.some((s) => s.id === stepId)) throw new AppError('bad_request', `This lab has no step "${stepId}".`);
+    const t0 = performance.now();
     const views = await live.runner.runStep(stepId);
-    return this.recordResults(live, views);
+    this.deps.metrics?.checkRun(performance.now() - t0);
+    return this.recordResults(live, views, true);
   }
 
   /** Something changed in a learner's sandbox outside the terminal (the editor saved, a file was uploaded). */
@@ -200,7 +223,9 @@ export class SessionManager {
   }
 
   stepStarted(sessionId: string, stepId: string): void {
-    this.live.get(sessionId)?.runner?.stepStarted(stepId);
+    const live = this.live.get(sessionId);
+    if (live) this.deps.observer?.stepStarted(live.rec, stepId);
+    live?.runner?.stepStarted(stepId);
   }
 
   extend(sessionId: string): SessionView {
@@ -237,7 +262,7 @@ export class SessionManager {
 
   async reap(): Promise<void> {
     try {
-      const reaped = await this.deps.driver.reap({ now: this.deps.now(), isLive: (sid) => this.live.has(sid) });
+      const reaped = await this.deps.driver.reap({ now: this.deps.now(), isLive: (sid) => this.labelLive(sid) });
       if (reaped.length) this.deps.log(`reaped ${reaped.length} orphaned or expired sandbox(es)`);
     } catch (err) {
       this.deps.log('reap failed; will retry', err);
@@ -261,7 +286,7 @@ export class SessionManager {
   // ---- internals ------------------------------------------------------------------------------
 
   private track(rec: SessionRecord, lab: Lab): Live {
-    const live: Live = { rec, lab, seq: this.seq++, refs: [], terminals: new Map(), listeners: new Set() };
+    const live: Live = { rec, lab, seq: this.seq++, refs: [], terminals: new Map(), listeners: new Set(), aliases: new Set() };
     this.live.set(rec.id, live);
     this.armExpiry(live);
     return live;
@@ -283,6 +308,7 @@ export class SessionManager {
       const live = this.live.get(id)!;
       live.provisioning = this.provision(live);
     }
+    this.deps.pool?.kick();
     // Everyone still waiting learns their new place in the line.
     for (const live of this.live.values()) if (live.rec.phase === 'queued') this.emit(live);
   }
@@ -293,14 +319,27 @@ export class SessionManager {
     // `scratch` is Docker's empty base: nothing to preload.
     const images = lab.images.filter((i) => i !== 'scratch');
     this.setPhase(live, 'starting', undefined);
+    const t0 = performance.now();
+    const units = lab.terms > 0 ? this.deps.pool?.take({ images, terms: lab.terms }) : undefined;
     try {
-      if (lab.terms > 0) {
-        const network = await driver.createSessionNetwork(rec.id);
+      if (units) {
+        for (const u of units) live.aliases.add(u.sid);
+        live.refs = units.map((u, i) => ({ ...u.ref, node: i + 1 }));
+        store.saveSandboxes(rec.id, live.refs);
+        // Pooled sandboxes get their network, node names and the lab's files now, as a create would.
+        live.refs = await adoptUnits(driver, units, lab.assetsDir);
+        store.saveSandboxes(rec.id, live.refs);
+        this.deps.metrics?.sandboxReady(performance.now() - t0, 'pool');
+      } else if (lab.terms > 0) {
+        const premade = this.deps.pool?.takeNetwork();
+        if (premade) live.aliases.add(premade.sid);
+        const network = premade?.name ?? (await driver.createSessionNetwork(rec.id));
         const expiresAt = rec.createdAt + config.sessionMaxMs;
         const created = await Promise.allSettled(
           Array.from({ length: lab.terms }, (_, i) =>
+            // On a pre-made network the sandboxes carry its synthetic id, so a restart finds the alias in their refs.
             driver.create({
-              sessionId: rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt,
+              sessionId: premade?.sid ?? rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt,
               // Fetching a lab image or building its template can take a while: say so on the starting page.
               onProgress: i === 0 ? (m) => live.rec.phase === 'starting' && this.setPhase(live, 'starting', m) : undefined,
             }),
@@ -311,6 +350,7 @@ export class SessionManager {
         const failed = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
         if (failed) throw failed.reason;
         await Promise.all(live.refs.map((r) => driver.waitReady(r, { images, timeoutMs: 120_000 })));
+        this.deps.metrics?.sandboxReady(performance.now() - t0, 'cold');
       }
       if (this.disposed || live.rec.phase !== 'starting') return; // ended or expired meanwhile
       this.startRuntime(live);
@@ -334,6 +374,7 @@ export class SessionManager {
         ensureShell: () => wire.ensureShell(),
         scrollback: openScrollbackFile(this.scrollbackFile(sid, ref.node), TUNING.scrollbackBytes),
         onOutput: (d) => {
+          this.deps.metrics?.terminalBytes(Buffer.byteLength(d));
           if (promptCameBack(d)) live.runner?.poke();
         },
         log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
@@ -356,10 +397,11 @@ export class SessionManager {
   }
 
   /** Stores results (a pass is never downgraded) and tells the page. Returns what was stored. */
-  private recordResults(live: Live, views: CheckView[]): CheckView[] {
+  private recordResults(live: Live, views: CheckView[], asked = false): CheckView[] {
     const { store, now } = this.deps;
     const before = new Map(store.progress(live.rec.learnerId, live.rec.labId).map((p) => [p.id, p]));
     const merged = views.map((v) => mergeResult(before.get(v.id), v));
+    this.deps.observer?.results(live.rec, merged, asked);
     const changed = merged.filter((v) => {
       const b = before.get(v.id);
       return !b || b.status !== v.status || b.message !== v.message;
@@ -401,7 +443,7 @@ export class SessionManager {
     this.setPhase(live, phase, message);
     this.live.delete(live.rec.id);
     // Wait for an in-flight provision so sandboxes it is still creating are destroyed too.
-    void (live.provisioning ?? Promise.resolve()).then(() => this.destroyAll(live.rec.id, live.refs));
+    void (live.provisioning ?? Promise.resolve()).then(() => this.destroyAll(live.rec.id, live.refs, live.aliases));
     this.pumpQueue();
   }
 
@@ -415,16 +457,60 @@ export class SessionManager {
     return path.join(this.deps.config.dataDir, 'scrollback', `${sessionId}-${node}.log`);
   }
 
-  private async destroyAll(sessionId: string, refs: SandboxRef[]): Promise<void> {
+  private async destroyAll(sessionId: string, refs: SandboxRef[], aliases: Iterable<string> = []): Promise<void> {
     const { driver, log } = this.deps;
     for (const r of refs) openScrollbackFile(this.scrollbackFile(sessionId, r.node), 1).remove();
     const results = await Promise.allSettled(refs.map((r) => driver.destroy(r)));
     for (const r of results) if (r.status === 'rejected') log(`session ${sessionId}: destroy failed (the reaper will retry)`, r.reason);
-    try {
-      await driver.removeSessionNetwork(sessionId);
-    } catch (err) {
-      log(`session ${sessionId}: network removal failed (the reaper will retry)`, err);
+    for (const sid of new Set([sessionId, ...aliases, ...refs.map((r) => r.sessionId)])) {
+      try {
+        await driver.removeSessionNetwork(sid);
+      } catch (err) {
+        log(`session ${sessionId}: network removal failed (the reaper will retry)`, err);
+      }
     }
+  }
+
+  /** A label's session id is live when it is a live session's, one its sandboxes adopted, or the pool's. */
+  private labelLive(sid: string): boolean {
+    if (this.live.has(sid) || this.deps.pool?.holds(sid)) return true;
+    for (const l of this.live.values()) if (l.aliases.has(sid)) return true;
+    return false;
+  }
+
+  /** Sandboxes held by learners and wanted by queued ones: the room the warm pool must leave. */
+  capacity(): { inUse: number; queued: number; max: number } {
+    const likes = this.sessionLikes();
+    return { inUse: sandboxesInUse(likes), queued: queueOrder(likes).reduce((n, s) => n + s.sandboxes, 0), max: this.deps.config.maxSandboxes };
+  }
+
+  /** The live session of a learner in a lab, if any. */
+  liveSessionOf(learnerId: string, labId: string): SessionRecord | undefined {
+    const rec = this.deps.store.liveSessionFor(learnerId, labId);
+    return rec && this.live.get(rec.id)?.rec;
+  }
+
+  /**
+   * The host resets a learner's sandbox: the old one is destroyed and a fresh one provisioned for the
+   * same session, so the learner's page re-attaches by itself. Progress is per learner and lab, so it stays.
+   */
+  async reset(sessionId: string): Promise<SessionView> {
+    const live = this.mustLive(sessionId);
+    await live.provisioning?.catch(() => {});
+    if (live.rec.phase !== 'ready') throw new AppError('bad_request', 'This sandbox is still starting or queued; reset it once it is ready.');
+    live.runner?.dispose();
+    live.runner = undefined;
+    for (const t of live.terminals.values()) t.dispose();
+    live.terminals.clear();
+    const refs = live.refs;
+    const aliases = [...live.aliases];
+    live.refs = [];
+    live.aliases.clear();
+    this.setPhase(live, 'starting', 'The workshop host is giving you a fresh sandbox; your progress is kept.');
+    await this.destroyAll(sessionId, refs, aliases);
+    live.provisioning = this.provision(live);
+    await live.provisioning;
+    return this.view(sessionId);
   }
 }
 

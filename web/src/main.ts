@@ -4,6 +4,8 @@ import './files.css';
 import { showToast, startLabPage } from './lab-page.ts';
 import { initFilesPane } from './files-pane.ts';
 import { initPortsList } from './ports-list.ts';
+import { startHostEventPage } from './host-page.ts';
+import { startWorkshopLearner } from './workshop-learner.ts';
 import type { LabBoot } from '../../server/realtime/protocol.ts';
 
 if (document.body.dataset.page === 'lab') {
@@ -11,4 +13,6 @@ if (document.body.dataset.page === 'lab') {
   const boot = JSON.parse(document.getElementById('boot')!.textContent!) as LabBoot;
   initFilesPane(boot, (m, level = 'warn') => showToast(m, level));
   initPortsList(boot, (node, port) => `/labs/${encodeURIComponent(boot.labId)}/port/${node}/${port}/`);
+  startWorkshopLearner(boot.labId);
 }
+if (document.body.dataset.page === 'host-event') startHostEventPage();

@@ -1,0 +1,137 @@
+// The workshop service: events and their participants joined with live sessions and progress —
+// the instructor's grid, the host's summary, pre-warming the pool for an event's head count.
+import { TUNING } from '../config.ts';
+import type { Lab } from '../labs/types.ts';
+import type { WarmPool } from '../pool/warm-pool.ts';
+import type { SessionManager } from '../sessions/manager.ts';
+import type { Store } from '../sessions/store.ts';
+import type { EventStore } from './event-store.ts';
+import type { HostRow } from '../http/pages.ts';
+import { gridFor, type EventInput, type GridLab, type WorkshopEvent } from './event-rules.ts';
+
+export interface WorkshopDeps {
+  events: EventStore;
+  lab(id: string): Lab | undefined;
+  labs(): Lab[];
+  sessions: SessionManager;
+  store: Store;
+  pool: WarmPool;
+  now(): number;
+  log(msg: string, err?: unknown): void;
+}
+
+export interface Workshop {
+  readonly events: EventStore;
+  createEvent(input: EventInput): WorkshopEvent;
+  eventList(): (WorkshopEvent & { joined: number })[];
+  labTitle(id: string): string | undefined;
+  /** One grid per lab of the event: its participants × the lab's steps. */
+  grid(eventId: string): GridLab[];
+  hostSummary(): {
+    labs: { id: string; title: string }[];
+    stats: ReturnType<SessionManager['stats']>;
+    pool: { idleSandboxes: number; targetSandboxes: number };
+    sessions: HostRow[];
+  };
+  /** Learners with a live session in one of its labs, per event that has not ended. */
+  activeLearners(): { event: string; learners: number }[];
+  /** Re-reads the events (another process may have added some) and pre-warms for them. */
+  prewarmAll(): void;
+}
+
+/** How long after an event's start the pool keeps its raised size: latecomers arrive in the first half hour. */
+const PREWARM_AFTER_START_MS = 30 * 60_000;
+
+export function createWorkshop(deps: WorkshopDeps): Workshop {
+  const runnable = (id: string) => {
+    const lab = deps.lab(id);
+    return lab && lab.problems.length === 0 ? lab : undefined;
+  };
+
+  function prewarm(ev: WorkshopEvent): void {
+    if (ev.endsAt <= deps.now()) return;
+    // Everyone starts with the first lab: that is where the morning rush lands.
+    const lab = runnable(ev.labs[0]!);
+    if (!lab || lab.terms === 0) return;
+    const count = Math.min(ev.expected, ev.capacity ?? ev.expected);
+    deps.pool.boost(`event:${ev.id}`, { images: lab.images.filter((i) => i !== 'scratch'), terms: lab.terms }, count, ev.startsAt - TUNING.eventPrewarmLeadMs, Math.min(ev.endsAt, ev.startsAt + PREWARM_AFTER_START_MS));
+  }
+
+  function grid(eventId: string): GridLab[] {
+    const ev = deps.events.event(eventId);
+    if (!ev) return [];
+    const participants = deps.events.participants(ev.id);
+    const out: GridLab[] = [];
+    for (const labId of ev.labs) {
+      const lab = deps.lab(labId);
+      if (!lab) continue;
+      out.push(gridFor({
+        lab: { id: lab.id, title: lab.title, steps: lab.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.map((c) => c.id) })) },
+        participants,
+        session: (learnerId) => deps.sessions.liveSessionOf(learnerId, labId),
+        progress: (learnerId) => deps.store.progress(learnerId, labId),
+        now: deps.now(),
+      }));
+    }
+    return out;
+  }
+
+  /** Every live session, in an event or not: who is on which step, and since when. */
+  function sessionRows(): HostRow[] {
+    const now = deps.now();
+    const min = (ms: number) => Math.max(0, Math.round(ms / 60_000));
+    return deps.sessions.liveSessions().map((s) => {
+      const lab = deps.lab(s.labId);
+      const prog = deps.store.progress(s.learnerId, s.labId);
+      const passedIds = new Set(prog.filter((p) => p.status === 'pass').map((p) => p.id));
+      const steps = lab?.steps ?? [];
+      const current = steps.find((st) => st.checks.some((c) => !passedIds.has(c.id)));
+      const lastPass = prog.filter((p) => p.status === 'pass').reduce((m, p) => Math.max(m, p.updatedAt), 0);
+      const name = deps.events.eventsOf(s.learnerId).map((e) => deps.events.participant(e.id, s.learnerId)?.name).find(Boolean);
+      return {
+        learner: name ?? s.learnerId.slice(0, 8),
+        lab: lab?.title ?? s.labId,
+        phase: s.phase,
+        startedMinutesAgo: min(now - s.createdAt),
+        minutesLeft: min(s.expiresAt - now),
+        currentStep: current ? current.title : steps.length ? 'all steps done' : '—',
+        passed: passedIds.size,
+        total: steps.reduce((n, st) => n + st.checks.length, 0),
+        lastPassMinutesAgo: lastPass ? min(now - lastPass) : null,
+      };
+    });
+  }
+
+  const workshop: Workshop = {
+    events: deps.events,
+    createEvent(input) {
+      const ev = deps.events.createEvent(input, deps.now());
+      deps.log(`event "${ev.name}" created: code ${ev.code}, ${ev.expected} expected`);
+      prewarm(ev);
+      return ev;
+    },
+    eventList: () => deps.events.events().map((e) => ({ ...e, joined: deps.events.participants(e.id).length })),
+    labTitle: (id) => deps.lab(id)?.title,
+    grid,
+    hostSummary() {
+      const p = deps.pool.stats();
+      return {
+        labs: deps.labs().filter((l) => l.problems.length === 0).map((l) => ({ id: l.id, title: l.title })),
+        stats: deps.sessions.stats(),
+        pool: { idleSandboxes: p.idleSandboxes, targetSandboxes: p.targetSandboxes },
+        sessions: sessionRows(),
+      };
+    },
+    activeLearners() {
+      const now = deps.now();
+      return deps.events.events().filter((e) => e.endsAt > now && e.startsAt - TUNING.eventPrewarmLeadMs <= now).map((e) => ({
+        event: e.code,
+        learners: deps.events.participants(e.id).filter((p) => e.labs.some((l) => deps.sessions.liveSessionOf(p.learnerId, l))).length,
+      }));
+    },
+    prewarmAll() {
+      for (const ev of deps.events.events()) prewarm(ev);
+    },
+  };
+  return workshop;
+}
