@@ -159,6 +159,10 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const sockets = createSocketServer(httpServer, {
     config, sessions, secret, limits, log,
     wouldCreate: (learnerId, labId) => !store.liveSessionFor(learnerId, labId),
+    inEvent: (learnerId) => {
+      const now = Date.now();
+      return events.eventsOf(learnerId).some((e) => e.startsAt - 60 * 60_000 <= now && now <= e.endsAt);
+    },
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });
   const workshopSocket = attachWorkshopNamespace(sockets.io, {

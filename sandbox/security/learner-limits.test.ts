@@ -37,6 +37,9 @@ test('fill MAX_SANDBOXES from one client with fresh cookies: refused at the per-
   assert.match((refusal as Error).message, /Your network already has 25 labs open/);
   // Another client is not affected.
   await limits.admitSession('someone-else', '203.0.113.7');
+  // A workshop room behind the same NAT, joined through a running event's link: the event's own
+  // capacity applies, not the per-address cap; the per-learner cap still does.
+  await limits.admitSession('event-learner', '198.51.100.20', { inEvent: true });
   limits.dispose();
 });
 

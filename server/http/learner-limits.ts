@@ -17,7 +17,12 @@ export interface LiveSessionInfo {
 
 export interface LearnerLimits {
   /** Before a session would be created: throws a clear AppError when a cap or the creation rate is hit. */
-  admitSession(learnerId: string, address: string): Promise<void>;
+  /**
+   * Refuses a new session over the per-learner or per-address cap or rate. `inEvent`: the learner
+   * joined a running workshop event by its link; a room behind one NAT shares an address, and the
+   * event's own capacity stands in for the per-address cap.
+   */
+  admitSession(learnerId: string, address: string, opts?: { inEvent?: boolean }): Promise<void>;
   /** Remembers which address a new session came from (for the per-address cap). */
   sessionStarted(sessionId: string, address: string): void;
   checkRun(learnerId: string, address: string): Promise<void>;
@@ -97,7 +102,7 @@ export function createLearnerLimits(deps: LearnerLimitsDeps): LearnerLimits {
   };
 
   return {
-    async admitSession(learnerId, address) {
+    async admitSession(learnerId, address, opts) {
       const live = deps.liveSessions();
       const ids = new Set(live.map((s) => s.id));
       for (const id of addressOf.keys()) if (!ids.has(id)) addressOf.delete(id);
@@ -106,7 +111,7 @@ export function createLearnerLimits(deps: LearnerLimitsDeps): LearnerLimits {
         throw new AppError('rate_limited', `You already have ${mine} labs open, the most one learner may have at once. End one (End session) or wait for it to expire, then open this lab again.`);
       }
       const fromHere = live.filter((s) => addressOf.get(s.id) === address).length;
-      if (fromHere >= c.sessionsPerAddress) {
+      if (fromHere >= c.sessionsPerAddress && !opts?.inEvent) {
         throw new AppError('rate_limited', `Your network already has ${fromHere} labs open, the most one address may have at once. End a session you no longer use, or ask the workshop host to raise MAX_SESSIONS_PER_ADDRESS.`);
       }
       await consume(creates, learnerId, 'You started labs too quickly.');
