@@ -26,6 +26,10 @@ need_pkgs() {
   command -v chromium >/dev/null || missing+=(chromium)
   [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
   command -v losetup >/dev/null || missing+=(mount)
+  command -v ip >/dev/null || missing+=(iproute2)         # network namespaces in the egress tests
+  command -v iptables >/dev/null || missing+=(iptables)   # egress rules (DOCKER-USER)
+  command -v curl >/dev/null || missing+=(curl)
+  command -v ps >/dev/null || missing+=(procps)
   echo "${missing[@]}"
 }
 file_is_static() { ! LC_ALL=C ldd "$1" >/dev/null 2>&1; }
