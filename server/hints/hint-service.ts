@@ -1,7 +1,7 @@
 // Hints at run time: follows each learner's check results and started steps, and sends a step's
 // author hint to the learner's page when the tracker says it is due.
 import type { Lab } from '../labs/types.ts';
-import type { CheckView } from '../realtime/protocol.ts';
+import type { CheckView } from '../protocol/realtime.ts';
 import type { HintView } from '../workshop/socket.ts';
 import { HintTracker, hintAfterMs } from './hint-tracker.ts';
 

@@ -3,7 +3,7 @@
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
 import type { CheckSpec, CheckResult } from '../checks/types.ts';
-import type { CheckView } from '../realtime/protocol.ts';
+import type { CheckView } from '../protocol/realtime.ts';
 import { evaluateChecks, type CheckContext } from '../checks/evaluate.ts';
 import { createCheckWatcher } from '../checks/watcher.ts';
 import type { CheckRunner, CheckService } from './manager.ts';

@@ -7,7 +7,7 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { AppError, toErrorPayload } from '../errors.ts';
 import { isHostCookie } from '../http/host-auth.ts';
 import { COOKIE_NAME, readCookie, verifyId } from '../http/learner-cookie.ts';
-import type { Ack } from '../realtime/protocol.ts';
+import type { Ack } from '../protocol/realtime.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { GridLab } from './event-rules.ts';
 import type { Workshop } from './workshop.ts';
