@@ -2,7 +2,7 @@
 // author hint to the learner's page when the tracker says it is due.
 import type { Lab } from '../labs/types.ts';
 import type { CheckView } from '../protocol/realtime.ts';
-import type { HintView } from '../workshop/socket.ts';
+import type { HintView } from '../protocol/workshop.ts';
 import { HintTracker, hintAfterMs } from './hint-tracker.ts';
 
 export interface HintServiceDeps {

@@ -8,37 +8,11 @@ import { AppError, toErrorPayload } from '../errors.ts';
 import { isHostCookie } from '../http/host-auth.ts';
 import { COOKIE_NAME, readCookie, verifyId } from '../http/learner-cookie.ts';
 import type { Ack } from '../protocol/realtime.ts';
+import type { HintView, WorkshopClientToServer, WorkshopServerToClient } from '../protocol/workshop.ts';
 import type { SessionManager } from '../sessions/manager.ts';
-import type { GridLab } from './event-rules.ts';
 import type { Workshop } from './workshop.ts';
 
-export interface HintView {
-  labId: string;
-  stepId: string;
-  text: string;
-}
-
-export interface WorkshopClientToServer {
-  /** Learner: which lab page this is (for hints and "being watched"). */
-  'learner:lab': (req: { labId: string }) => void;
-  'host:event': (req: { eventId: string }, ack: Ack<GridLab[]>) => void;
-  'host:watch': (req: { learnerId: string; labId: string; node?: number }, ack: Ack<{ title: string }>) => void;
-  'host:unwatch': () => void;
-  'host:ack': (req: { chars: number }) => void;
-  'host:reset': (req: { learnerId: string; labId: string }, ack: Ack<{ phase: string }>) => void;
-  'host:broadcast': (req: { eventId: string; text: string }, ack: Ack<{ sent: number }>) => void;
-}
-
-export interface WorkshopServerToClient {
-  'workshop:message': (m: { eventId: string; eventName: string; text: string; at: number }) => void;
-  'workshop:watched': (w: { labId: string; watched: boolean }) => void;
-  'workshop:notice': (n: { message: string }) => void;
-  'workshop:hint': (h: HintView) => void;
-  'workshop:grid': (g: GridLab[]) => void;
-  'watch:replay': (d: { data: string }) => void;
-  'watch:data': (d: { data: string }) => void;
-  'watch:state': (s: { state: string; message?: string }) => void;
-}
+export type { HintView, WorkshopClientToServer, WorkshopServerToClient } from '../protocol/workshop.ts';
 
 type WSocket = Socket<WorkshopClientToServer, WorkshopServerToClient>;
 
