@@ -93,7 +93,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     networkStock: TUNING.poolNetworkStock,
     tickMs: TUNING.poolTickMs,
     refillQuietMs: TUNING.poolRefillQuietMs,
-    now,
+    timers,
     log,
     onUnitReady: (ms) => metrics.poolUnitReady(ms),
   });
@@ -132,7 +132,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     defaultStuckMs: TUNING.hintStuckMs,
     failuresBeforeHint: TUNING.hintAfterFailures,
     tickMs: 15_000,
-    now,
+    timers,
   });
 
   const sessions = new SessionManager({
