@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     driver,
     archive: driver,
     loadLabs,
-    checks: createCheckService({ driver, log }),
+    checks: createCheckService({ driver, timers: systemTimers, log }),
     spawnPty: spawnDtachAttach,
     shellWire: createTerminalTransport({
       mode: config.terminalTransport ?? 'auto',

@@ -168,7 +168,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });
   const workshopSocket = attachWorkshopNamespace(sockets.io, {
-    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, log,
+    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, timers, log,
   });
   sendHint = (learnerId, h) => workshopSocket.hint(learnerId, h);
   reshape = () => pool.configure(shapes(), config.poolSize);
