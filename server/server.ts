@@ -70,6 +70,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     dir: config.labsDir,
     load: deps.loadLabs,
     watch: deps.watchLabs ?? true,
+    timers,
     log,
     onChange: (ids) => {
       log(`labs changed on disk: ${ids.join(', ')}`);
