@@ -15,7 +15,9 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   try {
     parsed = parseArgs({ args: argv, options: { strict: { type: 'boolean' } }, strict: true, allowPositionals: true });
   } catch (err) {
-    console.error(`labs:check: ${argsErrorMessage(err)}. Usage: labs:check [--strict] [labs folder]`);
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec((err as Error).message)?.[1] : undefined;
+    const why = unknown ? `unknown option "${unknown}"` : argsErrorMessage(err);
+    console.error(`labs:check: ${why}. Usage: labs:check [--strict] [labs folder]`);
     return 2;
   }
   const strict = parsed.values.strict === true;
