@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServer, ServerToClient } from '../server/realtime/protocol.ts';
+import type { ClientToServer, ServerToClient } from '../server/protocol/realtime.ts';
 import { startServerProc, tempDir, uniqueOwner, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
 import { defaultDataDir } from '../server/config.ts';

@@ -1,6 +1,7 @@
 // Pure: argv + env in, a validated Config out. main.ts is the only caller that passes real process values.
 import crypto from 'node:crypto';
 import path from 'node:path';
+import { parseArgs as nodeParseArgs } from 'node:util';
 
 /** Longest data-dir path for which sandbox unix sockets (…/sandboxes/<id>/attach/docker.sock) stay under sun_path's limit. */
 const MAX_DATA_DIR = 100 - '/sandboxes/0123456789ab/attach/docker.sock'.length;
@@ -176,20 +177,27 @@ function egressOpt(mode: string | undefined, allow: string | undefined): Config[
   return { mode: m, allow: list };
 }
 
-/** Parses `--name value` / `--name=value` flags. Unknown flags are an error, so typos don't pass silently. */
+/** Parses `--name value` / `--name=value` flags with node:util's parseArgs. Unknown flags are an
+ * error, so typos don't pass silently; its errors are reworded into ConfigErrors for people. */
 export function parseArgs(argv: string[], known: readonly string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new ConfigError(`unexpected argument "${a}"`);
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq === -1 ? undefined : eq);
-    if (!known.includes(name)) throw new ConfigError(`unknown option --${name} (known: ${known.map((k) => '--' + k).join(', ')})`);
-    const value = eq === -1 ? argv[++i] : a.slice(eq + 1);
-    if (value === undefined) throw new ConfigError(`--${name} needs a value`);
-    out[name] = value;
+  const options = Object.fromEntries(known.map((k) => [k, { type: 'string' as const }]));
+  try {
+    const { values } = nodeParseArgs({ args: argv, options, strict: true, allowPositionals: false });
+    return { ...(values as Record<string, string>) };
+  } catch (err) {
+    throw new ConfigError(argsErrorMessage(err, known));
   }
-  return out;
+}
+
+/** node:util's parse errors as the sentences our commands print (the same as before parseArgs). */
+export function argsErrorMessage(err: unknown, known?: readonly string[]): string {
+  const code = (err as { code?: string }).code;
+  const msg = err instanceof Error ? err.message : String(err);
+  const quoted = /'(-{0,2}[^' ]+)/.exec(msg)?.[1] ?? '';
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return known ? `unknown option ${quoted} (known: ${known.map((k) => '--' + k).join(', ')})` : `unknown option ${quoted}`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') return `${quoted} needs a value`;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return `unexpected argument "${quoted}"`;
+  return msg;
 }
 
 const FLAGS = ['port', 'host', 'labs', 'data', 'max-sandboxes', 'session-ttl', 'pool-size'] as const;

@@ -4,7 +4,14 @@ import { redactToken } from './http/host-token.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from './config.ts';
-import { startServer } from './server.ts';
+import { createServer } from './server.ts';
+import fs from 'node:fs';
+import { openStore } from './sessions/store.ts';
+import { openEventStore } from './workshop/event-store.ts';
+import { createLearnerLimits } from './http/learner-limits.ts';
+import { loadCookieSecret } from './http/secrets.ts';
+import { readMemAvailableMiB } from './pool/warm-pool.ts';
+import { systemTimers } from './timers.ts';
 import { loadLabs } from './labs/load.ts';
 import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
 import { createCgroupManager } from '../sandbox/driver/host.ts';
@@ -47,12 +54,23 @@ async function main(): Promise<void> {
     registryMirror: config.registryMirror,
     log,
   });
-  const server = await startServer({
+  // The adapters: SQLite for state, the wall clock and real timers, /proc/meminfo for headroom.
+  const store = openStore(config.dbFile);
+  const events = openEventStore(config.dbFile);
+  const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => store.takeLegacySecret() });
+  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => store.liveSessions() });
+  const server = await createServer({
     config,
+    store,
+    events,
+    secret,
+    limits,
+    timers: systemTimers,
+    memoryAvailableMiB: () => readMemAvailableMiB(() => fs.readFileSync('/proc/meminfo', 'utf8')),
     driver,
     archive: driver,
     loadLabs,
-    checks: createCheckService({ driver, log }),
+    checks: createCheckService({ driver, timers: systemTimers, log }),
     spawnPty: spawnDtachAttach,
     shellWire: createTerminalTransport({
       mode: config.terminalTransport ?? 'auto',
@@ -78,6 +96,9 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await server.close();
+      limits.dispose();
+      store.close();
+      events.close();
       await driver.dispose();
     } finally {
       process.exit(0);

@@ -1,13 +1,12 @@
-// Assembles the running server from its parts. Nothing happens on import: main.ts (or a test)
-// calls startServer() with a config and the adapters to use.
-import { clientAddress, createLearnerLimits } from './http/learner-limits.ts';
-import { loadCookieSecret } from './http/secrets.ts';
+// Wires the running server from the parts main.ts (the one composition root) chose: the store, the
+// clock, the sandbox driver, the secrets. Reads no env, opens no database, calls no clock itself.
+import { clientAddress, type LearnerLimits } from './http/learner-limits.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import type { SandboxArchive, SandboxDriver } from '../sandbox/driver/types.ts';
 import type { Lab, LabProblem } from './labs/types.ts';
-import { openStore } from './sessions/store.ts';
+import type { Store } from './sessions/store.ts';
 import { SessionManager, type CheckService, type SessionManagerDeps } from './sessions/manager.ts';
 import { createLabRegistry } from './catalogue/registry.ts';
 import { createApp, portProxyDeps } from './http/app.ts';
@@ -15,11 +14,11 @@ import { createPortUpgrade } from './http/port-proxy.ts';
 import { createSocketServer } from './realtime/socket-server.ts';
 import type { PtyProcess } from './terminals/terminal.ts';
 import { TUNING } from './config.ts';
-import fs from 'node:fs';
-import { createWarmPool, readMemAvailableMiB, type WarmPool } from './pool/warm-pool.ts';
+import { createWarmPool, type WarmPool } from './pool/warm-pool.ts';
 import type { PoolKeySpec } from './pool/plan.ts';
 import { createMetrics } from './metrics/metrics.ts';
-import { openEventStore } from './workshop/event-store.ts';
+import type { EventStore } from './workshop/event-store.ts';
+import { every, type Timers } from './timers.ts';
 import { createWorkshop } from './workshop/workshop.ts';
 import { createWorkshopRoutes } from './workshop/routes.ts';
 import { attachWorkshopNamespace } from './workshop/socket.ts';
@@ -38,8 +37,18 @@ export interface ServerDeps {
   webDistDir: string;
   watchLabs?: boolean;
   log(msg: string, err?: unknown): void;
-  /** MiB of memory the host can still give (default: MemAvailable). */
-  memoryAvailableMiB?(): number;
+  /** MiB of memory the host can still give. */
+  memoryAvailableMiB(): number;
+  /** Sessions, progress and learners. */
+  store: Store;
+  /** Workshop events. */
+  events: EventStore;
+  /** The learner cookie's key. */
+  secret: string;
+  /** Per-learner and per-address limits (given the live sessions, so it is built after the store). */
+  limits: LearnerLimits;
+  /** The wall clock and timers for everything the server schedules. */
+  timers: Timers;
 }
 
 export interface RunningServer {
@@ -47,20 +56,21 @@ export interface RunningServer {
   port: number;
   sessions: SessionManager;
   pool: WarmPool;
-  /** Stops serving. Sandboxes keep running so a restarted server re-attaches to them. */
+  /** Stops serving. Sandboxes keep running so a restarted server re-attaches to them. The store, events
+   * and limits stay open: whoever made them closes them. */
   close(): Promise<void>;
 }
 
-export async function startServer(deps: ServerDeps): Promise<RunningServer> {
-  const { config, log } = deps;
-  const store = openStore(config.dbFile);
-  const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => store.takeLegacySecret() });
+export async function createServer(deps: ServerDeps): Promise<RunningServer> {
+  const { config, log, store, events, secret, limits, timers } = deps;
+  const now = () => timers.now();
   let announce: (labIds: string[]) => void = () => {};
   let reshape: () => void = () => {};
   const labs = await createLabRegistry({
     dir: config.labsDir,
     load: deps.loadLabs,
     watch: deps.watchLabs ?? true,
+    timers,
     log,
     onChange: (ids) => {
       log(`labs changed on disk: ${ids.join(', ')}`);
@@ -71,7 +81,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   for (const p of labs.problems()) log(`lab problem: ${p.file}:${p.line}: ${p.message}`);
 
   let sessionsRef: SessionManager | undefined;
-  const memAvailable = deps.memoryAvailableMiB ?? (() => readMemAvailableMiB(() => fs.readFileSync('/proc/meminfo', 'utf8')));
+  const memAvailable = deps.memoryAvailableMiB;
   const pool = createWarmPool({
     driver: deps.driver,
     limits: config.limits,
@@ -84,7 +94,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     networkStock: TUNING.poolNetworkStock,
     tickMs: TUNING.poolTickMs,
     refillQuietMs: TUNING.poolRefillQuietMs,
-    now: () => Date.now(),
+    timers,
     log,
     onUnitReady: (ms) => metrics.poolUnitReady(ms),
   });
@@ -98,7 +108,6 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     return [...seen.values()];
   };
 
-  const events = openEventStore(config.dbFile);
   let workshopRef: ReturnType<typeof createWorkshop> | undefined;
   const metrics = createMetrics({
     sandboxes: () => {
@@ -124,7 +133,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     defaultStuckMs: TUNING.hintStuckMs,
     failuresBeforeHint: TUNING.hintAfterFailures,
     tickMs: 15_000,
-    now: () => Date.now(),
+    timers,
   });
 
   const sessions = new SessionManager({
@@ -135,7 +144,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     checks: deps.checks,
     spawnPty: deps.spawnPty,
     shellWire: deps.shellWire,
-    now: () => Date.now(),
+    now,
     log,
     pool,
     metrics: metrics.sessions,
@@ -144,34 +153,32 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   sessionsRef = sessions;
   await sessions.restore();
   pool.configure(shapes(), config.poolSize);
-  if (config.prepareTemplates) void prepareTemplates(deps.driver, shapes(), log);
+  if (config.prepareTemplates) void prepareTemplates(deps.driver, shapes(), now, log);
 
-  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => store.liveSessions() });
-  const workshop = createWorkshop({ events, lab: (id) => labs.get(id), labs: () => labs.all(), sessions, store, pool, now: () => Date.now(), log });
+  const workshop = createWorkshop({ events, lab: (id) => labs.get(id), labs: () => labs.all(), sessions, store, pool, now, log });
   workshopRef = workshop;
   workshop.prewarmAll();
   // Events added by the CLI while the server runs are pre-warmed too.
-  const prewarmTimer = setInterval(() => workshop.prewarmAll(), 60_000);
-  prewarmTimer.unref();
-  const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now: () => Date.now() });
-  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now: () => Date.now(), log, routes: [routes] });
+  const stopPrewarm = every(timers, 60_000, () => workshop.prewarmAll());
+  const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now });
+  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now, log, routes: [routes] });
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, {
     config, sessions, secret, limits, log,
     wouldCreate: (learnerId, labId) => !store.liveSessionFor(learnerId, labId),
     inEvent: (learnerId) => {
-      const now = Date.now();
-      return events.eventsOf(learnerId).some((e) => e.startsAt - 60 * 60_000 <= now && now <= e.endsAt);
+      const t = now();
+      return events.eventsOf(learnerId).some((e) => e.startsAt - 60 * 60_000 <= t && t <= e.endsAt);
     },
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });
   const workshopSocket = attachWorkshopNamespace(sockets.io, {
-    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, log,
+    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, timers, log,
   });
   sendHint = (learnerId, h) => workshopSocket.hint(learnerId, h);
   reshape = () => pool.configure(shapes(), config.poolSize);
   // Port links carry WebSocket upgrades; socket.io keeps its own (it no longer destroys foreign ones).
-  const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, limits, now: () => Date.now(), log }));
+  const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, limits, now, log }));
   httpServer.on('upgrade', (req, socket, head) => {
     if (portUpgrade(req, socket, head)) return;
     if (!(req.url ?? '').startsWith('/socket.io/')) socket.destroy();
@@ -192,7 +199,7 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     sessions,
     pool,
     async close() {
-      clearInterval(prewarmTimer);
+      stopPrewarm();
       hints.dispose();
       workshopSocket.dispose();
       await sessions.dispose();
@@ -200,23 +207,20 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();
-      limits.dispose();
-      store.close();
-      events.close();
     },
   };
 }
 
 /** The first learner of a lab should not wait for its template: build each listed image set's now, one at a time. */
-async function prepareTemplates(driver: SandboxDriver, shapes: PoolKeySpec[], log: ServerDeps['log']): Promise<void> {
+async function prepareTemplates(driver: SandboxDriver, shapes: PoolKeySpec[], now: () => number, log: ServerDeps['log']): Promise<void> {
   if (!driver.prepareImages) return;
   const sets = new Map(shapes.map((s) => [[...s.images].sort().join(','), s.images]));
   for (const images of sets.values()) {
     if (!images.length) continue;
-    const t0 = Date.now();
+    const t0 = now();
     try {
       await driver.prepareImages(images);
-      log(`template for ${images.join(', ')} ready (${Date.now() - t0} ms)`);
+      log(`template for ${images.join(', ')} ready (${now() - t0} ms)`);
     } catch (err) {
       log(`template for ${images.join(', ')} could not be prepared; the first learner will try again`, err);
     }

@@ -1,7 +1,8 @@
 // `labs:verify [lab-id…] [--negative] [--labs DIR] [--data DIR] [--block-timeout SECONDS] [--json FILE] [--verbose]`
-// Pure: argv and env in, options out.
-import { defaultDataDir } from '../config.ts';
+// Pure: argv and env in, options out; node:util's parseArgs does the parsing.
+import { argsErrorMessage, defaultDataDir } from '../config.ts';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { AUTOPILOT } from './tuning.ts';
 
 export interface VerifyOptions {
@@ -26,32 +27,28 @@ export const USAGE = `usage: npm run labs:verify -- [lab-id…] [--negative] [--
   --json FILE       write the full report, with every block's output, as JSON
   --verbose         print every block's output and the sandbox driver's log`;
 
-const WITH_VALUE = new Set(['labs', 'data', 'block-timeout', 'json']);
-const FLAGS = new Set(['negative', 'verbose', 'help']);
+const OPTIONS = {
+  labs: { type: 'string' },
+  data: { type: 'string' },
+  'block-timeout': { type: 'string' },
+  json: { type: 'string' },
+  negative: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 export function parseVerifyArgs(argv: readonly string[], env: Record<string, string | undefined>, cwd: string): VerifyOptions | 'help' {
-  const values: Record<string, string> = {};
-  const flags = new Set<string>();
-  const labIds: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h') return 'help';
-    if (!a.startsWith('--')) {
-      labIds.push(a.replace(/\/+$/, '').split('/').pop()!); // "labs/03-multi-stage/" works too
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq === -1 ? undefined : eq);
-    if (FLAGS.has(name) && eq === -1) {
-      flags.add(name);
-    } else if (WITH_VALUE.has(name)) {
-      const v = eq === -1 ? argv[++i] : a.slice(eq + 1);
-      if (v === undefined || v === '') throw new UsageError(`--${name} needs a value`);
-      values[name] = v;
-    } else {
-      throw new UsageError(`unknown option ${a}`);
-    }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: OPTIONS, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new UsageError(argsErrorMessage(err));
   }
+  const { values: v, positionals } = parsed;
+  const values: Record<string, string | undefined> = { labs: v.labs, data: v.data, 'block-timeout': v['block-timeout'], json: v.json };
+  for (const [name, value] of Object.entries(values)) if (value === '') throw new UsageError(`--${name} needs a value`);
+  const flags = new Set(Object.entries(v).filter(([, x]) => x === true).map(([k]) => k));
+  const labIds = positionals.map((a) => a.replace(/\/+$/, '').split('/').pop()!); // "labs/03-multi-stage/" works too
   if (flags.has('help')) return 'help';
   let blockTimeoutMs: number = AUTOPILOT.blockTimeoutMs;
   if (values['block-timeout'] !== undefined) {

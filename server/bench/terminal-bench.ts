@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServer, ServerToClient, SessionView } from '../realtime/protocol.ts';
+import type { ClientToServer, ServerToClient, SessionView } from '../protocol/realtime.ts';
 import { startServerProc, tempDir } from '../../e2e/harness.ts';
 import { cleanupOwner } from '../../e2e/cleanup.ts';
 import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import type { ClientToServer, ServerToClient } from '../realtime/protocol.ts';
+import type { ClientToServer, ServerToClient } from '../protocol/realtime.ts';
 import { ROOT, startServerProc, tempDir, type ServerProc } from '../../e2e/harness.ts';
 import { cleanupOwner } from '../../e2e/cleanup.ts';
 import { defaultDataDir, TUNING } from '../config.ts';

@@ -2,6 +2,7 @@
 // authors: save the file, reload the page).
 import fs from 'node:fs';
 import type { Lab, LabProblem } from '../labs/types.ts';
+import type { Timers } from '../timers.ts';
 
 export interface LabRegistry {
   all(): Lab[];
@@ -18,12 +19,15 @@ export async function createLabRegistry(deps: {
   log: (msg: string, err?: unknown) => void;
   /** Called after a reload with the ids of labs whose content changed (or appeared, or vanished). */
   onChange?: (labIds: string[]) => void;
+  /** The timer that lets a burst of file events settle before one reload. */
+  timers: Timers;
 }): Promise<LabRegistry> {
   let labs: Lab[] = [];
   let problems: LabProblem[] = [];
   let byId = new Map<string, Lab>();
   let watcher: fs.FSWatcher | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const { timers } = deps;
+  let timer: unknown;
 
   async function reload(): Promise<void> {
     try {
@@ -45,8 +49,8 @@ export async function createLabRegistry(deps: {
   if (deps.watch) {
     try {
       watcher = fs.watch(deps.dir, { recursive: true }, () => {
-        clearTimeout(timer);
-        timer = setTimeout(() => void reload(), 200);
+        timers.clearTimeout(timer);
+        timer = timers.setTimeout(() => void reload(), 200);
       });
       watcher.on('error', (err) => deps.log('lab folder watch stopped', err));
     } catch (err) {
@@ -59,7 +63,7 @@ export async function createLabRegistry(deps: {
     problems: () => problems,
     reload,
     dispose: () => {
-      clearTimeout(timer);
+      timers.clearTimeout(timer);
       watcher?.close();
     },
   };

@@ -7,6 +7,7 @@ import { parseChecks } from '../labs/checks.ts';
 import {
   MULTI_STAGE_DOCKERFILE, WORKDIR, builderStage, busybox, container, debian, fakeContext, fakeEngine, golang, image, normal, optimized,
 } from './fakes.test-support.ts';
+import { createFakeTimers } from '../fake-timers.test-support.ts';
 
 const ALL = [debian, golang, busybox, builderStage, optimized, normal];
 const base = { id: 'c1', line: 10 };
@@ -426,6 +427,19 @@ describe('time limits, engine errors, and batches', () => {
       assert.match(r.message, /^The check timed out after 0\.08 s/);
     }
     assert.deepEqual(results.map((r) => r.id), kinds.map((_, i) => `k${i}`));
+  });
+  it('the timeout runs on the context\'s timers: a fake clock times a hung engine out without waiting', { timeout: 5_000 }, async () => {
+    const engine = fakeEngine(ALL);
+    engine.hang = new Promise<never>(() => {});
+    const timers = createFakeTimers(1_000);
+    const ctx = { ...fakeContext(engine), now: () => timers.now(), timers };
+    const pending = evaluateCheck(spec({ kind: 'image.size', image: 'welcome:v1', maxBytes: 1 }), ctx, { timeoutMs: 600_000 });
+    await new Promise((r) => setImmediate(r));
+    timers.advance(600_000);
+    const r = await pending;
+    assert.equal(r.problem, 'timeout');
+    assert.match(r.message, /^The check timed out after 600 s/);
+    assert.equal(r.durationMs, 600_000);
   });
   it('an engine error is a fail with problem "engine", never a throw', async () => {
     const engine = fakeEngine(ALL);

@@ -1,6 +1,7 @@
 // Turns a CheckSpec into a verdict by asking the sandbox: its inner engine for images and containers, and
 // short commands for files. Never throws: engine errors, timeouts and malformed checks are verdicts too.
 import { TUNING } from '../config.ts';
+import { systemTimers } from '../timers.ts';
 import { clip, seconds } from './format.ts';
 import { CHECK_KINDS, type CheckResult, type CheckSpec } from './types.ts';
 import { runObjectCheck } from './object-checks.ts';
@@ -59,9 +60,10 @@ function timedOut(spec: CheckSpec, ms: number): Verdict {
 async function evaluateWith(spec: CheckSpec, ctx: CheckContext, l: Lookup, timeoutMs: number): Promise<CheckResult> {
   const started = ctx.now();
   const deadline = started + timeoutMs;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timers = ctx.timers ?? systemTimers;
+  let timer: unknown;
   const limit = new Promise<Verdict>((resolve) => {
-    timer = setTimeout(() => resolve(timedOut(spec, timeoutMs)), timeoutMs);
+    timer = timers.setTimeout(() => resolve(timedOut(spec, timeoutMs)), timeoutMs);
   });
   const work = run(spec, ctx, l, deadline).catch((err: unknown): Verdict => {
     if (err instanceof CheckTimeout) return timedOut(spec, timeoutMs);
@@ -73,7 +75,7 @@ async function evaluateWith(spec: CheckSpec, ctx: CheckContext, l: Lookup, timeo
   });
   // A hung engine call keeps running in the background; its late answer is dropped.
   const v = await Promise.race([work, limit]);
-  clearTimeout(timer);
+  timers.clearTimeout(timer);
   const result: CheckResult = { id: spec.id, status: v.status, expected: v.expected, message: v.message, at: started, durationMs: Math.max(0, ctx.now() - started) };
   if (v.actual !== undefined) result.actual = v.actual;
   if (v.problem) result.problem = v.problem;

@@ -3,6 +3,7 @@
 import type { ContainerInfo, EngineClient, ExecResult, ImageInfo } from '../../sandbox/driver/types.ts';
 import { clip } from './format.ts';
 import type { CheckResult, CheckSpec, CheckStatus } from './types.ts';
+import type { Timers } from '../timers.ts';
 
 // A check's pattern is read by server/checks/pattern.ts, the same reading the lab parser validates with.
 export { compilePattern } from './pattern.ts';
@@ -15,6 +16,8 @@ export interface CheckContext {
   /** The shell's starting directory in the sandbox; relative paths in checks are relative to it. */
   workdir: string;
   now(): number;
+  /** The check timeout's timer (default: real timers). */
+  timers?: Pick<Timers, 'setTimeout' | 'clearTimeout'>;
 }
 
 

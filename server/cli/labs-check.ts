@@ -3,19 +3,25 @@
 // warnings too), 0 otherwise, 2 when the folder cannot be read.
 // The same loader the server uses, so what passes here is what the server serves.
 import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { argsErrorMessage } from '../config.ts';
 import { formatProblem, formatWarning, loadLabs } from '../labs/load.ts';
 import type { LabProblem } from '../labs/types.ts';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  const strict = argv.includes('--strict');
-  const unknown = argv.find((a) => a.startsWith('-') && a !== '--strict');
-  if (unknown) {
-    console.error(`labs:check: unknown option "${unknown}". Usage: labs:check [--strict] [labs folder]`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { strict: { type: 'boolean' } }, strict: true, allowPositionals: true });
+  } catch (err) {
+    const unknown = (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? /'([^']+)'/.exec((err as Error).message)?.[1] : undefined;
+    const why = unknown ? `unknown option "${unknown}"` : argsErrorMessage(err);
+    console.error(`labs:check: ${why}. Usage: labs:check [--strict] [labs folder]`);
     return 2;
   }
-  const dir = argv.find((a) => !a.startsWith('-')) ?? env.LABS_DIR ?? 'labs';
+  const strict = parsed.values.strict === true;
+  const dir = parsed.positionals[0] ?? env.LABS_DIR ?? 'labs';
   let result;
   try {
     result = await loadLabs(dir);

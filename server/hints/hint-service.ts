@@ -1,9 +1,10 @@
 // Hints at run time: follows each learner's check results and started steps, and sends a step's
 // author hint to the learner's page when the tracker says it is due.
 import type { Lab } from '../labs/types.ts';
-import type { CheckView } from '../realtime/protocol.ts';
-import type { HintView } from '../workshop/socket.ts';
+import type { CheckView } from '../protocol/realtime.ts';
+import type { HintView } from '../protocol/workshop.ts';
 import { HintTracker, hintAfterMs } from './hint-tracker.ts';
+import { every, type Timers } from '../timers.ts';
 
 export interface HintServiceDeps {
   lab(id: string): Lab | undefined;
@@ -12,7 +13,8 @@ export interface HintServiceDeps {
   defaultStuckMs: number;
   failuresBeforeHint: number;
   tickMs: number;
-  now(): number;
+  /** The clock and the timer of the stuck-time tick. */
+  timers: Timers;
 }
 
 export interface HintService {
@@ -43,10 +45,9 @@ export function createHintService(deps: HintServiceDeps): HintService {
     const text = hintText(deps.lab(labId), stepId);
     if (text) deps.send(learnerId, { labId, stepId, text });
   };
-  const timer = setInterval(() => {
-    for (const [key, stepId] of tracker.tick(deps.now(), (k) => k.split(SEP)[1]!)) send(key, stepId);
-  }, deps.tickMs);
-  timer.unref?.();
+  const stopTick = every(deps.timers, deps.tickMs, () => {
+    for (const [key, stepId] of tracker.tick(deps.timers.now(), (k) => k.split(SEP)[1]!)) send(key, stepId);
+  });
 
   return {
     observer: {
@@ -55,7 +56,7 @@ export function createHintService(deps: HintServiceDeps): HintService {
         for (const stepId of tracker.results(key, s.labId, views, asked)) send(key, stepId);
       },
       stepStarted(s, stepId) {
-        tracker.stepStarted(s.learnerId + SEP + s.labId, s.labId, stepId, deps.now());
+        tracker.stepStarted(s.learnerId + SEP + s.labId, s.labId, stepId, deps.timers.now());
       },
     },
     hintsFor(learnerId, labId) {
@@ -65,6 +66,6 @@ export function createHintService(deps: HintServiceDeps): HintService {
         return text ? [{ labId, stepId, text }] : [];
       });
     },
-    dispose: () => clearInterval(timer),
+    dispose: stopTick,
   };
 }

@@ -1,7 +1,7 @@
 // Server-rendered page shells. The lab body HTML comes from the lab renderer (already safe);
 // everything else that comes from a lab or a learner is escaped here.
 import type { Lab, LabProblem } from '../labs/types.ts';
-import type { LabBoot } from '../realtime/protocol.ts';
+import type { LabBoot } from '../protocol/realtime.ts';
 import { EARLY_CLICKS_SCRIPT } from './early-clicks.ts';
 
 export function esc(s: unknown): string {

@@ -13,6 +13,7 @@ import { defaultDataDir } from '../config.ts';
 import { createWarmPool } from './warm-pool.ts';
 import { adoptUnits } from './take.ts';
 import { cleanupOwner } from '../../e2e/cleanup.ts';
+import { systemTimers } from '../timers.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dataDir = defaultDataDir(root);
@@ -32,7 +33,7 @@ const pool = createWarmPool({
   networkStock: 1,
   tickMs: 200,
   refillQuietMs: 0,
-  now: () => Date.now(),
+  timers: systemTimers,
   log: () => {},
 });
 

@@ -7,6 +7,7 @@
 import crypto from 'node:crypto';
 import type { SandboxDriver, SandboxLimits, SandboxRef } from '../../sandbox/driver/types.ts';
 import { effectiveTarget, planPool, poolKey, type PoolKeySpec } from './plan.ts';
+import { every, type Timers } from '../timers.ts';
 
 export interface PoolUnit {
   /** The synthetic session id its sandbox and network are labelled with. */
@@ -66,7 +67,8 @@ export interface WarmPoolDeps {
   tickMs: number;
   /** Refills wait until no unit was taken for this long: during a rush, creates would slow the takes. */
   refillQuietMs: number;
-  now(): number;
+  /** The clock and the timers of the planning tick and the quiet wait. */
+  timers: Timers;
   log(msg: string, err?: unknown): void;
   /** A unit became ready, `ms` after its create began. */
   onUnitReady?(ms: number): void;
@@ -94,14 +96,14 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
   let disposed = false;
   let planning = false;
   let lastTake = -Infinity;
-  let quietTimer: NodeJS.Timeout | undefined;
-  const timer = setInterval(() => plan(), deps.tickMs);
-  timer.unref?.();
+  const { timers } = deps;
+  let quietTimer: unknown;
+  const stopTick = every(timers, deps.tickMs, () => plan());
 
   const unitSize = (_k: string) => 1;
 
   function targets(): Map<string, number> {
-    const now = deps.now();
+    const now = timers.now();
     const t = new Map<string, number>();
     for (const k of specs.keys()) {
       if ((backoffUntil.get(k) ?? 0) > now) continue;
@@ -137,10 +139,10 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
         maxInFlight: deps.maxInFlight,
       });
       if (p.evictSandboxes > 0) evict(p.evictSandboxes);
-      const quietIn = lastTake + deps.refillQuietMs - deps.now();
+      const quietIn = lastTake + deps.refillQuietMs - timers.now();
       if (quietIn > 0 && p.create.length) {
-        clearTimeout(quietTimer);
-        quietTimer = setTimeout(plan, quietIn);
+        timers.clearTimeout(quietTimer);
+        quietTimer = timers.setTimeout(plan, quietIn);
       } else for (const k of p.create) startUnit(k);
       fillNetworks();
     } finally {
@@ -149,7 +151,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
   }
 
   function recycleOld(): void {
-    const now = deps.now();
+    const now = timers.now();
     for (const units of idle.values()) {
       for (const u of [...units]) {
         if (now - u.createdAt < deps.idleMaxMs) continue;
@@ -177,7 +179,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
     const sid = `pool-${crypto.randomBytes(6).toString('base64url')}`;
     inc(filling, key, 1);
     fillingSids.add(sid);
-    const t0 = deps.now();
+    const t0 = timers.now();
     const p = (async () => {
       let ref: SandboxRef | undefined;
       let network = '';
@@ -189,7 +191,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
         // The shell is started by the sandbox's init; make sure, so the first attach finds it.
         await driver.ensureShell(ref);
         const unit: PoolUnit = { sid, key, ref, network, createdAt: t0 };
-        deps.onUnitReady?.(deps.now() - t0);
+        deps.onUnitReady?.(timers.now() - t0);
         if (disposed) {
           await destroyUnit(unit, 'the pool is closing');
           return;
@@ -199,7 +201,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
         idle.set(key, list);
       } catch (err) {
         log(`pool: a unit for ${key} failed; trying again in 30 s`, err);
-        backoffUntil.set(key, deps.now() + 30_000);
+        backoffUntil.set(key, timers.now() + 30_000);
         await destroyUnit({ sid, key, ref: ref!, network, createdAt: t0 }, 'its create failed');
       } finally {
         inc(filling, key, -1);
@@ -227,7 +229,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
       .finally(() => {
         networkFilling = undefined;
         inFlight.delete(p);
-        if (!disposed && networks.length < deps.networkStock) setTimeout(fillNetworks, 0);
+        if (!disposed && networks.length < deps.networkStock) timers.setTimeout(fillNetworks, 0);
       });
     inFlight.add(p);
   }
@@ -259,7 +261,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
       const list = idle.get(poolKey(spec));
       const n = Math.max(1, spec.terms);
       if (!list || list.length < n) return undefined;
-      lastTake = deps.now();
+      lastTake = timers.now();
       queueMicrotask(plan);
       return list.splice(0, n);
     },
@@ -285,8 +287,8 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
     kick: () => queueMicrotask(plan),
     async dispose() {
       disposed = true;
-      clearInterval(timer);
-      clearTimeout(quietTimer);
+      stopTick();
+      timers.clearTimeout(quietTimer);
       const units = [...idle.values()].flat();
       idle.clear();
       const nets = networks.splice(0);

@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import { TUNING } from '../config.ts';
 import { AppError, toErrorPayload } from '../errors.ts';
 import { COOKIE_NAME, readCookie, verifyId } from '../http/learner-cookie.ts';
-import type { Ack, ClientToServer, ServerToClient } from './protocol.ts';
+import type { Ack, ClientToServer, ServerToClient } from '../protocol/realtime.ts';
 import { validTerm, clampSize } from './validate.ts';
 
 type LabSocket = Socket<ClientToServer, ServerToClient>;

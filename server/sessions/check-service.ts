@@ -3,15 +3,16 @@
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
 import type { CheckSpec, CheckResult } from '../checks/types.ts';
-import type { CheckView } from '../realtime/protocol.ts';
+import type { CheckView } from '../protocol/realtime.ts';
 import { evaluateChecks, type CheckContext } from '../checks/evaluate.ts';
 import { createCheckWatcher } from '../checks/watcher.ts';
 import type { CheckRunner, CheckService } from './manager.ts';
+import type { Timers } from '../timers.ts';
 
-export function createCheckService(deps: { driver: SandboxDriver; log(msg: string, err?: unknown): void }): CheckService {
+export function createCheckService(deps: { driver: SandboxDriver; timers: Timers; log(msg: string, err?: unknown): void }): CheckService {
   return {
     start({ lab, ref, isPassed, onResults }) {
-      const ctx = contextFor(deps.driver, ref);
+      const ctx = contextFor(deps.driver, ref, deps.timers);
       const stepOf = new Map<string, string>();
       for (const s of lab.steps) for (const c of s.checks) stepOf.set(c.id, s.id);
       const started = new Set<string>();
@@ -21,6 +22,7 @@ export function createCheckService(deps: { driver: SandboxDriver; log(msg: strin
 
       const watcher = createCheckWatcher({
         ctx,
+        clock: deps.timers,
         pendingChecks: () => {
           const cur = currentStep();
           return allChecks(lab).filter((c) => {
@@ -68,11 +70,12 @@ function toView(r: CheckResult, stepOf: Map<string, string>): CheckView {
   return { id: r.id, stepId: stepOf.get(r.id) ?? '', status: r.status, message: r.message, actual: r.actual, expected: r.expected };
 }
 
-export function contextFor(driver: SandboxDriver, ref: SandboxRef): CheckContext {
+export function contextFor(driver: SandboxDriver, ref: SandboxRef, timers: Timers): CheckContext {
   return {
     engine: driver.engine(ref),
     exec: (cmd, opts) => driver.exec(ref, cmd, { timeoutMs: opts?.timeoutMs }),
     workdir: ref.workdir,
-    now: () => Date.now(),
+    now: () => timers.now(),
+    timers,
   };
 }

@@ -1,5 +1,5 @@
 // Pure rules of a session's life: capacity, queue order, expiry, extension. No I/O.
-import type { SessionPhase } from '../realtime/protocol.ts';
+import type { SessionPhase } from '../protocol/realtime.ts';
 
 export interface SessionLike {
   id: string;

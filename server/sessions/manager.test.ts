@@ -7,7 +7,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import type { SandboxDriver, SandboxRef, SandboxSpec } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
-import type { CheckView, SessionView } from '../realtime/protocol.ts';
+import type { CheckView, SessionView } from '../protocol/realtime.ts';
 import { loadConfig } from '../config.ts';
 import { MissingImageError } from '../../sandbox/driver/image-sources.ts';
 import { openStore, type Store } from './store.ts';

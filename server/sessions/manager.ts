@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
-import type { CheckView, SessionView } from '../realtime/protocol.ts';
+import type { CheckView, SessionView } from '../protocol/realtime.ts';
 import type { Config } from '../config.ts';
 import { TUNING } from '../config.ts';
 import { AppError } from '../errors.ts';

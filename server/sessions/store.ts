@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
-import type { CheckView, SessionPhase } from '../realtime/protocol.ts';
+import type { CheckView, SessionPhase } from '../protocol/realtime.ts';
 
 export interface SessionRecord {
   id: string;

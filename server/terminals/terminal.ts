@@ -5,7 +5,7 @@ import { FlowControl } from '../realtime/flow-control.ts';
 import { OutputBatcher, realTimers, type Timers } from './output-batcher.ts';
 import { Scrollback } from './scrollback.ts';
 import { TUNING } from '../config.ts';
-import type { TermState } from '../realtime/protocol.ts';
+import type { TermState } from '../protocol/realtime.ts';
 
 /** The narrow view of a pty process (node-pty in production). */
 export interface PtyProcess {

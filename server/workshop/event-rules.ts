@@ -2,6 +2,8 @@
 // learners × steps, and its CSV export. No I/O.
 import crypto from 'node:crypto';
 import { AppError } from '../errors.ts';
+import type { GridCell, GridLab, GridRow } from '../protocol/workshop.ts';
+export type { CellStatus, GridCell, GridLab, GridRow } from '../protocol/workshop.ts';
 
 export interface EventInput {
   name: string;
@@ -84,34 +86,6 @@ export function cleanDisplayName(raw: unknown): string {
 }
 
 // ---- the instructor's grid ----------------------------------------------------------------------
-
-export type CellStatus = 'pass' | 'fail' | 'pending' | 'none';
-
-export interface GridCell {
-  stepId: string;
-  status: CellStatus;
-  /** Why it fails, when it does. */
-  message?: string;
-}
-
-export interface GridRow {
-  learnerId: string;
-  name: string;
-  /** The live session's phase, or "not started". */
-  phase: string;
-  sessionId?: string;
-  cells: GridCell[];
-  /** Minutes since the last pass (or since the session started), while steps remain; null when done or not started. */
-  stuckMinutes: number | null;
-  passedSteps: number;
-}
-
-export interface GridLab {
-  labId: string;
-  title: string;
-  steps: { id: string; title: string; checks: number }[];
-  rows: GridRow[];
-}
 
 export interface GridInput {
   lab: { id: string; title: string; steps: { id: string; title: string; checks: string[] }[] };

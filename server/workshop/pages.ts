@@ -2,14 +2,9 @@
 // of one event (filled in live by web/src/host-page.ts), and the learner's join page.
 import { brand, esc, layout, type HostRow } from '../http/pages.ts';
 import type { WorkshopEvent } from './event-rules.ts';
+import type { HostEventBoot } from '../protocol/workshop.ts';
 
-export interface HostEventBoot {
-  eventId: string;
-  code: string;
-  name: string;
-  joinUrl: string;
-  labs: { id: string; title: string }[];
-}
+export type { HostEventBoot } from '../protocol/workshop.ts';
 
 const when = (ms: number) => new Date(ms).toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 

@@ -7,38 +7,13 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { AppError, toErrorPayload } from '../errors.ts';
 import { isHostCookie } from '../http/host-auth.ts';
 import { COOKIE_NAME, readCookie, verifyId } from '../http/learner-cookie.ts';
-import type { Ack } from '../realtime/protocol.ts';
+import type { Ack } from '../protocol/realtime.ts';
+import type { HintView, WorkshopClientToServer, WorkshopServerToClient } from '../protocol/workshop.ts';
 import type { SessionManager } from '../sessions/manager.ts';
-import type { GridLab } from './event-rules.ts';
 import type { Workshop } from './workshop.ts';
+import { every, type Timers } from '../timers.ts';
 
-export interface HintView {
-  labId: string;
-  stepId: string;
-  text: string;
-}
-
-export interface WorkshopClientToServer {
-  /** Learner: which lab page this is (for hints and "being watched"). */
-  'learner:lab': (req: { labId: string }) => void;
-  'host:event': (req: { eventId: string }, ack: Ack<GridLab[]>) => void;
-  'host:watch': (req: { learnerId: string; labId: string; node?: number }, ack: Ack<{ title: string }>) => void;
-  'host:unwatch': () => void;
-  'host:ack': (req: { chars: number }) => void;
-  'host:reset': (req: { learnerId: string; labId: string }, ack: Ack<{ phase: string }>) => void;
-  'host:broadcast': (req: { eventId: string; text: string }, ack: Ack<{ sent: number }>) => void;
-}
-
-export interface WorkshopServerToClient {
-  'workshop:message': (m: { eventId: string; eventName: string; text: string; at: number }) => void;
-  'workshop:watched': (w: { labId: string; watched: boolean }) => void;
-  'workshop:notice': (n: { message: string }) => void;
-  'workshop:hint': (h: HintView) => void;
-  'workshop:grid': (g: GridLab[]) => void;
-  'watch:replay': (d: { data: string }) => void;
-  'watch:data': (d: { data: string }) => void;
-  'watch:state': (s: { state: string; message?: string }) => void;
-}
+export type { HintView, WorkshopClientToServer, WorkshopServerToClient } from '../protocol/workshop.ts';
 
 type WSocket = Socket<WorkshopClientToServer, WorkshopServerToClient>;
 
@@ -50,6 +25,8 @@ export interface WorkshopSocketDeps {
   /** Hints already due for a learner in a lab (sent when their page connects). */
   hintsFor(learnerId: string, labId: string): HintView[];
   gridPushMs: number;
+  /** The clock (event ends, message times) and the grid push timer. */
+  timers: Timers;
   log(msg: string, err?: unknown): void;
 }
 
@@ -63,7 +40,8 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
   const nsp: Namespace<WorkshopClientToServer, WorkshopServerToClient> = io.of('/workshop');
   /** Host sockets watching each session's terminal: the learner is told while there are any. */
   const watchers = new Map<string, Set<string>>();
-  const timers = new Set<NodeJS.Timeout>();
+  /** Stops the grid pushes of every connected host view. */
+  const gridStops = new Set<() => void>();
 
   nsp.use((socket, next) => {
     const cookie = socket.handshake.headers.cookie;
@@ -88,7 +66,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
   function wireLearner(socket: WSocket): void {
     const learnerId: string = socket.data.learnerId;
     void socket.join(`learner:${learnerId}`);
-    const now = Date.now();
+    const now = deps.timers.now();
     for (const ev of deps.workshop.events.eventsOf(learnerId)) {
       if (ev.endsAt < now) continue;
       void socket.join(`event:${ev.id}`);
@@ -104,7 +82,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
   }
 
   function wireHost(socket: WSocket): void {
-    let gridTimer: NodeJS.Timeout | undefined;
+    let stopGrid: (() => void) | undefined;
     let unwatch: (() => void) | undefined;
     const viewerId = `host-${crypto.randomBytes(6).toString('hex')}`;
 
@@ -126,9 +104,9 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
         if (!req || typeof req.eventId !== 'string') throw new AppError('bad_request', 'host:event needs an eventId.');
         const ev = deps.workshop.events.event(req.eventId);
         if (!ev) throw new AppError('not_found', 'There is no such event.');
-        if (gridTimer) {
-          clearInterval(gridTimer);
-          timers.delete(gridTimer);
+        if (stopGrid) {
+          stopGrid();
+          gridStops.delete(stopGrid);
         }
         // Computed on the server every tick and sent only when it changed: cheap for 200 learners,
         // and it also moves the "stuck for N min" figures along without any event to trigger it.
@@ -142,8 +120,8 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
           }
           return g;
         };
-        gridTimer = setInterval(push, deps.gridPushMs);
-        timers.add(gridTimer);
+        stopGrid = every(deps.timers, deps.gridPushMs, push);
+        gridStops.add(stopGrid);
         const g = push();
         return g;
       }),
@@ -223,7 +201,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
         if (!text) throw new AppError('bad_request', 'Type a message first.');
         const ev = deps.workshop.events.event(req.eventId);
         if (!ev) throw new AppError('not_found', 'There is no such event.');
-        const m = deps.workshop.events.addMessage(ev.id, text, Date.now());
+        const m = deps.workshop.events.addMessage(ev.id, text, deps.timers.now());
         const room = nsp.adapter.rooms.get(`event:${ev.id}`);
         nsp.to(`event:${ev.id}`).emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: m.text, at: m.at });
         return { sent: room?.size ?? 0 };
@@ -232,9 +210,9 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
 
     socket.on('disconnect', () => {
       stopWatching();
-      if (gridTimer) {
-        clearInterval(gridTimer);
-        timers.delete(gridTimer);
+      if (stopGrid) {
+        stopGrid();
+        gridStops.delete(stopGrid);
       }
     });
   }
@@ -244,8 +222,8 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
       nsp.to(`learner:${learnerId}:${h.labId}`).emit('workshop:hint', h);
     },
     dispose() {
-      for (const t of timers) clearInterval(t);
-      timers.clear();
+      for (const stop of gridStops) stop();
+      gridStops.clear();
     },
   };
 }

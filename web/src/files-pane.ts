@@ -1,7 +1,7 @@
 // The Files tab beside the terminals: a tree of the node's /root, the CodeMirror editor (loaded on
 // first use), drag-and-drop upload onto the tree or a terminal, downloads, and a watch on the open
 // file so a change made in the terminal is offered as a reload, never silently overwritten.
-import type { LabBoot } from '../../server/realtime/protocol.ts';
+import type { LabBoot } from '../../server/protocol/realtime.ts';
 import type { EditorHandle, EditorOptions } from './editor/codemirror.ts';
 import { uploadDrop, type UploadDeps } from './upload.ts';
 

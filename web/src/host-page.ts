@@ -3,10 +3,8 @@
 import { io, type Socket } from 'socket.io-client';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
-import type { GridLab } from '../../server/workshop/event-rules.ts';
-import type { WorkshopClientToServer, WorkshopServerToClient } from '../../server/workshop/socket.ts';
-import type { HostEventBoot } from '../../server/workshop/pages.ts';
-import { AckCounter } from '../../server/realtime/flow-control.ts';
+import type { GridLab, HostEventBoot, WorkshopClientToServer, WorkshopServerToClient } from '../../server/protocol/workshop.ts';
+import { AckCounter } from '../../server/protocol/ack-counter.ts';
 
 const ACK_EVERY = 5_000;
 

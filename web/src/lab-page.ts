@@ -1,6 +1,6 @@
 // The lab page: lab text with click-to-run blocks and live checks on one side, terminals on the other.
 import { io, type Socket } from 'socket.io-client';
-import type { CheckView, ClientToServer, LabBoot as Boot, ServerToClient, SessionView, TermState } from '../../server/realtime/protocol.ts';
+import type { CheckView, ClientToServer, LabBoot as Boot, ServerToClient, SessionView, TermState } from '../../server/protocol/realtime.ts';
 import { TerminalPane } from './terminal-pane.ts';
 import { RunQueue, type QueuedBlock } from './run-queue.ts';
 import { initSplitter } from './splitter.ts';

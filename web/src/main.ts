@@ -6,7 +6,7 @@ import { initFilesPane } from './files-pane.ts';
 import { initPortsList } from './ports-list.ts';
 import { startHostEventPage } from './host-page.ts';
 import { startWorkshopLearner } from './workshop-learner.ts';
-import type { LabBoot } from '../../server/realtime/protocol.ts';
+import type { LabBoot } from '../../server/protocol/realtime.ts';
 
 if (document.body.dataset.page === 'lab') {
   startLabPage();

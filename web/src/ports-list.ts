@@ -1,6 +1,6 @@
 // Under each terminal: the ports its node listens on, each a link through the port proxy
 // (Play-With-Docker polled for these too). Polls only while the session is ready and the page shows.
-import type { LabBoot } from '../../server/realtime/protocol.ts';
+import type { LabBoot } from '../../server/protocol/realtime.ts';
 
 const POLL_MS = 4000;
 

@@ -2,7 +2,7 @@
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { WebLinksAddon } from '@xterm/addon-web-links';
-import { AckCounter } from '../../server/realtime/flow-control.ts';
+import { AckCounter } from '../../server/protocol/ack-counter.ts';
 
 export interface TerminalPaneDeps {
   term: number;

@@ -2,7 +2,7 @@
 // host watches the terminal, and a step's hint once the server says it is due. Its own connection
 // to the /workshop namespace, so the lab page's terminal code is untouched.
 import { io, type Socket } from 'socket.io-client';
-import type { WorkshopClientToServer, WorkshopServerToClient } from '../../server/workshop/socket.ts';
+import type { WorkshopClientToServer, WorkshopServerToClient } from '../../server/protocol/workshop.ts';
 
 export function startWorkshopLearner(labId: string): void {
   const socket: Socket<WorkshopServerToClient, WorkshopClientToServer> = io('/workshop', { transports: ['websocket', 'polling'], auth: { role: 'learner' } });
