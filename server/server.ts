@@ -8,6 +8,10 @@ import type { Config } from './config.ts';
 import type { SandboxArchive, SandboxDriver } from '../sandbox/driver/types.ts';
 import type { Lab, LabProblem } from './labs/types.ts';
 import { openStore } from './sessions/store.ts';
+import { createLease, type Lease } from './sessions/lease.ts';
+import { attachRedisAdapter } from './realtime/redis-adapter.ts';
+import { systemTimers } from './timers.ts';
+import os from 'node:os';
 import { SessionManager, type CheckService, type SessionManagerDeps } from './sessions/manager.ts';
 import { createLabRegistry } from './catalogue/registry.ts';
 import { createApp, portProxyDeps } from './http/app.ts';
@@ -53,8 +57,17 @@ export interface RunningServer {
 
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const { config, log } = deps;
-  const store = openStore(config.dbFile);
-  const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => store.takeLegacySecret() });
+  const store = await openStore(config.databaseUrl ?? config.dbFile);
+  // Taken now (the loader is synchronous); when a secret file already exists the old copy is simply dropped.
+  const legacySecret = await store.takeLegacySecret();
+  const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => legacySecret });
+  // Replicas share PostgreSQL: reaping, sweeping and the warm pool run in the one holding this lease.
+  const replicaId = config.replicaId ?? `${os.hostname()}-${process.pid}`;
+  let onLease: (held: boolean) => void = () => {};
+  const lease: Lease | undefined = config.databaseUrl
+    ? createLease({ store, name: 'session-timers', holder: replicaId, ttlMs: TUNING.leaseTtlMs, timers: systemTimers, log, onChange: (h) => onLease(h) })
+    : undefined;
+  await lease?.renew();
   let announce: (labIds: string[]) => void = () => {};
   let reshape: () => void = () => {};
   const labs = await createLabRegistry({
@@ -140,13 +153,16 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
     pool,
     metrics: metrics.sessions,
     observer: hints.observer,
+    lease,
   });
   sessionsRef = sessions;
   await sessions.restore();
-  pool.configure(shapes(), config.poolSize);
+  const poolSize = () => (!lease || lease.held() ? config.poolSize : 0);
+  pool.configure(shapes(), poolSize());
+  onLease = () => pool.configure(shapes(), poolSize());
   if (config.prepareTemplates) void prepareTemplates(deps.driver, shapes(), log);
 
-  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => store.liveSessions() });
+  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => sessions.liveSessions() });
   const workshop = createWorkshop({ events, lab: (id) => labs.get(id), labs: () => labs.all(), sessions, store, pool, now: () => Date.now(), log });
   workshopRef = workshop;
   workshop.prewarmAll();
@@ -158,14 +174,15 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, {
     config, sessions, secret, limits, log,
-    wouldCreate: (learnerId, labId) => !store.liveSessionFor(learnerId, labId),
+    wouldCreate: async (learnerId, labId) => !(await store.liveSessionFor(learnerId, labId)),
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });
   const workshopSocket = attachWorkshopNamespace(sockets.io, {
     workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, log,
   });
   sendHint = (learnerId, h) => workshopSocket.hint(learnerId, h);
-  reshape = () => pool.configure(shapes(), config.poolSize);
+  const redis = config.redisUrl ? await attachRedisAdapter(sockets.io, config.redisUrl, log) : undefined;
+  reshape = () => pool.configure(shapes(), poolSize());
   // Port links carry WebSocket upgrades; socket.io keeps its own (it no longer destroys foreign ones).
   const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, limits, now: () => Date.now(), log }));
   httpServer.on('upgrade', (req, socket, head) => {
@@ -192,12 +209,14 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       hints.dispose();
       workshopSocket.dispose();
       await sessions.dispose();
+      await lease?.dispose();
       await pool.dispose();
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();
       limits.dispose();
-      store.close();
+      await redis?.dispose();
+      await store.close();
       events.close();
     },
   };
