@@ -68,7 +68,7 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.dispose()));
 });
 
-async function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; now?: () => number } = {}) {
+async function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; now?: () => number; lease?: { held(): boolean } } = {}) {
   const config = { ...loadConfig([], env, '/tmp'), dataDir };
   const store = opts.store ?? (await openStore(':memory:'));
   const driver = opts.driver ?? new FakeDriver();
@@ -78,7 +78,7 @@ async function setup(env: Record<string, string> = {}, opts: { store?: Store; dr
     pokes: 0,
     start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() { checks.pokes++; }, dispose() {} }),
   };
-  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: opts.now ?? (() => Date.now()), log: () => {} });
+  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: opts.now ?? (() => Date.now()), log: () => {}, lease: opts.lease });
   managers.push(m);
   return { m, store, driver, checks };
 }
@@ -247,4 +247,39 @@ test('a lab image found nowhere: the learner gets a short message, the log the a
   assert.match(m.view(v.id).message ?? '', /^This lab needs the image nginx:1.25, which this server does not have yet/);
   assert.doesNotMatch(m.view(v.id).message ?? '', /three ways/);
   await m.dispose();
+});
+
+test('replicas: another replica adopts a session whose replica died, with its running sandbox', async () => {
+  const store = await openStore(':memory:');
+  const driver = new FakeDriver();
+  const first = await setup({}, { store, driver, lease: { held: () => true } });
+  const v = await first.m.join('a', 'one');
+  await until(() => first.m.view(v.id).phase === 'ready');
+  await first.m.dispose(); // the replica dies; its sandbox keeps running
+
+  const second = await setup({}, { store, driver, lease: { held: () => false } });
+  await second.m.restore();
+  assert.equal(second.m.liveSessions().length, 0, 'with replicas nothing is adopted until its learner comes back');
+  const again = await second.m.join('a', 'one');
+  assert.equal(again.id, v.id, 'the same session');
+  assert.equal(again.phase, 'ready');
+  assert.ok(second.m.terminal(v.id, 1), 'terminal re-attached');
+  assert.equal(driver.running.size, 1, 'no new sandbox');
+  await second.m.dispose();
+});
+
+test('replicas: only the lease holder reaps, and it spares sandboxes other replicas serve', async () => {
+  const store = await openStore(':memory:');
+  const driver = new FakeDriver();
+  const a = await setup({}, { store, driver, lease: { held: () => false } });
+  const v = await a.m.join('a', 'one');
+  await until(() => a.m.view(v.id).phase === 'ready');
+  await a.m.flush();
+  driver.running.set('orphan', { ...[...driver.running.values()][0]!, id: 'orphan', sessionId: 'no-such-session' });
+  await a.m.reap();
+  assert.equal(driver.running.has('orphan'), true, 'not the holder: no reaping');
+  const b = await setup({}, { store, driver, lease: { held: () => true } });
+  await b.m.restore(); // reaps once
+  assert.equal(driver.running.has('orphan'), false, 'the holder reaped the orphan');
+  assert.equal([...driver.running.values()].filter((r) => r.sessionId === v.id).length, 1, "and kept the other replica's sandbox");
 });
