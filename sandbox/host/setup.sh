@@ -26,6 +26,9 @@ need_pkgs() {
   command -v chromium >/dev/null || missing+=(chromium)
   [ -e /etc/ssl/certs/ca-certificates.crt ] || missing+=(ca-certificates)
   command -v losetup >/dev/null || missing+=(mount)
+  # Replicas' shared state (tests start their own cluster and redis-server when these are absent).
+  [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   echo "${missing[@]}"
 }
 file_is_static() { ! LC_ALL=C ldd "$1" >/dev/null 2>&1; }
