@@ -11,8 +11,9 @@ import type { Config } from '../config.ts';
 import { TUNING } from '../config.ts';
 import { AppError } from '../errors.ts';
 import path from 'node:path';
-import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
+import type { Terminal, PtyProcess } from '../terminals/terminal.ts';
 import { openScrollbackFile } from '../terminals/scrollback-file.ts';
+import { createSessionRuntime, type SessionRuntime } from './runtime.ts';
 import type { SessionRecord, Store } from './store.ts';
 import { createProgressRecorder, type ProgressRecorder } from './progress-recorder.ts';
 import { admit, canExtend, extendedExpiry, isLive, queuePosition, sandboxesInUse, queueOrder, type SessionLike } from './lifecycle.ts';
@@ -75,8 +76,8 @@ interface Live {
   seq: number;
   lab: Lab;
   refs: SandboxRef[];
-  terminals: Map<number, Terminal>;
-  runner?: CheckRunner;
+  /** Terminals and checks, while the session is ready on this replica. */
+  runtime?: SessionRuntime;
   expiry?: NodeJS.Timeout;
   listeners: Set<SessionEvents>;
   provisioning?: Promise<void>;
@@ -84,12 +85,7 @@ interface Live {
   aliases: Set<string>;
 }
 
-/**
- * A prompt came back: the sandbox shell's OSC 133;A mark, or (a shell without it) "$ " or "# " at
- * the end, possibly followed by readline's redraw sequences such as ESC[K.
- */
-const PROMPT_AT_END = /\x1b\]133;A\x07|[$#] (?:\x1b\[[0-?]*[ -/]*[@-~])*$/;
-export const promptCameBack = (output: string): boolean => PROMPT_AT_END.test(output);
+export { promptCameBack } from './prompt.ts';
 
 export class SessionManager {
   private readonly live = new Map<string, Live>();
@@ -151,7 +147,7 @@ export class SessionManager {
         for (const r of refs) if (r.sessionId !== rec.id) live.aliases.add(r.sessionId);
         await this.startRuntime(live);
         // Work may have finished while no server watched (a build that ran through a restart).
-        live.runner?.poke();
+        live.runtime?.runner?.poke();
         this.deps.log(`session ${rec.id}: re-attached to ${refs.length} sandbox(es)`);
         return live;
       }
@@ -238,7 +234,7 @@ export class SessionManager {
   }
 
   terminal(sessionId: string, node: number): Terminal | undefined {
-    return this.live.get(sessionId)?.terminals.get(node);
+    return this.live.get(sessionId)?.runtime?.terminal(node);
   }
 
   /** Progress of a learner in a lab (what passed stays passed). */
@@ -248,23 +244,24 @@ export class SessionManager {
 
   async runStep(sessionId: string, stepId: string): Promise<CheckView[]> {
     const live = this.live.get(sessionId);
-    if (!live || live.rec.phase !== 'ready' || !live.runner) throw new AppError('bad_request', 'The sandbox is not ready yet; wait for the terminal, then check again.');
+    const runner = live?.runtime?.runner;
+    if (!live || live.rec.phase !== 'ready' || !runner) throw new AppError('bad_request', 'The sandbox is not ready yet; wait for the terminal, then check again.');
     if (!live.lab.steps.some((s) => s.id === stepId)) throw new AppError('bad_request', `This lab has no step "${stepId}".`);
     const t0 = performance.now();
-    const views = await live.runner.runStep(stepId);
+    const views = await runner.runStep(stepId);
     this.deps.metrics?.checkRun(performance.now() - t0);
     return this.recordResults(live, views, true);
   }
 
   /** Something changed in a learner's sandbox outside the terminal (the editor saved, a file was uploaded). */
   poke(learnerId: string, labId: string): void {
-    this.findLive(learnerId, labId)?.runner?.poke();
+    this.findLive(learnerId, labId)?.runtime?.runner?.poke();
   }
 
   stepStarted(sessionId: string, stepId: string): void {
     const live = this.live.get(sessionId);
     if (live) this.deps.observer?.stepStarted(live.rec, stepId);
-    live?.runner?.stepStarted(stepId);
+    live?.runtime?.runner?.stepStarted(stepId);
   }
 
   extend(sessionId: string): SessionView {
@@ -332,8 +329,7 @@ export class SessionManager {
     clearInterval(this.reapTimer);
     for (const live of this.live.values()) {
       clearTimeout(live.expiry);
-      live.runner?.dispose();
-      for (const t of live.terminals.values()) t.dispose();
+      live.runtime?.dispose();
     }
     await Promise.allSettled([...this.live.values()].map((l) => l.provisioning));
     this.live.clear();
@@ -343,7 +339,7 @@ export class SessionManager {
   // ---- internals ------------------------------------------------------------------------------
 
   private track(rec: SessionRecord, lab: Lab): Live {
-    const live: Live = { rec, lab, seq: this.seq++, refs: [], terminals: new Map(), listeners: new Set(), aliases: new Set() };
+    const live: Live = { rec, lab, seq: this.seq++, refs: [], listeners: new Set(), aliases: new Set() };
     this.live.set(rec.id, live);
     this.armExpiry(live);
     return live;
@@ -433,36 +429,18 @@ export class SessionManager {
     // Read before any terminal starts, so a check poked by the first prompt knows what already passed.
     const stored = live.lab.steps.some((s) => s.checks.length > 0) ? await this.recorder.progress(live.rec.learnerId, live.rec.labId) : [];
     const sid = live.rec.id;
-    for (const ref of live.refs) {
-      const wire = this.deps.shellWire?.(ref) ?? { spawn: (c: number, r: number) => spawnPty(ref.terminalSocket, c, r), ensureShell: () => driver.ensureShell(ref) };
-      const t = new Terminal({
-        spawn: (cols, rows) => wire.spawn(cols, rows),
-        ensureShell: () => wire.ensureShell(),
-        scrollback: openScrollbackFile(this.scrollbackFile(sid, ref.node), TUNING.scrollbackBytes),
-        onOutput: (d) => {
-          this.deps.metrics?.terminalBytes(Buffer.byteLength(d));
-          if (promptCameBack(d)) live.runner?.poke();
-        },
-        log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
-      });
-      live.terminals.set(ref.node, t);
-      t.start();
-    }
-    const first = live.refs[0];
-    if (first && live.lab.steps.some((s) => s.checks.length > 0)) {
-      const passed = new Set(stored.filter((p) => p.status === 'pass').map((p) => p.id));
-      live.runner = this.deps.checks.start({
-        lab: live.lab,
-        ref: first,
-        isPassed: (id) => passed.has(id),
-        onResults: (views) => {
-          void this.recordResults(live, views).then(
-            (merged) => merged.forEach((v) => v.status === 'pass' && passed.add(v.id)),
-            (err) => log(`session ${sid}: recording check results failed`, err),
-          );
-        },
-      });
-    }
+    live.runtime = createSessionRuntime({
+      sessionId: sid,
+      lab: live.lab,
+      refs: live.refs,
+      wire: (ref) => this.deps.shellWire?.(ref) ?? { spawn: (c: number, r: number) => spawnPty(ref.terminalSocket, c, r), ensureShell: () => driver.ensureShell(ref) },
+      scrollbackFile: (node) => this.scrollbackFile(sid, node),
+      checks: this.deps.checks,
+      passed: stored.filter((p) => p.status === 'pass').map((p) => p.id),
+      record: (views) => this.recordResults(live, views),
+      terminalBytes: (n) => this.deps.metrics?.terminalBytes(n),
+      log,
+    });
   }
 
   /** Stores results (a pass is never downgraded) and tells the page. Returns what was stored. */
@@ -497,9 +475,8 @@ export class SessionManager {
 
   private close(live: Live, phase: 'expired' | 'ended' | 'failed', message: string): void {
     clearTimeout(live.expiry);
-    live.runner?.dispose();
-    for (const t of live.terminals.values()) t.dispose();
-    live.terminals.clear();
+    live.runtime?.dispose();
+    live.runtime = undefined;
     this.setPhase(live, phase, message);
     this.live.delete(live.rec.id);
     this.ended.set(live.rec.id, live.rec);
@@ -566,10 +543,8 @@ export class SessionManager {
     const live = this.mustLive(sessionId);
     await live.provisioning?.catch(() => {});
     if (live.rec.phase !== 'ready') throw new AppError('bad_request', 'This sandbox is still starting or queued; reset it once it is ready.');
-    live.runner?.dispose();
-    live.runner = undefined;
-    for (const t of live.terminals.values()) t.dispose();
-    live.terminals.clear();
+    live.runtime?.dispose();
+    live.runtime = undefined;
     const refs = live.refs;
     const aliases = [...live.aliases];
     live.refs = [];
