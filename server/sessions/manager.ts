@@ -1,8 +1,9 @@
-// Owns every learner session this replica serves: admission and queue, provisioning sandboxes,
-// terminals, checks, expiry, and picking all of that up again after a restart, or after another
-// replica died (its learners reconnect here and their sessions are adopted from the shared store).
+// Owns every learner session this replica serves: admission and queue, phases and expiry, and
+// picking all of that up again after a restart, or after another replica died (its learners
+// reconnect here and their sessions are adopted from the shared store).
 // Work done once for all replicas (reaping, sweeping sessions nobody serves) runs only while
-// `lease` says this replica holds it.
+// `lease` says this replica holds it. Its parts: provisioner.ts (sandboxes), runtime.ts (terminals
+// and checks of a ready session), progress-recorder.ts (results, a pass never downgraded).
 import crypto from 'node:crypto';
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
@@ -18,7 +19,7 @@ import type { SessionRecord, Store } from './store.ts';
 import { createProgressRecorder, type ProgressRecorder } from './progress-recorder.ts';
 import { admit, canExtend, extendedExpiry, isLive, queuePosition, sandboxesInUse, queueOrder, type SessionLike } from './lifecycle.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
-import { adoptUnits } from '../pool/take.ts';
+import { createProvisioner, type Provisioner } from './provisioner.ts';
 
 /** Runs one session's checks against its sandbox; provided by server/checks. */
 export interface CheckRunner {
@@ -98,9 +99,11 @@ export class SessionManager {
   /** Session writes from synchronous paths, kept in order; dispose() and flush() wait for them. */
   private writes: Promise<void> = Promise.resolve();
   private readonly recorder: ProgressRecorder;
+  private readonly provisioner: Provisioner;
 
   constructor(private readonly deps: SessionManagerDeps) {
     this.recorder = createProgressRecorder({ store: deps.store, now: deps.now });
+    this.provisioner = createProvisioner({ driver: deps.driver, config: deps.config, pool: deps.pool, sandboxReady: (ms, src) => deps.metrics?.sandboxReady(ms, src) });
   }
 
   /** Resolves once every session and progress write started so far reached the store. */
@@ -373,44 +376,20 @@ export class SessionManager {
   }
 
   private async provision(live: Live): Promise<void> {
-    const { driver, config, store } = this.deps;
     const { rec, lab } = live;
-    // `scratch` is Docker's empty base: nothing to preload.
-    const images = lab.images.filter((i) => i !== 'scratch');
     this.setPhase(live, 'starting', undefined);
-    const t0 = performance.now();
-    const units = lab.terms > 0 ? this.deps.pool?.take({ images, terms: lab.terms }) : undefined;
     try {
-      if (units) {
-        for (const u of units) live.aliases.add(u.sid);
-        live.refs = units.map((u, i) => ({ ...u.ref, node: i + 1 }));
-        await store.saveSandboxes(rec.id, live.refs);
-        // Pooled sandboxes get their network, node names and the lab's files now, as a create would.
-        live.refs = await adoptUnits(driver, units, lab.assetsDir);
-        await store.saveSandboxes(rec.id, live.refs);
-        this.deps.metrics?.sandboxReady(performance.now() - t0, 'pool');
-      } else if (lab.terms > 0) {
-        const premade = this.deps.pool?.takeNetwork();
-        if (premade) live.aliases.add(premade.sid);
-        const network = premade?.name ?? (await driver.createSessionNetwork(rec.id));
-        const expiresAt = rec.createdAt + config.sessionMaxMs;
-        const created = await Promise.allSettled(
-          Array.from({ length: lab.terms }, (_, i) =>
-            // On a pre-made network the sandboxes carry its synthetic id, so a restart finds the alias in their refs.
-            driver.create({
-              sessionId: premade?.sid ?? rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt,
-              // Fetching a lab image or building its template can take a while: say so on the starting page.
-              onProgress: i === 0 ? (m) => live.rec.phase === 'starting' && this.setPhase(live, 'starting', m) : undefined,
-            }),
-          ),
-        );
-        live.refs = created.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
-        await store.saveSandboxes(rec.id, live.refs);
-        const failed = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-        if (failed) throw failed.reason;
-        await Promise.all(live.refs.map((r) => driver.waitReady(r, { images, timeoutMs: 120_000 })));
-        this.deps.metrics?.sandboxReady(performance.now() - t0, 'cold');
-      }
+      await this.provisioner.provision({
+        sessionId: rec.id,
+        createdAt: rec.createdAt,
+        lab,
+        aliases: live.aliases,
+        onRefs: async (refs) => {
+          live.refs = refs;
+          await this.deps.store.saveSandboxes(rec.id, refs);
+        },
+        onProgress: (m) => live.rec.phase === 'starting' && this.setPhase(live, 'starting', m),
+      });
       if (this.disposed || live.rec.phase !== 'starting') return; // ended or expired meanwhile
       await this.startRuntime(live);
       if (this.disposed || live.rec.phase !== 'starting') return;
