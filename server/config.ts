@@ -49,6 +49,8 @@ export const TUNING = {
   checkTimeoutMs: 10_000,
   /** How often the reaper looks for expired or orphaned sandboxes. */
   reapIntervalMs: 60_000,
+  /** Replicas (DATABASE_URL): how long the lease for reaping and the pool outlives a replica that died. */
+  leaseTtlMs: 15_000,
   /** How often queued learners are re-examined for a free slot. */
   queueTickMs: 2_000,
   /** What one idle pooled sandbox costs (measured ~36 MiB), rounded up: the pool's memory budget unit. */
@@ -77,6 +79,12 @@ export interface Config {
   labsDir: string;
   dataDir: string;
   dbFile: string;
+  /** DATABASE_URL: a postgres:// URL puts the store in PostgreSQL (needed for replicas); else SQLite in dbFile. */
+  databaseUrl?: string;
+  /** REDIS_URL: socket.io's Redis adapter, so replicas behind a sticky proxy serve one event. */
+  redisUrl?: string;
+  /** REPLICA_ID: this replica's name in leases and logs (default: host name and pid). */
+  replicaId?: string;
   /** Secret used to sign the learner cookie; generated and stored in dataDir when not given. */
   cookieSecret?: string;
   /** Allowed Origin values for websocket upgrades; empty = same host as the request. */
@@ -213,6 +221,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     labsDir: path.resolve(cwd, a['labs'] ?? env.LABS_DIR ?? 'labs'),
     dataDir,
     dbFile: env.DB_FILE ? path.resolve(cwd, env.DB_FILE) : path.join(dataDir, 'lablab.sqlite'),
+    databaseUrl: databaseUrl(env.DATABASE_URL),
+    redisUrl: env.REDIS_URL || undefined,
+    replicaId: env.REPLICA_ID || undefined,
     cookieSecret: env.COOKIE_SECRET || undefined,
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     sessionTtlMs: durationOpt('session-ttl', a['session-ttl'] ?? env.SESSION_TTL, 4 * 3_600_000),
@@ -253,6 +264,12 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     poolMemoryReserveMiB: intOpt('POOL_MEMORY_RESERVE_MIB', env.POOL_MEMORY_RESERVE_MIB, 4096, 0, 1_048_576),
     prepareTemplates: env.PREPARE_TEMPLATES !== '0',
   };
+}
+
+function databaseUrl(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError('DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file).');
+  return raw;
 }
 
 function terminalTransport(raw: string | undefined): 'auto' | 'local' | 'exec' {

@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from './config.ts';
 import { createServer } from './server.ts';
 import fs from 'node:fs';
+import os from 'node:os';
 import { openStore } from './sessions/store.ts';
 import { openEventStore } from './workshop/event-store.ts';
-import { createLearnerLimits } from './http/learner-limits.ts';
 import { loadCookieSecret } from './http/secrets.ts';
 import { readMemAvailableMiB } from './pool/warm-pool.ts';
 import { systemTimers } from './timers.ts';
@@ -55,16 +55,18 @@ async function main(): Promise<void> {
     log,
   });
   // The adapters: SQLite for state, the wall clock and real timers, /proc/meminfo for headroom.
-  const store = openStore(config.dbFile);
+  // PostgreSQL when DATABASE_URL is set (replicas), else the SQLite file.
+  const store = await openStore(config.databaseUrl ?? config.dbFile);
   const events = openEventStore(config.dbFile);
-  const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => store.takeLegacySecret() });
-  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => store.liveSessions() });
+  // Taken now (the secret loader is synchronous); when a secret file already exists the old copy is dropped.
+  const legacySecret = await store.takeLegacySecret();
+  const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => legacySecret });
   const server = await createServer({
     config,
     store,
     events,
     secret,
-    limits,
+    replicaId: config.replicaId ?? `${os.hostname()}-${process.pid}`,
     timers: systemTimers,
     memoryAvailableMiB: () => readMemAvailableMiB(() => fs.readFileSync('/proc/meminfo', 'utf8')),
     driver,
@@ -96,8 +98,7 @@ async function main(): Promise<void> {
     force.unref();
     try {
       await server.close();
-      limits.dispose();
-      store.close();
+      await store.close();
       events.close();
       await driver.dispose();
     } finally {

@@ -1,12 +1,14 @@
 // Wires the running server from the parts main.ts (the one composition root) chose: the store, the
 // clock, the sandbox driver, the secrets. Reads no env, opens no database, calls no clock itself.
-import { clientAddress, type LearnerLimits } from './http/learner-limits.ts';
+import { clientAddress, createLearnerLimits } from './http/learner-limits.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.ts';
 import type { SandboxArchive, SandboxDriver } from '../sandbox/driver/types.ts';
 import type { Lab, LabProblem } from './labs/types.ts';
 import type { Store } from './sessions/store.ts';
+import { createLease, type Lease } from './sessions/lease.ts';
+import { attachRedisAdapter } from './realtime/redis-adapter.ts';
 import { SessionManager, type CheckService, type SessionManagerDeps } from './sessions/manager.ts';
 import { createLabRegistry } from './catalogue/registry.ts';
 import { createApp, portProxyDeps } from './http/app.ts';
@@ -45,8 +47,8 @@ export interface ServerDeps {
   events: EventStore;
   /** The learner cookie's key. */
   secret: string;
-  /** Per-learner and per-address limits (given the live sessions, so it is built after the store). */
-  limits: LearnerLimits;
+  /** This replica's name in leases (host and pid by default). */
+  replicaId: string;
   /** The wall clock and timers for everything the server schedules. */
   timers: Timers;
 }
@@ -56,14 +58,20 @@ export interface RunningServer {
   port: number;
   sessions: SessionManager;
   pool: WarmPool;
-  /** Stops serving. Sandboxes keep running so a restarted server re-attaches to them. The store, events
-   * and limits stay open: whoever made them closes them. */
+  /** Stops serving. Sandboxes keep running so a restarted server re-attaches to them. The store and
+   * events stay open: whoever made them closes them. */
   close(): Promise<void>;
 }
 
 export async function createServer(deps: ServerDeps): Promise<RunningServer> {
-  const { config, log, store, events, secret, limits, timers } = deps;
+  const { config, log, store, events, secret, timers } = deps;
   const now = () => timers.now();
+  // Replicas share PostgreSQL: reaping, sweeping and the warm pool run in the one holding this lease.
+  let onLease: (held: boolean) => void = () => {};
+  const lease: Lease | undefined = config.databaseUrl
+    ? createLease({ store, name: 'session-timers', holder: deps.replicaId, ttlMs: TUNING.leaseTtlMs, timers, log, onChange: (h) => onLease(h) })
+    : undefined;
+  await lease?.renew();
   let announce: (labIds: string[]) => void = () => {};
   let reshape: () => void = () => {};
   const labs = await createLabRegistry({
@@ -149,12 +157,17 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     pool,
     metrics: metrics.sessions,
     observer: hints.observer,
+    lease,
   });
   sessionsRef = sessions;
   await sessions.restore();
-  pool.configure(shapes(), config.poolSize);
+  const poolSize = () => (!lease || lease.held() ? config.poolSize : 0);
+  pool.configure(shapes(), poolSize());
+  onLease = () => pool.configure(shapes(), poolSize());
   if (config.prepareTemplates) void prepareTemplates(deps.driver, shapes(), now, log);
 
+  // Limits count the live sessions this replica serves (the manager's, in memory).
+  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => sessions.liveSessions() });
   const workshop = createWorkshop({ events, lab: (id) => labs.get(id), labs: () => labs.all(), sessions, store, pool, now, log });
   workshopRef = workshop;
   workshop.prewarmAll();
@@ -165,7 +178,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, {
     config, sessions, secret, limits, log,
-    wouldCreate: (learnerId, labId) => !store.liveSessionFor(learnerId, labId),
+    wouldCreate: async (learnerId, labId) => !(await store.liveSessionFor(learnerId, labId)),
     inEvent: (learnerId) => {
       const t = now();
       return events.eventsOf(learnerId).some((e) => e.startsAt - 60 * 60_000 <= t && t <= e.endsAt);
@@ -176,7 +189,8 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, timers, log,
   });
   sendHint = (learnerId, h) => workshopSocket.hint(learnerId, h);
-  reshape = () => pool.configure(shapes(), config.poolSize);
+  const redis = config.redisUrl ? await attachRedisAdapter(sockets.io, config.redisUrl, log) : undefined;
+  reshape = () => pool.configure(shapes(), poolSize());
   // Port links carry WebSocket upgrades; socket.io keeps its own (it no longer destroys foreign ones).
   const portUpgrade = createPortUpgrade(portProxyDeps({ driver: deps.driver, sessions, labs, secret, config, limits, now, log }));
   httpServer.on('upgrade', (req, socket, head) => {
@@ -203,10 +217,13 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       hints.dispose();
       workshopSocket.dispose();
       await sessions.dispose();
+      await lease?.dispose();
       await pool.dispose();
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();
+      limits.dispose();
+      await redis?.dispose();
     },
   };
 }

@@ -30,6 +30,9 @@ need_pkgs() {
   command -v iptables >/dev/null || missing+=(iptables)   # egress rules (DOCKER-USER)
   command -v curl >/dev/null || missing+=(curl)
   command -v ps >/dev/null || missing+=(procps)
+  # Replicas' shared state (tests start their own cluster and redis-server when these are absent).
+  [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
+  command -v redis-server >/dev/null || missing+=(redis-server)
   echo "${missing[@]}"
 }
 file_is_static() { ! LC_ALL=C ldd "$1" >/dev/null 2>&1; }

@@ -84,12 +84,12 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
-  app.get('/', (req, res) => {
-    const entries = deps.labs.all().map((lab) => {
+  app.get('/', async (req, res) => {
+    const entries = await Promise.all(deps.labs.all().map(async (lab) => {
       const total = lab.steps.reduce((n, s) => n + s.checks.length, 0);
-      const passed = deps.store.progress(req.learnerId, lab.id).filter((p) => p.status === 'pass').length;
+      const passed = (await deps.store.progress(req.learnerId, lab.id)).filter((p) => p.status === 'pass').length;
       return { lab, passed: Math.min(passed, total), total };
-    });
+    }));
     res.type('html').send(cataloguePage(entries));
   });
 
@@ -104,16 +104,17 @@ export function createApp(deps: AppDeps): express.Express {
     );
   });
 
-  app.get('/labs/:id', (req, res) => {
+  app.get('/labs/:id', async (req, res) => {
     const lab = deps.labs.get(String(req.params.id));
     if (!lab) throw new AppError('not_found', `There is no lab called "${req.params.id}". It may have been renamed; pick one from the list.`);
+    const progress = await deps.store.progress(req.learnerId, lab.id);
     res.type('html').send(
       labPage(lab, {
         labId: lab.id,
         title: lab.title,
         terms: lab.terms,
         steps: lab.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.map((c) => c.id) })),
-        progress: deps.store.progress(req.learnerId, lab.id).map(({ id, stepId, status, message, actual, expected }) => ({ id, stepId, status, message, actual, expected })),
+        progress: progress.map(({ id, stepId, status, message, actual, expected }) => ({ id, stepId, status, message, actual, expected })),
         maxPasteBytes: TUNING.maxPasteBytes,
         maxUploadBytes: deps.config.maxUploadBytes,
       }),

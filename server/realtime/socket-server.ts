@@ -23,7 +23,7 @@ export interface SocketServerDeps {
   /** The client's address as the HTTP side sees it (trusted proxies' X-Forwarded-For honoured). */
   clientAddress?(req: import('node:http').IncomingMessage): string;
   /** Whether joining this lab would create a session (so the caps only count new ones). */
-  wouldCreate?(learnerId: string, labId: string): boolean;
+  wouldCreate?(learnerId: string, labId: string): boolean | Promise<boolean>;
   /** The learner joined a workshop event that is running now (see learner-limits admitSession). */
   inEvent?(learnerId: string): boolean;
   log(msg: string, err?: unknown): void;
@@ -120,10 +120,10 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
   socket.on('session:join', (req, ack) =>
     guard(ack, async () => {
       if (!req || typeof req.labId !== 'string' || req.labId.length > 200) throw new AppError('bad_request', 'session:join needs a labId.');
-      const creating = !!deps.limits && (deps.wouldCreate?.(learnerId, req.labId) ?? true);
+      const creating = !!deps.limits && ((await deps.wouldCreate?.(learnerId, req.labId)) ?? true);
       if (creating) await deps.limits!.admitSession(learnerId, address, { inEvent: deps.inEvent?.(learnerId) ?? false });
       detach();
-      const view = deps.sessions.join(learnerId, req.labId);
+      const view = await deps.sessions.join(learnerId, req.labId);
       if (creating) deps.limits!.sessionStarted(view.id, address);
       sessionId = view.id;
       let attached = view.phase === 'ready';
@@ -141,7 +141,7 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
       });
       cleanup.push(unsub);
       if (attached) attachTerminals(view.terms);
-      return { session: view, checks: deps.sessions.progress(learnerId, req.labId) };
+      return { session: view, checks: await deps.sessions.progress(learnerId, req.labId) };
     }),
   );
 

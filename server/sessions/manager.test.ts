@@ -68,9 +68,9 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.dispose()));
 });
 
-function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; now?: () => number } = {}) {
+async function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; now?: () => number; lease?: { held(): boolean } } = {}) {
   const config = { ...loadConfig([], env, '/tmp'), dataDir };
-  const store = opts.store ?? openStore(':memory:');
+  const store = opts.store ?? (await openStore(':memory:'));
   const driver = opts.driver ?? new FakeDriver();
   const broken: Lab = { ...lab('broken'), title: 'Broken lab', problems: [{ file: '/labs/broken.md', line: 3, message: 'terms must be 0..6' }] };
   const labs = new Map([['one', lab('one')], ['two', lab('two', 2)], ['broken', broken]]);
@@ -78,7 +78,7 @@ function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?:
     pokes: 0,
     start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() { checks.pokes++; }, dispose() {} }),
   };
-  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: opts.now ?? (() => Date.now()), log: () => {} });
+  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: opts.now ?? (() => Date.now()), log: () => {}, lease: opts.lease });
   managers.push(m);
   return { m, store, driver, checks };
 }
@@ -89,31 +89,31 @@ const until = async (pred: () => boolean) => {
 };
 
 test('a learner gets a sandbox, and the same session when joining again', async () => {
-  const { m, driver } = setup();
-  const v = m.join('alice', 'one');
+  const { m, driver } = await setup();
+  const v = await m.join('alice', 'one');
   await until(() => m.view(v.id).phase === 'ready');
-  assert.equal(m.join('alice', 'one').id, v.id);
+  assert.equal((await m.join('alice', 'one')).id, v.id);
   assert.equal(driver.running.size, 1);
   assert.deepEqual([...driver.running.values()][0]!.sessionId, v.id);
   await m.dispose();
 });
 
 test('scratch is never asked of the driver: it is no image', async () => {
-  const { m, driver } = setup();
+  const { m, driver } = await setup();
   let seen: string[] = [];
   const orig = driver.create.bind(driver);
   driver.create = async (spec) => { seen = spec.images; return orig(spec); };
-  const v = m.join('alice', 'one');
+  const v = await m.join('alice', 'one');
   await until(() => m.view(v.id).phase === 'ready');
   assert.deepEqual(seen, ['golang:1.19']);
   await m.dispose();
 });
 
 test('past capacity learners queue in order, and move up when a session ends', async () => {
-  const { m } = setup({ MAX_SANDBOXES: '1' });
-  const a = m.join('a', 'one');
-  const b = m.join('b', 'one');
-  const c = m.join('c', 'one');
+  const { m } = await setup({ MAX_SANDBOXES: '1' });
+  const a = await m.join('a', 'one');
+  const b = await m.join('b', 'one');
+  const c = await m.join('c', 'one');
   await until(() => m.view(a.id).phase === 'ready');
   assert.equal(m.view(b.id).queuePosition, 1);
   assert.equal(m.view(c.id).queuePosition, 2);
@@ -127,19 +127,19 @@ test('past capacity learners queue in order, and move up when a session ends', a
 });
 
 test('a failed start ends in a clear message and frees the slot', async () => {
-  const { m, driver } = setup({ MAX_SANDBOXES: '1' });
+  const { m, driver } = await setup({ MAX_SANDBOXES: '1' });
   driver.failNext = true;
-  const a = m.join('a', 'one');
+  const a = await m.join('a', 'one');
   await until(() => m.view(a.id).phase === 'failed');
   assert.match(m.view(a.id).message ?? '', /Reload the page/);
-  const b = m.join('b', 'one');
+  const b = await m.join('b', 'one');
   await until(() => m.view(b.id).phase === 'ready');
   await m.dispose();
 });
 
 test('expiry destroys the sandboxes and the network, and keeps the learner informed', async () => {
-  const { m, driver } = setup({ SESSION_TTL: '300ms' });
-  const v = m.join('a', 'two');
+  const { m, driver } = await setup({ SESSION_TTL: '300ms' });
+  const v = await m.join('a', 'two');
   const seen: SessionView[] = [];
   m.subscribe(v.id, { update: (u) => seen.push(u), checks() {} });
   await until(() => m.view(v.id).phase === 'ready');
@@ -153,8 +153,8 @@ test('expiry destroys the sandboxes and the network, and keeps the learner infor
 test('extending adds exactly the extension, and never past the maximum', async () => {
   const start = Date.parse('2026-01-01T10:00:00Z');
   let clock = start;
-  const { m } = setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' }, { now: () => clock });
-  const v = m.join('a', 'one');
+  const { m } = await setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' }, { now: () => clock });
+  const v = await m.join('a', 'one');
   assert.equal(v.expiresAt, clock + 3_600_000, 'a session lasts SESSION_TTL');
   clock += 10 * 60_000;
   const e1 = m.extend(v.id);
@@ -170,38 +170,38 @@ test('extending adds exactly the extension, and never past the maximum', async (
 test('a pass stays a pass even when a later run says fail', async () => {
   const pass: CheckView = { id: 's1.c1', stepId: 's1', status: 'pass', message: 'ok' };
   const fail: CheckView = { id: 's1.c1', stepId: 's1', status: 'fail', message: 'gone' };
-  const store = openStore(':memory:');
-  const first = setup({}, { store, checkResults: [pass] });
-  const v = first.m.join('a', 'one');
+  const store = await openStore(':memory:');
+  const first = await setup({}, { store, checkResults: [pass] });
+  const v = await first.m.join('a', 'one');
   await until(() => first.m.view(v.id).phase === 'ready');
   await first.m.runStep(v.id, 's1');
   await first.m.dispose();
-  const second = setup({}, { store, driver: first.driver, checkResults: [fail] });
+  const second = await setup({}, { store, driver: first.driver, checkResults: [fail] });
   await second.m.restore();
   const out = await second.m.runStep(v.id, 's1');
   assert.equal(out[0]!.status, 'pass');
-  assert.equal(store.progress('a', 'one')[0]!.status, 'pass');
+  assert.equal((await store.progress('a', 'one'))[0]!.status, 'pass');
   await second.m.dispose();
 });
 
 test('after a restart: running sandboxes are re-attached, a provision cut short is redone, orphans reaped', async () => {
-  const store = openStore(':memory:');
+  const store = await openStore(':memory:');
   const driver = new FakeDriver();
-  const first = setup({}, { store, driver });
-  const ready = first.m.join('a', 'one');
+  const first = await setup({}, { store, driver });
+  const ready = await first.m.join('a', 'one');
   await until(() => first.m.view(ready.id).phase === 'ready');
   let release!: () => void;
   driver.hold = new Promise((r) => (release = r));
-  const cut = first.m.join('b', 'one'); // stuck in create: the server "dies" here
+  const cut = await first.m.join('b', 'one'); // stuck in create: the server "dies" here
   await until(() => first.m.view(cut.id).phase === 'starting');
   driver.hold = null;
   const stopping = first.m.dispose();
   release();
   await stopping;
-  assert.equal(store.session(cut.id)?.phase, 'starting', 'the database still says starting, as after a kill');
+  assert.equal((await store.session(cut.id))?.phase, 'starting', 'the database still says starting, as after a kill');
   driver.running.set('orphan', { ...[...driver.running.values()][0]!, id: 'orphan', sessionId: 'no-such-session' });
 
-  const second = setup({}, { store, driver });
+  const second = await setup({}, { store, driver });
   await second.m.restore();
   assert.equal(second.m.view(ready.id).phase, 'ready');
   assert.equal(second.checks.pokes, 1, 'checks re-evaluated for work done while the server was down');
@@ -213,15 +213,15 @@ test('after a restart: running sandboxes are re-attached, a provision cut short 
   await second.m.dispose();
 });
 
-test('unknown and broken labs are refused with a sentence', () => {
-  const { m, store } = setup();
-  assert.throws(() => m.join('a', 'nope'), (e: AppError) => e.code === 'not_found' && /no lab called "nope"/.test(e.message));
-  assert.throws(() => m.join('a', 'broken'), (e: AppError) => e.code === 'lab_broken' && /^The lab "Broken lab" has errors and cannot run yet\./.test(e.message));
-  assert.equal(store.liveSessionFor('a', 'broken'), undefined, 'no session was opened for the broken lab');
+test('unknown and broken labs are refused with a sentence', async () => {
+  const { m, store } = await setup();
+  await assert.rejects(() => m.join('a', 'nope'), (e: AppError) => e.code === 'not_found' && /no lab called "nope"/.test(e.message));
+  await assert.rejects(() => m.join('a', 'broken'), (e: AppError) => e.code === 'lab_broken' && /^The lab "Broken lab" has errors and cannot run yet\./.test(e.message));
+  assert.equal(await store.liveSessionFor('a', 'broken'), undefined, 'no session was opened for the broken lab');
 });
 
 test('while a lab image is fetched or its template built, the starting page says so', async () => {
-  const { m, driver } = setup();
+  const { m, driver } = await setup();
   const orig = driver.create.bind(driver);
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
@@ -230,7 +230,7 @@ test('while a lab image is fetched or its template built, the starting page says
     await gate;
     return orig(spec);
   };
-  const v = m.join('alice', 'one');
+  const v = await m.join('alice', 'one');
   await until(() => /Fetching image redis:7/.test(m.view(v.id).message ?? ''));
   assert.equal(m.view(v.id).phase, 'starting');
   release();
@@ -240,11 +240,46 @@ test('while a lab image is fetched or its template built, the starting page says
 });
 
 test('a lab image found nowhere: the learner gets a short message, the log the author one', async () => {
-  const { m, driver } = setup();
+  const { m, driver } = await setup();
   driver.create = async () => { throw new MissingImageError('nginx:1.25', 'image "nginx:1.25" is not on this host. Provide it one of three ways: …'); };
-  const v = m.join('alice', 'one');
+  const v = await m.join('alice', 'one');
   await until(() => m.view(v.id).phase === 'failed');
   assert.match(m.view(v.id).message ?? '', /^This lab needs the image nginx:1.25, which this server does not have yet/);
   assert.doesNotMatch(m.view(v.id).message ?? '', /three ways/);
   await m.dispose();
+});
+
+test('replicas: another replica adopts a session whose replica died, with its running sandbox', async () => {
+  const store = await openStore(':memory:');
+  const driver = new FakeDriver();
+  const first = await setup({}, { store, driver, lease: { held: () => true } });
+  const v = await first.m.join('a', 'one');
+  await until(() => first.m.view(v.id).phase === 'ready');
+  await first.m.dispose(); // the replica dies; its sandbox keeps running
+
+  const second = await setup({}, { store, driver, lease: { held: () => false } });
+  await second.m.restore();
+  assert.equal(second.m.liveSessions().length, 0, 'with replicas nothing is adopted until its learner comes back');
+  const again = await second.m.join('a', 'one');
+  assert.equal(again.id, v.id, 'the same session');
+  assert.equal(again.phase, 'ready');
+  assert.ok(second.m.terminal(v.id, 1), 'terminal re-attached');
+  assert.equal(driver.running.size, 1, 'no new sandbox');
+  await second.m.dispose();
+});
+
+test('replicas: only the lease holder reaps, and it spares sandboxes other replicas serve', async () => {
+  const store = await openStore(':memory:');
+  const driver = new FakeDriver();
+  const a = await setup({}, { store, driver, lease: { held: () => false } });
+  const v = await a.m.join('a', 'one');
+  await until(() => a.m.view(v.id).phase === 'ready');
+  await a.m.flush();
+  driver.running.set('orphan', { ...[...driver.running.values()][0]!, id: 'orphan', sessionId: 'no-such-session' });
+  await a.m.reap();
+  assert.equal(driver.running.has('orphan'), true, 'not the holder: no reaping');
+  const b = await setup({}, { store, driver, lease: { held: () => true } });
+  await b.m.restore(); // reaps once
+  assert.equal(driver.running.has('orphan'), false, 'the holder reaped the orphan');
+  assert.equal([...driver.running.values()].filter((r) => r.sessionId === v.id).length, 1, "and kept the other replica's sandbox");
 });

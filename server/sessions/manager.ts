@@ -1,5 +1,9 @@
-// Owns every learner session: admission and queue, provisioning sandboxes, terminals, checks,
-// expiry, and picking all of that up again after a server restart.
+// Owns every learner session this replica serves: admission and queue, phases and expiry, and
+// picking all of that up again after a restart, or after another replica died (its learners
+// reconnect here and their sessions are adopted from the shared store).
+// Work done once for all replicas (reaping, sweeping sessions nobody serves) runs only while
+// `lease` says this replica holds it. Its parts: provisioner.ts (sandboxes), runtime.ts (terminals
+// and checks of a ready session), progress-recorder.ts (results, a pass never downgraded).
 import crypto from 'node:crypto';
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
@@ -8,13 +12,14 @@ import type { Config } from '../config.ts';
 import { TUNING } from '../config.ts';
 import { AppError } from '../errors.ts';
 import path from 'node:path';
-import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
+import type { Terminal, PtyProcess } from '../terminals/terminal.ts';
 import { openScrollbackFile } from '../terminals/scrollback-file.ts';
+import { createSessionRuntime, type SessionRuntime } from './runtime.ts';
 import type { SessionRecord, Store } from './store.ts';
-import { mergeResult } from '../checks/merge.ts';
+import { createProgressRecorder, type ProgressRecorder } from './progress-recorder.ts';
 import { admit, canExtend, extendedExpiry, isLive, queuePosition, sandboxesInUse, queueOrder, type SessionLike } from './lifecycle.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
-import { adoptUnits } from '../pool/take.ts';
+import { createProvisioner, type Provisioner } from './provisioner.ts';
 
 /** Runs one session's checks against its sandbox; provided by server/checks. */
 export interface CheckRunner {
@@ -47,6 +52,8 @@ export interface SessionManagerDeps {
   shellWire?(ref: SandboxRef): { spawn(cols: number, rows: number): PtyProcess; ensureShell(): Promise<void> };
   now(): number;
   log(msg: string, err?: unknown): void;
+  /** Held by the one replica that reaps and sweeps; without it this replica always does. */
+  lease?: { held(): boolean };
   /** Ready sandboxes made ahead; without it every arrival creates cold. */
   pool?: WarmPool;
   metrics?: SessionMetrics;
@@ -70,8 +77,8 @@ interface Live {
   seq: number;
   lab: Lab;
   refs: SandboxRef[];
-  terminals: Map<number, Terminal>;
-  runner?: CheckRunner;
+  /** Terminals and checks, while the session is ready on this replica. */
+  runtime?: SessionRuntime;
   expiry?: NodeJS.Timeout;
   listeners: Set<SessionEvents>;
   provisioning?: Promise<void>;
@@ -79,71 +86,104 @@ interface Live {
   aliases: Set<string>;
 }
 
-/**
- * A prompt came back: the sandbox shell's OSC 133;A mark, or (a shell without it) "$ " or "# " at
- * the end, possibly followed by readline's redraw sequences such as ESC[K.
- */
-const PROMPT_AT_END = /\x1b\]133;A\x07|[$#] (?:\x1b\[[0-?]*[ -/]*[@-~])*$/;
-export const promptCameBack = (output: string): boolean => PROMPT_AT_END.test(output);
+export { promptCameBack } from './prompt.ts';
 
 export class SessionManager {
   private readonly live = new Map<string, Live>();
+  /** Sessions this replica ended lately, so their last view (why they ended) can still be shown. */
+  private readonly ended = new Map<string, SessionRecord>();
   private queueTimer?: NodeJS.Timeout;
   private reapTimer?: NodeJS.Timeout;
   private disposed = false;
   private seq = 0;
+  /** Session writes from synchronous paths, kept in order; dispose() and flush() wait for them. */
+  private writes: Promise<void> = Promise.resolve();
+  private readonly recorder: ProgressRecorder;
+  private readonly provisioner: Provisioner;
 
-  constructor(private readonly deps: SessionManagerDeps) {}
+  constructor(private readonly deps: SessionManagerDeps) {
+    this.recorder = createProgressRecorder({ store: deps.store, now: deps.now });
+    this.provisioner = createProvisioner({ driver: deps.driver, config: deps.config, pool: deps.pool, sandboxReady: (ms, src) => deps.metrics?.sandboxReady(ms, src) });
+  }
+
+  /** Resolves once every session and progress write started so far reached the store. */
+  async flush(): Promise<void> {
+    await this.writes;
+    await this.recorder.idle();
+  }
 
   /** Reloads live sessions from the database, re-attaching to sandboxes that still run. */
   async restore(): Promise<void> {
     const { store, driver, now } = this.deps;
     const running = new Set((await driver.list()).map((r) => r.id));
-    for (const rec of store.liveSessions()) {
-      const lab = this.deps.lab(rec.labId);
-      if (!lab || lab.problems.length > 0) {
-        this.finish(rec, 'ended', 'This lab is no longer available on this server.');
-        continue;
-      }
-      if (rec.expiresAt <= now()) {
-        const refs = store.sandboxes(rec.id);
-        this.finish(rec, 'expired', expiredMessage());
-        void this.destroyAll(rec.id, refs);
-        continue;
-      }
-      const live = this.track(rec, lab);
-      if (rec.phase === 'ready') {
-        const refs = store.sandboxes(rec.id);
-        if (refs.length === lab.terms && refs.every((r) => running.has(r.id))) {
-          live.refs = refs;
-          for (const r of refs) if (r.sessionId !== rec.id) live.aliases.add(r.sessionId);
-          this.startRuntime(live);
-          // Work may have finished while no server watched (a build that ran through a restart).
-          live.runner?.poke();
-          this.deps.log(`session ${rec.id}: re-attached to ${refs.length} sandbox(es)`);
-          continue;
-        }
-        await this.destroyAll(rec.id, refs);
-      }
-      if (rec.phase === 'starting') {
-        // A provision cut short by a restart: whatever it made is half-done; start over.
-        await this.destroyAll(rec.id, store.sandboxes(rec.id));
-      }
-      if (rec.phase !== 'queued') this.setPhase(live, 'queued', 'Restarting your sandbox…');
-    }
+    // With several replicas, each adopts its learners' sessions as they reconnect (join); a lone
+    // server (no lease) takes all of them back now.
+    if (!this.deps.lease) for (const rec of await store.liveSessions()) await this.adopt(rec, running);
     this.pumpQueue();
     await this.reap();
     this.queueTimer = setInterval(() => this.pumpQueue(), TUNING.queueTickMs);
     this.reapTimer = setInterval(() => void this.reap(), TUNING.reapIntervalMs);
   }
 
+  /**
+   * Takes a live session from the store into this replica: re-attaches to its sandboxes when they
+   * still run, otherwise queues it for fresh ones. Ends it when its lab is gone or its time is up.
+   */
+  private async adopt(rec: SessionRecord, running: Set<string>): Promise<Live | undefined> {
+    const { store, now } = this.deps;
+    const lab = this.deps.lab(rec.labId);
+    if (!lab || lab.problems.length > 0) {
+      await this.finish(rec, 'ended', 'This lab is no longer available on this server.');
+      return undefined;
+    }
+    if (rec.expiresAt <= now()) {
+      const refs = await store.sandboxes(rec.id);
+      await this.finish(rec, 'expired', expiredMessage());
+      void this.destroyAll(rec.id, refs);
+      return undefined;
+    }
+    const live = this.track(rec, lab);
+    if (rec.phase === 'ready') {
+      const refs = await store.sandboxes(rec.id);
+      if (refs.length === lab.terms && refs.every((r) => running.has(r.id))) {
+        live.refs = refs;
+        for (const r of refs) if (r.sessionId !== rec.id) live.aliases.add(r.sessionId);
+        await this.startRuntime(live);
+        // Work may have finished while no server watched (a build that ran through a restart).
+        live.runtime?.runner?.poke();
+        this.deps.log(`session ${rec.id}: re-attached to ${refs.length} sandbox(es)`);
+        return live;
+      }
+      await this.destroyAll(rec.id, refs);
+    }
+    if (rec.phase === 'starting') {
+      // A provision cut short by a restart: whatever it made is half-done; start over.
+      await this.destroyAll(rec.id, await store.sandboxes(rec.id));
+    }
+    if (rec.phase !== 'queued') this.setPhase(live, 'queued', 'Restarting your sandbox…');
+    return live;
+  }
+
   /** The learner opens a lab: returns their live session for it, or a new (possibly queued) one. */
-  join(learnerId: string, labId: string): SessionView {
+  async join(learnerId: string, labId: string): Promise<SessionView> {
     const lab = this.deps.lab(labId);
     if (!lab) throw new AppError('not_found', `There is no lab called "${labId}".`);
     if (lab.problems.length > 0) throw new AppError('lab_broken', `The lab "${lab.title}" has errors and cannot run yet. Its author can see them on the lab page.`);
-    const existing = this.deps.store.liveSessionFor(learnerId, labId);
-    if (existing && this.live.has(existing.id)) return this.view(existing.id);
+    const mine = this.findLive(learnerId, labId);
+    if (mine) return this.view(mine.rec.id);
+    await this.writes;
+    const stored = await this.deps.store.liveSessionFor(learnerId, labId);
+    // Served by a replica that died (or by this one before a restart): carry on with it here.
+    if (stored && !this.live.has(stored.id)) {
+      const running = new Set((await this.deps.driver.list()).map((r) => r.id));
+      const again = this.findLive(learnerId, labId); // another join won the race meanwhile
+      if (again) return this.view(again.rec.id);
+      const adopted = await this.adopt(stored, running);
+      if (adopted) {
+        this.pumpQueue();
+        return this.view(adopted.rec.id);
+      }
+    }
     const now = this.deps.now();
     const rec: SessionRecord = {
       id: crypto.randomBytes(9).toString('base64url'),
@@ -153,7 +193,7 @@ export class SessionManager {
       createdAt: now,
       expiresAt: now + this.deps.config.sessionTtlMs,
     };
-    this.deps.store.saveSession(rec);
+    await this.deps.store.saveSession(rec);
     this.track(rec, lab);
     this.pumpQueue();
     return this.view(rec.id);
@@ -163,9 +203,9 @@ export class SessionManager {
     return this.live.get(sessionId)?.rec.learnerId === learnerId;
   }
 
-  view(sessionId: string): SessionView {
+  view(sessionId: string, ended?: SessionRecord): SessionView {
     const live = this.live.get(sessionId);
-    const rec = live?.rec ?? this.deps.store.session(sessionId);
+    const rec = live?.rec ?? ended ?? this.ended.get(sessionId);
     if (!rec) throw new AppError('not_found', 'That session does not exist.');
     const q = live ? queuePosition(this.sessionLikes(), sessionId) : undefined;
     return {
@@ -191,48 +231,47 @@ export class SessionManager {
 
   /** The learner's sandbox for a lab and node, while that session is ready. */
   sandboxFor(learnerId: string, labId: string, node: number): SandboxRef | undefined {
-    const rec = this.deps.store.liveSessionFor(learnerId, labId);
-    const live = rec && this.live.get(rec.id);
+    const live = this.findLive(learnerId, labId);
     if (!live || live.rec.phase !== 'ready') return undefined;
     return live.refs.find((r) => r.node === node);
   }
 
   terminal(sessionId: string, node: number): Terminal | undefined {
-    return this.live.get(sessionId)?.terminals.get(node);
+    return this.live.get(sessionId)?.runtime?.terminal(node);
   }
 
   /** Progress of a learner in a lab (what passed stays passed). */
-  progress(learnerId: string, labId: string): CheckView[] {
-    return this.deps.store.progress(learnerId, labId);
+  progress(learnerId: string, labId: string): Promise<CheckView[]> {
+    return this.recorder.progress(learnerId, labId);
   }
 
   async runStep(sessionId: string, stepId: string): Promise<CheckView[]> {
     const live = this.live.get(sessionId);
-    if (!live || live.rec.phase !== 'ready' || !live.runner) throw new AppError('bad_request', 'The sandbox is not ready yet; wait for the terminal, then check again.');
+    const runner = live?.runtime?.runner;
+    if (!live || live.rec.phase !== 'ready' || !runner) throw new AppError('bad_request', 'The sandbox is not ready yet; wait for the terminal, then check again.');
     if (!live.lab.steps.some((s) => s.id === stepId)) throw new AppError('bad_request', `This lab has no step "${stepId}".`);
     const t0 = performance.now();
-    const views = await live.runner.runStep(stepId);
+    const views = await runner.runStep(stepId);
     this.deps.metrics?.checkRun(performance.now() - t0);
     return this.recordResults(live, views, true);
   }
 
   /** Something changed in a learner's sandbox outside the terminal (the editor saved, a file was uploaded). */
   poke(learnerId: string, labId: string): void {
-    const rec = this.deps.store.liveSessionFor(learnerId, labId);
-    if (rec) this.live.get(rec.id)?.runner?.poke();
+    this.findLive(learnerId, labId)?.runtime?.runner?.poke();
   }
 
   stepStarted(sessionId: string, stepId: string): void {
     const live = this.live.get(sessionId);
     if (live) this.deps.observer?.stepStarted(live.rec, stepId);
-    live?.runner?.stepStarted(stepId);
+    live?.runtime?.runner?.stepStarted(stepId);
   }
 
   extend(sessionId: string): SessionView {
     const live = this.mustLive(sessionId);
     const { sessionExtendMs, sessionMaxMs } = this.deps.config;
     live.rec.expiresAt = extendedExpiry(live.rec, this.deps.now(), sessionExtendMs, sessionMaxMs);
-    this.deps.store.saveSession(live.rec);
+    this.persist(live.rec);
     this.armExpiry(live);
     this.emit(live);
     return this.view(sessionId);
@@ -241,7 +280,7 @@ export class SessionManager {
   end(sessionId: string): SessionView {
     const live = this.mustLive(sessionId);
     this.close(live, 'ended', 'You ended this session. Your progress is saved; start the lab again whenever you like.');
-    return this.view(sessionId);
+    return this.view(sessionId, live.rec);
   }
 
   /** Sandboxes, sessions and queue length, for the host page and logs. */
@@ -261,8 +300,25 @@ export class SessionManager {
   }
 
   async reap(): Promise<void> {
+    if (this.deps.lease && !this.deps.lease.held()) return;
     try {
-      const reaped = await this.deps.driver.reap({ now: this.deps.now(), isLive: (sid) => this.labelLive(sid) });
+      // Sessions other replicas serve are live too: their ids (and their sandboxes' ids) come from the store.
+      const others = new Set<string>();
+      if (this.deps.lease) {
+        for (const rec of await this.deps.store.liveSessions()) {
+          if (this.live.has(rec.id)) continue;
+          if (rec.expiresAt <= this.deps.now()) {
+            // Nobody came back for it before its time ran out: end it for whichever replica served it.
+            const refs = await this.deps.store.sandboxes(rec.id);
+            await this.finish(rec, 'expired', expiredMessage());
+            await this.destroyAll(rec.id, refs);
+            continue;
+          }
+          others.add(rec.id);
+          for (const r of await this.deps.store.sandboxes(rec.id)) others.add(r.sessionId);
+        }
+      }
+      const reaped = await this.deps.driver.reap({ now: this.deps.now(), isLive: (sid) => others.has(sid) || this.labelLive(sid) });
       if (reaped.length) this.deps.log(`reaped ${reaped.length} orphaned or expired sandbox(es)`);
     } catch (err) {
       this.deps.log('reap failed; will retry', err);
@@ -276,20 +332,26 @@ export class SessionManager {
     clearInterval(this.reapTimer);
     for (const live of this.live.values()) {
       clearTimeout(live.expiry);
-      live.runner?.dispose();
-      for (const t of live.terminals.values()) t.dispose();
+      live.runtime?.dispose();
     }
     await Promise.allSettled([...this.live.values()].map((l) => l.provisioning));
     this.live.clear();
+    await this.flush();
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
   private track(rec: SessionRecord, lab: Lab): Live {
-    const live: Live = { rec, lab, seq: this.seq++, refs: [], terminals: new Map(), listeners: new Set(), aliases: new Set() };
+    const live: Live = { rec, lab, seq: this.seq++, refs: [], listeners: new Set(), aliases: new Set() };
     this.live.set(rec.id, live);
     this.armExpiry(live);
     return live;
+  }
+
+  private findLive(learnerId: string, labId: string): Live | undefined {
+    let found: Live | undefined;
+    for (const l of this.live.values()) if (l.rec.learnerId === learnerId && l.rec.labId === labId && (!found || l.rec.createdAt >= found.rec.createdAt)) found = l;
+    return found;
   }
 
   private mustLive(sessionId: string): Live {
@@ -314,46 +376,23 @@ export class SessionManager {
   }
 
   private async provision(live: Live): Promise<void> {
-    const { driver, config, store } = this.deps;
     const { rec, lab } = live;
-    // `scratch` is Docker's empty base: nothing to preload.
-    const images = lab.images.filter((i) => i !== 'scratch');
     this.setPhase(live, 'starting', undefined);
-    const t0 = performance.now();
-    const units = lab.terms > 0 ? this.deps.pool?.take({ images, terms: lab.terms }) : undefined;
     try {
-      if (units) {
-        for (const u of units) live.aliases.add(u.sid);
-        live.refs = units.map((u, i) => ({ ...u.ref, node: i + 1 }));
-        store.saveSandboxes(rec.id, live.refs);
-        // Pooled sandboxes get their network, node names and the lab's files now, as a create would.
-        live.refs = await adoptUnits(driver, units, lab.assetsDir);
-        store.saveSandboxes(rec.id, live.refs);
-        this.deps.metrics?.sandboxReady(performance.now() - t0, 'pool');
-      } else if (lab.terms > 0) {
-        const premade = this.deps.pool?.takeNetwork();
-        if (premade) live.aliases.add(premade.sid);
-        const network = premade?.name ?? (await driver.createSessionNetwork(rec.id));
-        const expiresAt = rec.createdAt + config.sessionMaxMs;
-        const created = await Promise.allSettled(
-          Array.from({ length: lab.terms }, (_, i) =>
-            // On a pre-made network the sandboxes carry its synthetic id, so a restart finds the alias in their refs.
-            driver.create({
-              sessionId: premade?.sid ?? rec.id, node: i + 1, images, assetsDir: lab.assetsDir, network, limits: config.limits, expiresAt,
-              // Fetching a lab image or building its template can take a while: say so on the starting page.
-              onProgress: i === 0 ? (m) => live.rec.phase === 'starting' && this.setPhase(live, 'starting', m) : undefined,
-            }),
-          ),
-        );
-        live.refs = created.flatMap((c) => (c.status === 'fulfilled' ? [c.value] : []));
-        store.saveSandboxes(rec.id, live.refs);
-        const failed = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
-        if (failed) throw failed.reason;
-        await Promise.all(live.refs.map((r) => driver.waitReady(r, { images, timeoutMs: 120_000 })));
-        this.deps.metrics?.sandboxReady(performance.now() - t0, 'cold');
-      }
+      await this.provisioner.provision({
+        sessionId: rec.id,
+        createdAt: rec.createdAt,
+        lab,
+        aliases: live.aliases,
+        onRefs: async (refs) => {
+          live.refs = refs;
+          await this.deps.store.saveSandboxes(rec.id, refs);
+        },
+        onProgress: (m) => live.rec.phase === 'starting' && this.setPhase(live, 'starting', m),
+      });
       if (this.disposed || live.rec.phase !== 'starting') return; // ended or expired meanwhile
-      this.startRuntime(live);
+      await this.startRuntime(live);
+      if (this.disposed || live.rec.phase !== 'starting') return;
       this.setPhase(live, 'ready', undefined);
     } catch (err) {
       this.deps.log(`session ${rec.id}: sandbox failed to start`, err);
@@ -364,53 +403,31 @@ export class SessionManager {
     }
   }
 
-  private startRuntime(live: Live): void {
-    const { store, driver, spawnPty, log } = this.deps;
+  private async startRuntime(live: Live): Promise<void> {
+    const { driver, spawnPty, log } = this.deps;
+    // Read before any terminal starts, so a check poked by the first prompt knows what already passed.
+    const stored = live.lab.steps.some((s) => s.checks.length > 0) ? await this.recorder.progress(live.rec.learnerId, live.rec.labId) : [];
     const sid = live.rec.id;
-    for (const ref of live.refs) {
-      const wire = this.deps.shellWire?.(ref) ?? { spawn: (c: number, r: number) => spawnPty(ref.terminalSocket, c, r), ensureShell: () => driver.ensureShell(ref) };
-      const t = new Terminal({
-        spawn: (cols, rows) => wire.spawn(cols, rows),
-        ensureShell: () => wire.ensureShell(),
-        scrollback: openScrollbackFile(this.scrollbackFile(sid, ref.node), TUNING.scrollbackBytes),
-        onOutput: (d) => {
-          this.deps.metrics?.terminalBytes(Buffer.byteLength(d));
-          if (promptCameBack(d)) live.runner?.poke();
-        },
-        log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
-      });
-      live.terminals.set(ref.node, t);
-      t.start();
-    }
-    const first = live.refs[0];
-    if (first && live.lab.steps.some((s) => s.checks.length > 0)) {
-      const passed = new Set(store.progress(live.rec.learnerId, live.rec.labId).filter((p) => p.status === 'pass').map((p) => p.id));
-      live.runner = this.deps.checks.start({
-        lab: live.lab,
-        ref: first,
-        isPassed: (id) => passed.has(id),
-        onResults: (views) => {
-          for (const v of this.recordResults(live, views)) if (v.status === 'pass') passed.add(v.id);
-        },
-      });
-    }
+    live.runtime = createSessionRuntime({
+      sessionId: sid,
+      lab: live.lab,
+      refs: live.refs,
+      wire: (ref) => this.deps.shellWire?.(ref) ?? { spawn: (c: number, r: number) => spawnPty(ref.terminalSocket, c, r), ensureShell: () => driver.ensureShell(ref) },
+      scrollbackFile: (node) => this.scrollbackFile(sid, node),
+      checks: this.deps.checks,
+      passed: stored.filter((p) => p.status === 'pass').map((p) => p.id),
+      record: (views) => this.recordResults(live, views),
+      terminalBytes: (n) => this.deps.metrics?.terminalBytes(n),
+      log,
+    });
   }
 
   /** Stores results (a pass is never downgraded) and tells the page. Returns what was stored. */
-  private recordResults(live: Live, views: CheckView[], asked = false): CheckView[] {
-    const { store, now } = this.deps;
-    const before = new Map(store.progress(live.rec.learnerId, live.rec.labId).map((p) => [p.id, p]));
-    const merged = views.map((v) => mergeResult(before.get(v.id), v));
+  private async recordResults(live: Live, views: CheckView[], asked = false): Promise<CheckView[]> {
+    const { merged, changed } = await this.recorder.record(live.rec.learnerId, live.rec.labId, views);
     this.deps.observer?.results(live.rec, merged, asked);
-    const changed = merged.filter((v) => {
-      const b = before.get(v.id);
-      return !b || b.status !== v.status || b.message !== v.message;
-    });
-    if (changed.length) {
-      store.saveProgress(live.rec.learnerId, live.rec.labId, changed, now());
-      for (const l of live.listeners) l.checks(changed);
-    }
-    return merged.map(({ id, stepId, status, message, actual, expected }) => ({ id, stepId, status, message, actual, expected }));
+    if (changed.length) for (const l of live.listeners) l.checks(changed);
+    return merged;
   }
 
   private armExpiry(live: Live): void {
@@ -426,7 +443,7 @@ export class SessionManager {
   private setPhase(live: Live, phase: SessionRecord['phase'], message: string | undefined): void {
     live.rec.phase = phase;
     live.rec.message = message;
-    this.deps.store.saveSession(live.rec);
+    this.persist(live.rec);
     this.emit(live);
   }
 
@@ -437,20 +454,28 @@ export class SessionManager {
 
   private close(live: Live, phase: 'expired' | 'ended' | 'failed', message: string): void {
     clearTimeout(live.expiry);
-    live.runner?.dispose();
-    for (const t of live.terminals.values()) t.dispose();
-    live.terminals.clear();
+    live.runtime?.dispose();
+    live.runtime = undefined;
     this.setPhase(live, phase, message);
     this.live.delete(live.rec.id);
+    this.ended.set(live.rec.id, live.rec);
+    if (this.ended.size > 1000) this.ended.delete(this.ended.keys().next().value!);
     // Wait for an in-flight provision so sandboxes it is still creating are destroyed too.
     void (live.provisioning ?? Promise.resolve()).then(() => this.destroyAll(live.rec.id, live.refs, live.aliases));
     this.pumpQueue();
   }
 
-  private finish(rec: SessionRecord, phase: 'expired' | 'ended', message: string): void {
+  private async finish(rec: SessionRecord, phase: 'expired' | 'ended', message: string): Promise<void> {
     rec.phase = phase;
     rec.message = message;
-    this.deps.store.saveSession(rec);
+    this.persist(rec);
+    await this.writes;
+  }
+
+  /** Queues a copy of the record for the store, after every earlier write. */
+  private persist(rec: SessionRecord): void {
+    const copy = { ...rec };
+    this.writes = this.writes.then(() => this.deps.store.saveSession(copy)).catch((err) => this.deps.log(`session ${rec.id}: saving failed`, err));
   }
 
   private scrollbackFile(sessionId: string, node: number): string {
@@ -486,8 +511,7 @@ export class SessionManager {
 
   /** The live session of a learner in a lab, if any. */
   liveSessionOf(learnerId: string, labId: string): SessionRecord | undefined {
-    const rec = this.deps.store.liveSessionFor(learnerId, labId);
-    return rec && this.live.get(rec.id)?.rec;
+    return this.findLive(learnerId, labId)?.rec;
   }
 
   /**
@@ -498,10 +522,8 @@ export class SessionManager {
     const live = this.mustLive(sessionId);
     await live.provisioning?.catch(() => {});
     if (live.rec.phase !== 'ready') throw new AppError('bad_request', 'This sandbox is still starting or queued; reset it once it is ready.');
-    live.runner?.dispose();
-    live.runner = undefined;
-    for (const t of live.terminals.values()) t.dispose();
-    live.terminals.clear();
+    live.runtime?.dispose();
+    live.runtime = undefined;
     const refs = live.refs;
     const aliases = [...live.aliases];
     live.refs = [];

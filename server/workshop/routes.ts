@@ -54,11 +54,11 @@ export function createWorkshopRoutes(deps: WorkshopRoutesDeps): express.Router {
     res.send(await deps.metrics.text());
   });
 
-  r.get('/host', host, (req, res) => {
-    res.type('html').send(hostHomePage({ ...workshop.hostSummary(), events: workshop.eventList().map((e) => ({ ...e, joinUrl: joinUrlOf(req, e.code) })) }));
+  r.get('/host', host, async (req, res) => {
+    res.type('html').send(hostHomePage({ ...(await workshop.hostSummary()), events: workshop.eventList().map((e) => ({ ...e, joinUrl: joinUrlOf(req, e.code) })) }));
   });
 
-  r.post('/host/events', host, form, (req, res) => {
+  r.post('/host/events', host, form, async (req, res) => {
     try {
       const input = parseEventInput(req.body ?? {}, (id) => workshop.labTitle(id) !== undefined, deps.now());
       const ev = workshop.createEvent(input);
@@ -66,7 +66,7 @@ export function createWorkshopRoutes(deps: WorkshopRoutesDeps): express.Router {
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       res.status(err.status).type('html').send(hostHomePage({
-        ...workshop.hostSummary(), error: err.message, events: workshop.eventList().map((e) => ({ ...e, joinUrl: joinUrlOf(req, e.code) })),
+        ...(await workshop.hostSummary()), error: err.message, events: workshop.eventList().map((e) => ({ ...e, joinUrl: joinUrlOf(req, e.code) })),
       }));
     }
   });
@@ -81,12 +81,12 @@ export function createWorkshopRoutes(deps: WorkshopRoutesDeps): express.Router {
     }));
   });
 
-  r.get('/host/events/:id/progress.csv', host, (req, res) => {
+  r.get('/host/events/:id/progress.csv', host, async (req, res) => {
     const ev = workshop.events.event(String(req.params.id));
     if (!ev) throw new AppError('not_found', 'There is no such event.');
     const file = `${ev.name.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-|-$/g, '') || 'event'}-progress.csv`;
     res.setHeader('Content-Disposition', `attachment; filename="${file}"`);
-    res.type('text/csv').send(gridCsv(ev, workshop.grid(ev.id)));
+    res.type('text/csv').send(gridCsv(ev, await workshop.grid(ev.id)));
   });
 
   return r;

@@ -111,8 +111,8 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
         // Computed on the server every tick and sent only when it changed: cheap for 200 learners,
         // and it also moves the "stuck for N min" figures along without any event to trigger it.
         let last = '';
-        const push = () => {
-          const g = deps.workshop.grid(ev.id);
+        const push = async () => {
+          const g = await deps.workshop.grid(ev.id);
           const json = JSON.stringify(g);
           if (json !== last) {
             last = json;
@@ -120,10 +120,10 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
           }
           return g;
         };
-        stopGrid = every(deps.timers, deps.gridPushMs, push);
+        // A failed tick (the database away for a moment) is retried by the next one.
+        stopGrid = every(deps.timers, deps.gridPushMs, () => void push().catch((err) => deps.log('grid push failed', err)));
         gridStops.add(stopGrid);
-        const g = push();
-        return g;
+        return push();
       }),
     );
 

@@ -4,7 +4,7 @@ import { TUNING } from '../config.ts';
 import type { Lab } from '../labs/types.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
 import type { SessionManager } from '../sessions/manager.ts';
-import type { Store } from '../sessions/store.ts';
+import type { ProgressRow, Store } from '../sessions/store.ts';
 import type { EventStore } from './event-store.ts';
 import type { HostRow } from '../http/pages.ts';
 import { gridFor, type EventInput, type GridLab, type WorkshopEvent } from './event-rules.ts';
@@ -26,13 +26,13 @@ export interface Workshop {
   eventList(): (WorkshopEvent & { joined: number })[];
   labTitle(id: string): string | undefined;
   /** One grid per lab of the event: its participants × the lab's steps. */
-  grid(eventId: string): GridLab[];
-  hostSummary(): {
+  grid(eventId: string): Promise<GridLab[]>;
+  hostSummary(): Promise<{
     labs: { id: string; title: string }[];
     stats: ReturnType<SessionManager['stats']>;
     pool: { idleSandboxes: number; targetSandboxes: number };
     sessions: HostRow[];
-  };
+  }>;
   /** Learners with a live session in one of its labs, per event that has not ended. */
   activeLearners(): { event: string; learners: number }[];
   /** Re-reads the events (another process may have added some) and pre-warms for them. */
@@ -57,7 +57,7 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
     deps.pool.boost(`event:${ev.id}`, { images: lab.images.filter((i) => i !== 'scratch'), terms: lab.terms }, count, ev.startsAt - TUNING.eventPrewarmLeadMs, Math.min(ev.endsAt, ev.startsAt + PREWARM_AFTER_START_MS));
   }
 
-  function grid(eventId: string): GridLab[] {
+  async function grid(eventId: string): Promise<GridLab[]> {
     const ev = deps.events.event(eventId);
     if (!ev) return [];
     const participants = deps.events.participants(ev.id);
@@ -65,11 +65,14 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
     for (const labId of ev.labs) {
       const lab = deps.lab(labId);
       if (!lab) continue;
+      // One query per lab rather than one per participant.
+      const byLearner = new Map<string, ProgressRow[]>();
+      for (const row of await deps.store.labProgress(labId)) byLearner.set(row.learnerId, [...(byLearner.get(row.learnerId) ?? []), row]);
       out.push(gridFor({
         lab: { id: lab.id, title: lab.title, steps: lab.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.map((c) => c.id) })) },
         participants,
         session: (learnerId) => deps.sessions.liveSessionOf(learnerId, labId),
-        progress: (learnerId) => deps.store.progress(learnerId, labId),
+        progress: (learnerId) => byLearner.get(learnerId) ?? [],
         now: deps.now(),
       }));
     }
@@ -77,12 +80,12 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
   }
 
   /** Every live session, in an event or not: who is on which step, and since when. */
-  function sessionRows(): HostRow[] {
+  async function sessionRows(): Promise<HostRow[]> {
     const now = deps.now();
     const min = (ms: number) => Math.max(0, Math.round(ms / 60_000));
-    return deps.sessions.liveSessions().map((s) => {
+    return Promise.all(deps.sessions.liveSessions().map(async (s) => {
       const lab = deps.lab(s.labId);
-      const prog = deps.store.progress(s.learnerId, s.labId);
+      const prog = await deps.store.progress(s.learnerId, s.labId);
       const passedIds = new Set(prog.filter((p) => p.status === 'pass').map((p) => p.id));
       const steps = lab?.steps ?? [];
       const current = steps.find((st) => st.checks.some((c) => !passedIds.has(c.id)));
@@ -99,7 +102,7 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
         total: steps.reduce((n, st) => n + st.checks.length, 0),
         lastPassMinutesAgo: lastPass ? min(now - lastPass) : null,
       };
-    });
+    }));
   }
 
   const workshop: Workshop = {
@@ -113,13 +116,13 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
     eventList: () => deps.events.events().map((e) => ({ ...e, joined: deps.events.participants(e.id).length })),
     labTitle: (id) => deps.lab(id)?.title,
     grid,
-    hostSummary() {
+    async hostSummary() {
       const p = deps.pool.stats();
       return {
         labs: deps.labs().filter((l) => l.problems.length === 0).map((l) => ({ id: l.id, title: l.title })),
         stats: deps.sessions.stats(),
         pool: { idleSandboxes: p.idleSandboxes, targetSandboxes: p.targetSandboxes },
-        sessions: sessionRows(),
+        sessions: await sessionRows(),
       };
     },
     activeLearners() {

@@ -1,0 +1,80 @@
+// One ready session's live parts on this replica: a terminal per sandbox (with its scrollback
+// file) and the check runner that watches the first sandbox. The manager starts one when the
+// sandboxes are ready (or re-attached) and disposes it when the session ends or is reset.
+import type { SandboxRef } from '../../sandbox/driver/types.ts';
+import type { Lab } from '../labs/types.ts';
+import type { CheckView } from '../protocol/realtime.ts';
+import { TUNING } from '../config.ts';
+import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
+import { openScrollbackFile } from '../terminals/scrollback-file.ts';
+import type { CheckRunner, CheckService } from './manager.ts';
+import { promptCameBack } from './prompt.ts';
+
+export interface SessionRuntime {
+  terminal(node: number): Terminal | undefined;
+  /** Undefined when the lab has no checks. */
+  readonly runner: CheckRunner | undefined;
+  dispose(): void;
+}
+
+export function createSessionRuntime(deps: {
+  sessionId: string;
+  lab: Lab;
+  refs: SandboxRef[];
+  /** How each sandbox's terminal reaches its shell. */
+  wire(ref: SandboxRef): { spawn(cols: number, rows: number): PtyProcess; ensureShell(): Promise<void> };
+  scrollbackFile(node: number): string;
+  checks: CheckService;
+  /** Checks that passed before (they stay passed). */
+  passed: Iterable<string>;
+  /** Stores results; resolves with what was kept (a pass is never downgraded). */
+  record(views: CheckView[]): Promise<CheckView[]>;
+  terminalBytes?(n: number): void;
+  log(msg: string, err?: unknown): void;
+}): SessionRuntime {
+  const { sessionId: sid, log } = deps;
+  const terminals = new Map<number, Terminal>();
+  let runner: CheckRunner | undefined;
+  for (const ref of deps.refs) {
+    const wire = deps.wire(ref);
+    const t = new Terminal({
+      spawn: (cols, rows) => wire.spawn(cols, rows),
+      ensureShell: () => wire.ensureShell(),
+      scrollback: openScrollbackFile(deps.scrollbackFile(ref.node), TUNING.scrollbackBytes),
+      onOutput: (d) => {
+        deps.terminalBytes?.(Buffer.byteLength(d));
+        if (promptCameBack(d)) runner?.poke();
+      },
+      log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
+    });
+    terminals.set(ref.node, t);
+    t.start();
+  }
+  const first = deps.refs[0];
+  if (first && deps.lab.steps.some((s) => s.checks.length > 0)) {
+    const passed = new Set(deps.passed);
+    runner = deps.checks.start({
+      lab: deps.lab,
+      ref: first,
+      isPassed: (id) => passed.has(id),
+      onResults: (views) => {
+        void deps.record(views).then(
+          (merged) => merged.forEach((v) => v.status === 'pass' && passed.add(v.id)),
+          (err) => log(`session ${sid}: recording check results failed`, err),
+        );
+      },
+    });
+  }
+  return {
+    terminal: (node) => terminals.get(node),
+    get runner() {
+      return runner;
+    },
+    dispose() {
+      runner?.dispose();
+      runner = undefined;
+      for (const t of terminals.values()) t.dispose();
+      terminals.clear();
+    },
+  };
+}
