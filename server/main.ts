@@ -7,6 +7,7 @@ import { loadConfig, ConfigError } from './config.ts';
 import { startServer } from './server.ts';
 import { loadLabs } from './labs/load.ts';
 import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
+import { withAppErrors } from './sandbox-edge.ts';
 import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   // Say at once whether this host can hold sandboxes to their limits (or why it refuses to start them).
   const cgroups = createCgroupManager({ allowUnlimited: config.allowUnlimited, log });
   console.log(await cgroups.describe(config.limits));
-  const driver = createDockerSandboxDriver({
+  const driver = withAppErrors(createDockerSandboxDriver({
     dataDir: config.dataDir,
     sandboxImage: config.sandboxImage,
     ownerId: config.ownerId,
@@ -46,7 +47,7 @@ async function main(): Promise<void> {
     pullImages: config.pullImages,
     registryMirror: config.registryMirror,
     log,
-  });
+  }));
   const server = await startServer({
     config,
     driver,
