@@ -1,0 +1,59 @@
+// A second Docker engine on this host for tests: its own data-root, exec-root, pidfile, socket and
+// containerd namespace, no bridge and no iptables (it only needs to hold images here).
+// Started and stopped by the test that needs it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+
+export interface SecondEngine {
+  socketPath: string;
+  docker: Docker;
+  stop(): Promise<void>;
+}
+
+export async function startSecondEngine(opts: { dir: string; name: string; log?: (m: string) => void }): Promise<SecondEngine> {
+  const dir = path.resolve(opts.dir);
+  fs.mkdirSync(dir, { recursive: true });
+  // unix socket paths are short (108 bytes): the socket and exec-root live under /run.
+  const run = `/run/lablab-${opts.name}`;
+  fs.mkdirSync(run, { recursive: true });
+  const socketPath = path.join(run, 'docker.sock');
+  const logFile = fs.openSync(path.join(dir, 'dockerd.log'), 'a');
+  const child: ChildProcess = spawn('dockerd', [
+    `--data-root=${path.join(dir, 'data')}`,
+    `--exec-root=${path.join(run, 'exec')}`,
+    `--pidfile=${path.join(run, 'dockerd.pid')}`,
+    `--host=unix://${socketPath}`,
+    `--containerd-namespace=lablab-${opts.name}`,
+    `--containerd-plugins-namespace=lablab-${opts.name}-plugins`,
+    '--bridge=none',
+    '--iptables=false',
+    '--ip6tables=false',
+  ], { stdio: ['ignore', logFile, logFile] });
+  fs.closeSync(logFile);
+  const docker = new Docker({ socketPath });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  for (let i = 0; i < 120; i++) {
+    if (child.exitCode !== null) break;
+    try {
+      await docker.ping();
+      return {
+        socketPath,
+        docker,
+        async stop() {
+          child.kill('SIGTERM');
+          await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+          if (child.exitCode === null) child.kill('SIGKILL');
+          await exited;
+          fs.rmSync(run, { recursive: true, force: true });
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    } catch {
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the second engine did not start: see ${path.join(dir, 'dockerd.log')}`);
+}
