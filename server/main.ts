@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig, ConfigError } from './config.ts';
 import { startServer } from './server.ts';
 import { loadLabs } from './labs/load.ts';
-import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
+import fs from 'node:fs';
 import { withAppErrors } from './sandbox-edge.ts';
+import { createSandboxBackend } from './engines.ts';
 import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
@@ -36,18 +37,26 @@ async function main(): Promise<void> {
   // Say at once whether this host can hold sandboxes to their limits (or why it refuses to start them).
   const cgroups = createCgroupManager({ allowUnlimited: config.allowUnlimited, log });
   console.log(await cgroups.describe(config.limits));
-  const driver = withAppErrors(createDockerSandboxDriver({
-    dataDir: config.dataDir,
-    sandboxImage: config.sandboxImage,
-    ownerId: config.ownerId,
-    cgroups,
-    egress: config.egress,
-    runtime: config.runtime,
-    imagesDir: config.imagesDir,
-    pullImages: config.pullImages,
-    registryMirror: config.registryMirror,
+  const backend = createSandboxBackend({
+    env: process.env,
+    readFile: (p) => fs.readFileSync(p, 'utf8'),
+    memoryMiB: config.limits.memoryMiB,
     log,
-  }));
+    base: {
+      dataDir: config.dataDir,
+      sandboxImage: config.sandboxImage,
+      ownerId: config.ownerId,
+      cgroups,
+      egress: config.egress,
+      runtime: config.runtime,
+      imagesDir: config.imagesDir,
+      pullImages: config.pullImages,
+      registryMirror: config.registryMirror,
+      log,
+    },
+  });
+  console.log(backend.describe);
+  const driver = withAppErrors(backend.driver);
   const server = await startServer({
     config,
     driver,
@@ -65,6 +74,7 @@ async function main(): Promise<void> {
     webDistDir: path.join(root, 'web', 'dist'),
     log,
   });
+  await backend.start((ids, message) => server.sessions.lose(ids, message));
   console.log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
   console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.
@@ -78,6 +88,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     try {
+      backend.dispose();
       await server.close();
       await driver.dispose();
     } finally {

@@ -20,10 +20,11 @@ test('ENGINES lists unix and ssh engines by URL; ids follow the order', () => {
 
 test('a tcp engine needs TLS, which only ENGINES_FILE can give', () => {
   assert.throws(() => parseEngines({ ENGINES: 'tcp://build-2:2376' }), refused(/no TLS certificates/));
-  const file = 'engines:\n  - url: unix:///var/run/docker.sock\n  - id: big\n    url: tcp://build-2:2376\n    maxSandboxes: 40\n    tls: { ca: /etc/lablab/ca.pem, cert: /etc/lablab/cert.pem, key: /etc/lablab/key.pem }\n';
+  const file = 'engines:\n  - url: unix:///var/run/docker.sock\n  - id: big\n    url: tcp://build-2:2376\n    drain: true\n    maxSandboxes: 40\n    tls: { ca: /etc/lablab/ca.pem, cert: /etc/lablab/cert.pem, key: /etc/lablab/key.pem }\n';
   const es = parseEngines({ ENGINES: 'ignored://x' }, file) as [EngineSpec, EngineSpec];
   assert.deepEqual(es.map((e) => e.id), ['local', 'big']);
   assert.equal(es[1].maxSandboxes, 40);
+  assert.deepEqual(es.map((e) => e.drain), [false, true]);
   const opts = dockerOptions(es[1], (p) => Buffer.from(p));
   assert.equal(opts.protocol, 'https');
   assert.equal(String(opts.ca), '/etc/lablab/ca.pem');

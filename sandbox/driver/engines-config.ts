@@ -31,6 +31,8 @@ export interface EngineSpec {
   maxSandboxes?: number;
   /** Session networks on this engine are carved from this pool (engines on one host need distinct pools). */
   subnetPool?: string;
+  /** Drained: keeps its sessions, takes no new ones (set in ENGINES_FILE, re-read while running). */
+  drain: boolean;
 }
 
 export const LOCAL_ENGINE_URL = 'unix:///var/run/docker.sock';
@@ -41,6 +43,7 @@ interface RawEngine {
   tls?: EngineTls;
   maxSandboxes?: number;
   subnetPool?: string;
+  drain?: boolean;
 }
 
 /** One engine from its URL (and the optional fields a config file adds). */
@@ -53,7 +56,7 @@ export function parseEngine(raw: RawEngine, index: number): EngineSpec {
   }
   const id = raw.id ?? (index === 0 ? 'local' : `e${index + 1}`);
   if (!/^[a-z0-9][a-z0-9-]{0,15}$/.test(id)) throw new SandboxError('bad_request', `engine id "${id}": use up to 16 lower-case letters, digits and dashes`);
-  const common = { id, url: raw.url, maxSandboxes: raw.maxSandboxes, subnetPool: raw.subnetPool };
+  const common = { id, url: raw.url, maxSandboxes: raw.maxSandboxes, subnetPool: raw.subnetPool, drain: raw.drain === true };
   switch (u.protocol) {
     case 'unix:':
       if (!u.pathname || u.pathname === '/') throw new SandboxError('bad_request', `engine ${id}: ${raw.url} names no socket`);
