@@ -248,3 +248,17 @@ test('a lab image found nowhere: the learner gets a short message, the log the a
   assert.doesNotMatch(m.view(v.id).message ?? '', /three ways/);
   await m.dispose();
 });
+
+test('lose() ends the sessions of a lost engine with its message, and frees their slots', async () => {
+  const { m } = setup({ MAX_SANDBOXES: '1' });
+  const a = m.join('a', 'one');
+  const b = m.join('b', 'one');
+  await until(() => m.view(a.id).phase === 'ready');
+  m.lose([a.id], 'The machine your sandbox ran on is gone; start the lab again to get a new one.');
+  assert.equal(m.view(a.id).phase, 'failed');
+  assert.match(m.view(a.id).message ?? '', /machine your sandbox ran on is gone/);
+  await until(() => m.view(b.id).phase === 'ready');
+  m.lose(['someone-else'], 'x');
+  assert.equal(m.view(b.id).phase, 'ready');
+  await m.dispose();
+});
