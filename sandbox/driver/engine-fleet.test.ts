@@ -109,3 +109,22 @@ test('images are prepared on every engine that answers', async () => {
   await fleet.prepareImages!(['busybox']);
   assert.deepEqual([a.calls, b.calls], [['prepare busybox'], ['prepare busybox']]);
 });
+
+test('a session whose network was made ahead on an engine drained since moves to an open engine', async () => {
+  const a = fakeEngine('local');
+  const b = fakeEngine('e2', { memTotalBytes: 24 * GiB, cpus: 2, running: 3 });
+  const fleet = createEngineFleet({ members: [a.member, b.member], memoryMiB: 2048 });
+  const stock = await fleet.createSessionNetwork('pool-1');
+  assert.equal(fleet.engineOf('pool-1'), 'local');
+  fleet.drain('local');
+  const [n1, n2] = await Promise.all([fleet.create({ ...spec('pool-1', 1), network: stock }), fleet.create({ ...spec('pool-1', 2), network: stock })]);
+  assert.deepEqual([n1!.engine, n2!.engine], ['e2', 'e2']);
+  assert.deepEqual(b.calls, ['net pool-1'], 'one new network on the open engine, for both nodes');
+  assert.ok(a.calls.includes('rmnet pool-1'), 'the stock network on the drained engine is removed');
+  // Once it has a sandbox, a session stays put even if its engine is drained.
+  fleet.drain('local', false);
+  await fleet.createSessionNetwork('s2');
+  await fleet.create({ ...spec('s2'), network: 'net-s2' });
+  fleet.drain('local');
+  assert.equal((await fleet.create({ ...spec('s2', 2), network: 'net-s2' })).engine, 'local');
+});

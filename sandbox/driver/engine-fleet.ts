@@ -122,8 +122,39 @@ export function createEngineFleet(config: EngineFleetConfig): EngineFleet {
     return members.get(p.engine)!;
   }
 
+  /** Sessions with a sandbox made through this fleet: their engine is fixed. */
+  const started = new Set<string>();
+  const moving = new Map<string, Promise<{ m: FleetMember; network?: string }>>();
+
+  /**
+   * A network made ahead of its session (the pool's stock) may sit on an engine drained since: before
+   * the first sandbox, the session moves to an open engine with a new network there.
+   */
+  function moveIfDrained(spec: SandboxSpec, m: FleetMember): Promise<{ m: FleetMember; network?: string }> {
+    if (!stateOf(m.id).draining || started.has(spec.sessionId) || !spec.network) return Promise.resolve({ m, network: spec.network });
+    let p = moving.get(spec.sessionId);
+    if (!p) {
+      p = (async () => {
+        placed.delete(spec.sessionId);
+        const to = await place(spec.sessionId, 1);
+        if (to.id === m.id) return { m, network: spec.network };
+        const network = await to.driver.createSessionNetwork(spec.sessionId);
+        // The stock network on the drained engine is no one's now; the reaper would find it too.
+        m.driver.removeSessionNetwork(spec.sessionId).catch((err) => log(`engine ${m.id}: could not remove network of ${spec.sessionId}`, err));
+        log(`session ${spec.sessionId}: moved from drained engine ${m.id} to ${to.id}`);
+        return { m: to, network };
+      })();
+      moving.set(spec.sessionId, p);
+      p.finally(() => moving.delete(spec.sessionId)).catch(() => {});
+    }
+    return p;
+  }
+
   async function create(spec: SandboxSpec): Promise<SandboxRef> {
-    const m = await place(spec.sessionId, 1);
+    const moved = await moveIfDrained(spec, await place(spec.sessionId, 1));
+    const m = moved.m;
+    spec = { ...spec, network: moved.network };
+    started.add(spec.sessionId);
     pending.set(m.id, (pending.get(m.id) ?? 0) + 1);
     try {
       return tag(await m.driver.create(spec), m.id);
@@ -164,7 +195,7 @@ export function createEngineFleet(config: EngineFleetConfig): EngineFleet {
         }
       }),
     );
-    for (const [sid] of placed) if (!opts.isLive(sid)) placed.delete(sid);
+    for (const [sid] of placed) if (!opts.isLive(sid)) (placed.delete(sid), started.delete(sid));
     return out;
   }
 
