@@ -13,7 +13,8 @@ import { loadCookieSecret } from './http/secrets.ts';
 import { readMemAvailableMiB } from './pool/warm-pool.ts';
 import { systemTimers } from './timers.ts';
 import { loadLabs } from './labs/load.ts';
-import { createDockerSandboxDriver } from '../sandbox/driver/index.ts';
+import { withAppErrors } from './sandbox-edge.ts';
+import { createSandboxBackend } from './engines.ts';
 import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
@@ -42,19 +43,27 @@ async function main(): Promise<void> {
   // Say at once whether this host can hold sandboxes to their limits (or why it refuses to start them).
   const cgroups = createCgroupManager({ allowUnlimited: config.allowUnlimited, log });
   console.log(await cgroups.describe(config.limits));
-  const driver = createDockerSandboxDriver({
-    dataDir: config.dataDir,
-    sandboxImage: config.sandboxImage,
-    ownerId: config.ownerId,
-    cgroups,
-    egress: config.egress,
-    runtime: config.runtime,
-    imagesDir: config.imagesDir,
-    pullImages: config.pullImages,
-    registryMirror: config.registryMirror,
+  const backend = createSandboxBackend({
+    env: process.env,
+    readFile: (p) => fs.readFileSync(p, 'utf8'),
+    memoryMiB: config.limits.memoryMiB,
     log,
+    base: {
+      dataDir: config.dataDir,
+      sandboxImage: config.sandboxImage,
+      ownerId: config.ownerId,
+      cgroups,
+      egress: config.egress,
+      runtime: config.runtime,
+      imagesDir: config.imagesDir,
+      pullImages: config.pullImages,
+      registryMirror: config.registryMirror,
+      log,
+    },
   });
-  // The adapters: SQLite for state, the wall clock and real timers, /proc/meminfo for headroom.
+  console.log(backend.describe);
+  const driver = withAppErrors(backend.driver);
+  // The adapters: the store, the wall clock and real timers, /proc/meminfo for headroom.
   // PostgreSQL when DATABASE_URL is set (replicas), else the SQLite file.
   const store = await openStore(config.databaseUrl ?? config.dbFile);
   const events = openEventStore(config.dbFile);
@@ -84,6 +93,7 @@ async function main(): Promise<void> {
     webDistDir: path.join(root, 'web', 'dist'),
     log,
   });
+  await backend.start((ids, message) => server.sessions.lose(ids, message));
   console.log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
   console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.
@@ -97,6 +107,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     try {
+      backend.dispose();
       await server.close();
       await store.close();
       events.close();

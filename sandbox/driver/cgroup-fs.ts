@@ -2,7 +2,7 @@
 // like /sys/fs/cgroup), plus what reads facts from it and carries out a plan from cgroup-plan.ts.
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 import { CGROUP_DIR, type CgroupFacts, type CgroupMode, type CgroupStep } from './cgroup-plan.ts';
 
 export interface CgroupFs {
@@ -81,7 +81,7 @@ export function applyCgroupSteps(cg: CgroupFs, steps: CgroupStep[]): void {
       else if (!s.optional || cg.exists(s.path)) cg.write(s.path, s.value);
     } catch (err) {
       const what = s.kind === 'mkdir' ? `create ${s.path}` : `write "${s.value}" to ${s.path}`;
-      throw new AppError('sandbox_failed', `could not ${what} under ${cg.root}: ${(err as Error).message}`, { cause: err });
+      throw new SandboxError('sandbox_failed', `could not ${what} under ${cg.root}: ${(err as Error).message}`, { cause: err });
     }
   }
 }

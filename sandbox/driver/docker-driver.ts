@@ -13,7 +13,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { Duplex } from 'node:stream';
 import * as tarFs from 'tar-fs';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 import { isAnswerFile } from './answer-files.ts';
 import { builtSandboxImage } from './image-tag.ts';
 import { Demuxer, stdoutOf } from './demux.ts';
@@ -141,7 +141,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   const cgroups = config.cgroups ?? createCgroupManager({ engineInfo: () => engineCgroupInfo(docker), allowUnlimited: config.allowUnlimited, log });
 
   if (path.join(sandboxesDir, 'x'.repeat(12), 'attach', 'docker.sock').length > SANDBOX_TUNING.maxSocketPath) {
-    throw new AppError('bad_request', `dataDir "${dataDir}" is too long: sandbox socket paths would exceed ${SANDBOX_TUNING.maxSocketPath} bytes; use a shorter path`);
+    throw new SandboxError('bad_request', `dataDir "${dataDir}" is too long: sandbox socket paths would exceed ${SANDBOX_TUNING.maxSocketPath} bytes; use a shorter path`);
   }
 
   /**
@@ -169,7 +169,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       const info = (await docker.info()) as { Runtimes?: Record<string, unknown> };
       if (!info.Runtimes?.[config.runtime]) {
         runtimeChecked = undefined;
-        throw new AppError('sandbox_failed', `SANDBOX_RUNTIME=${config.runtime}, but the host engine has no such runtime (it has: ${Object.keys(info.Runtimes ?? {}).join(', ')}); install it and add it to /etc/docker/daemon.json "runtimes", or unset SANDBOX_RUNTIME`);
+        throw new SandboxError('sandbox_failed', `SANDBOX_RUNTIME=${config.runtime}, but the host engine has no such runtime (it has: ${Object.keys(info.Runtimes ?? {}).join(', ')}); install it and add it to /etc/docker/daemon.json "runtimes", or unset SANDBOX_RUNTIME`);
       }
     })();
     return runtimeChecked;
@@ -246,7 +246,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     for (let attempt = 0; attempt < 20; attempt++) {
       const listed = (await docker.listNetworks()).flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
       const sub = nextFreeSubnet(pool, subnetPrefix, [...listed, ...reserved, ...overlapped]);
-      if (!sub) throw new AppError('capacity', `no free subnet left in ${pool}; remove old session networks or widen the pool`);
+      if (!sub) throw new SandboxError('capacity', `no free subnet left in ${pool}; remove old session networks or widen the pool`);
       reserved.add(sub.subnet);
       try {
         await docker.createNetwork({
@@ -259,7 +259,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
         await applyEgress(await docker.getNetwork(name).inspect());
         return name;
       } catch (err) {
-        if (err instanceof AppError) throw err;
+        if (err instanceof SandboxError) throw err;
         if (statusOf(err) === 409) {
           await applyEgress(await docker.getNetwork(name).inspect()); // created by someone else meanwhile
           return name;
@@ -268,12 +268,12 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
           overlapped.push(sub.subnet);
           continue;
         }
-        throw new AppError('sandbox_failed', `cannot create network for session ${sessionId}: ${(err as Error).message}`, { cause: err });
+        throw new SandboxError('sandbox_failed', `cannot create network for session ${sessionId}: ${(err as Error).message}`, { cause: err });
       } finally {
         reserved.delete(sub.subnet);
       }
     }
-    throw new AppError('sandbox_failed', `cannot find a free subnet for session ${sessionId}`);
+    throw new SandboxError('sandbox_failed', `cannot find a free subnet for session ${sessionId}`);
   }
 
   /** The session's egress rules, on its bridge; a network without them is not handed out (fail closed). */
@@ -371,8 +371,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       if (container) await container.remove({ force: true, v: true }).catch(() => {});
       await disk(['release', dir]).catch((e) => log(`sandbox ${id}: cleanup after failed create failed`, e));
       cgroups.remove(id);
-      if (err instanceof AppError) throw err;
-      throw new AppError('sandbox_failed', `could not start sandbox node${spec.node}: ${(err as Error).message}`, { cause: err });
+      if (err instanceof SandboxError) throw err;
+      throw new SandboxError('sandbox_failed', `could not start sandbox node${spec.node}: ${(err as Error).message}`, { cause: err });
     } finally {
       creating.delete(id);
     }
@@ -421,12 +421,12 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       if (++polls % 20 === 0) {
         const st = await status(ref);
         if (!st?.running) {
-          throw new AppError('sandbox_failed', `sandbox node${ref.node} stopped while starting (exit ${st?.exitCode ?? '?'}): ${await logsTail(ref)}`);
+          throw new SandboxError('sandbox_failed', `sandbox node${ref.node} stopped while starting (exit ${st?.exitCode ?? '?'}): ${await logsTail(ref)}`);
         }
       }
       await sleep(SANDBOX_TUNING.readyPollMs);
     }
-    throw new AppError('timeout', `sandbox node${ref.node} was not ready in time: ${(lastErr as Error)?.message ?? 'no answer'}`);
+    throw new SandboxError('timeout', `sandbox node${ref.node} was not ready in time: ${(lastErr as Error)?.message ?? 'no answer'}`);
   }
 
   async function exec(ref: SandboxRef, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -468,7 +468,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       stream.on('error', (err) => {
         clearTimeout(timer);
         if (hostTimedOut) resolve();
-        else reject(new AppError('sandbox_failed', `exec in node${ref.node} failed: ${err.message}`, { cause: err }));
+        else reject(new SandboxError('sandbox_failed', `exec in node${ref.node} failed: ${err.message}`, { cause: err }));
       });
       if (hasStdin) stream.end(opts.stdin);
     });
@@ -487,7 +487,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   }
 
   async function connectPort(ref: SandboxRef, port: number): Promise<Duplex> {
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new AppError('bad_request', `There is no port ${port}.`);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new SandboxError('bad_request', `There is no port ${port}.`);
     // bash's /dev/tcp opens the connection inside the sandbox; two cats relay it over the exec's stdio.
     const ex = await docker.getContainer(ref.containerId).exec({
       Cmd: ['bash', '-c', 'exec 3<>"/dev/tcp/127.0.0.1/$0" || exit 7; cat <&3 & cat >&3; wait', String(port)],
@@ -506,8 +506,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     try {
       return (await docker.getContainer(ref.containerId).getArchive({ path: p })) as unknown as import('node:stream').Readable;
     } catch (err) {
-      if (statusOf(err) === 404) throw new AppError('not_found', `There is no ${p} in node${ref.node}.`);
-      throw new AppError('sandbox_failed', `could not read ${p} from node${ref.node}: ${(err as Error).message}`, { cause: err });
+      if (statusOf(err) === 404) throw new SandboxError('not_found', `There is no ${p} in node${ref.node}.`);
+      throw new SandboxError('sandbox_failed', `could not read ${p} from node${ref.node}: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -516,8 +516,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       // noOverwriteDirNonDir: a file never replaces a folder (or the other way round) by accident.
       await docker.getContainer(ref.containerId).putArchive(tar as unknown as NodeJS.ReadableStream, { path: dir, noOverwriteDirNonDir: true });
     } catch (err) {
-      if (statusOf(err) === 404) throw new AppError('not_found', `There is no folder ${dir} in node${ref.node}.`);
-      throw new AppError('sandbox_failed', `could not write into ${dir} in node${ref.node}: ${(err as Error).message}`, { cause: err });
+      if (statusOf(err) === 404) throw new SandboxError('not_found', `There is no folder ${dir} in node${ref.node}.`);
+      throw new SandboxError('sandbox_failed', `could not write into ${dir} in node${ref.node}: ${(err as Error).message}`, { cause: err });
     }
   }
 
@@ -539,20 +539,20 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       try {
         linkSocket(inSandbox, ref.terminalSocket);
       } catch (err) {
-        if (err instanceof AppError && err.code === 'forbidden') throw err;
+        if (err instanceof SandboxError && err.code === 'forbidden') throw err;
         return false;
       }
       return canConnect(ref.terminalSocket);
     };
     if (await alive()) return;
     const r = await exec(ref, ['/usr/local/sbin/lablab-shell'], { timeoutMs: 10_000 });
-    if (r.exitCode !== 0) throw new AppError('sandbox_failed', `could not start the shell in node${ref.node}: ${r.stderr.trim()}`);
+    if (r.exitCode !== 0) throw new SandboxError('sandbox_failed', `could not start the shell in node${ref.node}: ${r.stderr.trim()}`);
     const deadline = Date.now() + SANDBOX_TUNING.shellStartMs;
     while (Date.now() < deadline) {
       if (await alive()) return;
       await sleep(25);
     }
-    throw new AppError('sandbox_failed', `the shell in node${ref.node} did not start`);
+    throw new SandboxError('sandbox_failed', `the shell in node${ref.node} did not start`);
   }
 
   async function status(ref: SandboxRef): Promise<SandboxStatus | null> {
@@ -709,7 +709,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       try {
         await docker.getNetwork(network).connect({ Container: ref.containerId, EndpointConfig: { Aliases: [alias] } });
       } catch (err) {
-        throw new AppError('sandbox_failed', `could not connect node${ref.node} to ${network}: ${(err as Error).message}`, { cause: err });
+        throw new SandboxError('sandbox_failed', `could not connect node${ref.node} to ${network}: ${(err as Error).message}`, { cause: err });
       }
     },
     async leaveNetwork(ref: SandboxRef, network: string) {
@@ -719,11 +719,11 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       // /root is the sandbox's disk/root on the host: a plain copy costs no exec (a runc start each),
       // which is what 30 learners arriving at once would otherwise queue behind.
       const dest = path.join(dirOf(ref.id), 'disk', 'root');
-      if (fs.lstatSync(dest).isSymbolicLink()) throw new AppError('forbidden', `sandbox ${ref.id}: its home folder is a symlink`);
+      if (fs.lstatSync(dest).isSymbolicLink()) throw new SandboxError('forbidden', `sandbox ${ref.id}: its home folder is a symlink`);
       for (const name of fs.readdirSync(hostDir)) {
         const target = path.join(dest, name);
         const st = fs.lstatSync(target, { throwIfNoEntry: false });
-        if (st?.isSymbolicLink()) throw new AppError('forbidden', `sandbox ${ref.id}: ${name} in its home folder is a symlink`);
+        if (st?.isSymbolicLink()) throw new SandboxError('forbidden', `sandbox ${ref.id}: ${name} in its home folder is a symlink`);
         await fs.promises.cp(path.join(hostDir, name), target, { recursive: true, force: true, dereference: false, verbatimSymlinks: true });
       }
     },

@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import net from 'node:net';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 
 export type EgressMode = 'none' | 'internet' | 'allowlist';
 
@@ -130,9 +130,9 @@ export function createEgressFirewall(opts: EgressFirewallOptions): EgressFirewal
           try {
             out.push(...(await lookup(e)));
           } catch (err) {
-            throw new AppError('sandbox_failed', `SANDBOX_EGRESS_ALLOW: cannot resolve "${e}": ${(err as Error).message}`);
+            throw new SandboxError('sandbox_failed', `SANDBOX_EGRESS_ALLOW: cannot resolve "${e}": ${(err as Error).message}`);
           }
-        } else throw new AppError('sandbox_failed', `SANDBOX_EGRESS_ALLOW: "${e}" is not a host name, an IPv4 address or a CIDR`);
+        } else throw new SandboxError('sandbox_failed', `SANDBOX_EGRESS_ALLOW: "${e}" is not a host name, an IPv4 address or a CIDR`);
       }
       return out;
     })();
@@ -160,7 +160,7 @@ export function createEgressFirewall(opts: EgressFirewallOptions): EgressFirewal
       try {
         await restore([...stale, ...insert]);
       } catch (err) {
-        throw new AppError('sandbox_failed', `could not install the egress firewall for ${bridge}: ${(err as Error).message}`, { cause: err });
+        throw new SandboxError('sandbox_failed', `could not install the egress firewall for ${bridge}: ${(err as Error).message}`, { cause: err });
       }
     },
     remove,

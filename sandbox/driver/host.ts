@@ -3,7 +3,7 @@ import Docker from 'dockerode';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 import { describeCgroups, planCgroups, refusalMessage, type CgroupFacts } from './cgroup-plan.ts';
 import {
   applyCgroupSteps,
@@ -22,7 +22,7 @@ const DISK_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export function disk(args: string[], timeoutMs = 120_000): Promise<void> {
   return new Promise((resolve, reject) => {
     execFile('bash', [DISK_SCRIPT, ...args], { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, _out, stderr) => {
-      if (err) reject(new AppError('sandbox_failed', `disk ${args[0]} failed: ${String(stderr).trim() || err.message}`, { cause: err }));
+      if (err) reject(new SandboxError('sandbox_failed', `disk ${args[0]} failed: ${String(stderr).trim() || err.message}`, { cause: err }));
       else resolve();
     });
   });
@@ -82,12 +82,12 @@ export function createCgroupManager(opts: CgroupManagerOptions): CgroupManager {
     },
     async check(limits) {
       const plan = planCgroups(await probe(), limits, '<id>');
-      if (!plan.ok && !opts.allowUnlimited) throw new AppError('sandbox_failed', refusalMessage(plan.reason));
+      if (!plan.ok && !opts.allowUnlimited) throw new SandboxError('sandbox_failed', refusalMessage(plan.reason));
     },
     async prepare(id, limits) {
       const plan = planCgroups(await probe(), limits, id);
       if (!plan.ok) {
-        if (!opts.allowUnlimited) throw new AppError('sandbox_failed', refusalMessage(plan.reason));
+        if (!opts.allowUnlimited) throw new SandboxError('sandbox_failed', refusalMessage(plan.reason));
         if (!warned) log(`sandbox limits are NOT enforced (SANDBOX_ALLOW_UNLIMITED=1): ${plan.reason}`);
         warned = true;
         return undefined;

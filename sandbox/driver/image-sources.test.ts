@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 import { createDockerSandboxDriver } from './docker-driver.ts';
 import { MissingImageError, createImageSources, missingImageMessage } from './image-sources.ts';
 import { LABELS, type SandboxDriver, type SandboxRef } from './types.ts';
@@ -62,7 +62,7 @@ describe('a lab may name any image (real engine)', { concurrency: false, timeout
       limits: { memoryMiB: 512, pids: 256, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 3_600_000,
     }).then(() => null, (e: unknown) => e);
     assert.ok(err instanceof MissingImageError, `expected a MissingImageError, got ${String(err)}`);
-    assert.ok(err instanceof AppError);
+    assert.ok(err instanceof SandboxError);
     assert.equal(err.code, 'lab_broken');
     assert.match(err.learnerMessage, new RegExp(`This lab needs the image ${MISSING}, .*The workshop host has been told how to add it\\.`));
     assert.ok(logs.some((l) => l.startsWith(`lab image missing: image "${MISSING}"`)), 'the author message is logged');

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 
 export interface ResolvedImage {
   name: string;
@@ -27,7 +27,7 @@ export interface ImageSourcesDeps {
 }
 
 export interface ImageSources {
-  /** The image on the host engine, fetched if needed (single-flight per name); throws an author-facing AppError. */
+  /** The image on the host engine, fetched if needed (single-flight per name); throws an author-facing SandboxError. */
   ensure(name: string, progress?: (message: string) => void): Promise<ResolvedImage>;
   /** Present on the host right now (no fetching). */
   inspect(name: string): Promise<{ id: string; size: number } | null>;
@@ -41,7 +41,7 @@ export function tarballStem(name: string): string {
 const TARBALL = /\.(tar|tar\.gz|tgz)$/;
 
 /** A lab image found nowhere. `message` is for the author and host; `learnerMessage` for the learner. */
-export class MissingImageError extends AppError {
+export class MissingImageError extends SandboxError {
   readonly image: string;
   readonly learnerMessage: string;
   constructor(image: string, message: string) {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 
 /**
  * Makes `privatePath` a hard link to the socket at `sandboxPath`, refreshing it when the socket was
@@ -16,9 +16,9 @@ export function linkSocket(sandboxPath: string, privatePath: string): void {
   try {
     src = fs.lstatSync(sandboxPath);
   } catch {
-    throw new AppError('sandbox_failed', `socket ${path.basename(sandboxPath)} is not there yet`);
+    throw new SandboxError('sandbox_failed', `socket ${path.basename(sandboxPath)} is not there yet`);
   }
-  if (!src.isSocket()) throw new AppError('forbidden', `refusing ${sandboxPath}: not a unix socket`);
+  if (!src.isSocket()) throw new SandboxError('forbidden', `refusing ${sandboxPath}: not a unix socket`);
   try {
     const cur = fs.lstatSync(privatePath);
     if (cur.isSocket() && cur.ino === src.ino && cur.dev === src.dev) return;
@@ -30,7 +30,7 @@ export function linkSocket(sandboxPath: string, privatePath: string): void {
   const linked = fs.lstatSync(tmp);
   if (!linked.isSocket()) {
     fs.rmSync(tmp, { force: true });
-    throw new AppError('forbidden', `refusing ${sandboxPath}: not a unix socket`);
+    throw new SandboxError('forbidden', `refusing ${sandboxPath}: not a unix socket`);
   }
   fs.renameSync(tmp, privatePath);
 }
@@ -41,7 +41,7 @@ export function assertSocket(p: string): void {
   try {
     st = fs.lstatSync(p);
   } catch {
-    throw new AppError('sandbox_failed', `socket ${p} does not exist`);
+    throw new SandboxError('sandbox_failed', `socket ${p} does not exist`);
   }
-  if (!st.isSocket()) throw new AppError('forbidden', `refusing ${p}: not a unix socket`);
+  if (!st.isSocket()) throw new SandboxError('forbidden', `refusing ${p}: not a unix socket`);
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 import type { ExecOptions, ExecResult, SandboxRef, SandboxShell, ShellStream } from './types.ts';
 
 /** Where the shell's dtach master listens inside every sandbox (sandbox/image/shell.sh). */
@@ -62,7 +62,7 @@ export function createShellAttach(deps: ShellAttachDeps): SandboxShell {
       // Tty here too: it is what tells the engine to send raw bytes rather than multiplexed frames.
       sock = (await ex.start({ hijack: true, stdin: true, Tty: true })) as Duplex;
     } catch (err) {
-      throw new AppError('sandbox_failed', `could not attach to the shell in node${ref.node}: ${(err as Error).message}`, { cause: err });
+      throw new SandboxError('sandbox_failed', `could not attach to the shell in node${ref.node}: ${(err as Error).message}`, { cause: err });
     }
     // Nagle would hold single keystrokes back on a TCP engine; the local unix socket ignores this.
     (sock as Partial<import('node:net').Socket>).setNoDelay?.(true);
@@ -124,7 +124,7 @@ export function createShellAttach(deps: ShellAttachDeps): SandboxShell {
     if (!p) {
       p = (async () => {
         const r = await exec(ref, ['bash', '-c', ENSURE_SCRIPT], { timeoutMs: 10_000 });
-        if (r.exitCode !== 0) throw new AppError('sandbox_failed', `could not start the shell in node${ref.node}: ${(r.stderr || r.stdout).trim()}`);
+        if (r.exitCode !== 0) throw new SandboxError('sandbox_failed', `could not start the shell in node${ref.node}: ${(r.stderr || r.stdout).trim()}`);
       })().finally(() => starts.delete(ref.id));
       starts.set(ref.id, p);
     }

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { AppError } from '../../server/errors.ts';
+import { SandboxError } from './errors.ts';
 import { disk } from './host.ts';
 import type { ImageSources } from './image-sources.ts';
 import { assertSocket } from './safe-socket.ts';
@@ -64,7 +64,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
           const info = await deps.docker.getImage(name).inspect();
           return { name, id: info.Id, size: info.Size };
         } catch (err) {
-          throw new AppError('lab_broken', `image "${name}" is not on this host; build or pull it first (npm run setup builds the offline base images)`, { cause: err });
+          throw new SandboxError('lab_broken', `image "${name}" is not on this host; build or pull it first (npm run setup builds the offline base images)`, { cause: err });
         }
       }),
     );
@@ -112,7 +112,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
           await inner.ping();
           break;
         } catch (err) {
-          if (Date.now() > deadline) throw new AppError('sandbox_failed', 'template builder: inner engine did not start', { cause: err });
+          if (Date.now() > deadline) throw new SandboxError('sandbox_failed', 'template builder: inner engine did not start', { cause: err });
           await new Promise((r) => setTimeout(r, 100));
         }
       }
@@ -123,10 +123,10 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
       const res = (await inner.loadImage(saved, { quiet: true })) as unknown as Readable;
       let out = '';
       for await (const chunk of res) out += String(chunk);
-      if (/"error"/.test(out)) throw new AppError('sandbox_failed', `template builder: load failed: ${out.slice(0, 500)}`);
+      if (/"error"/.test(out)) throw new SandboxError('sandbox_failed', `template builder: load failed: ${out.slice(0, 500)}`);
       const tags = (await inner.listImages()).flatMap((i) => i.RepoTags ?? []);
       const missing = images.filter((i) => !tags.includes(i.name));
-      if (missing.length) throw new AppError('sandbox_failed', `template builder: ${missing.map((m) => m.name).join(', ')} missing after load`);
+      if (missing.length) throw new SandboxError('sandbox_failed', `template builder: ${missing.map((m) => m.name).join(', ')} missing after load`);
       // A clean engine shutdown leaves a consistent data-root.
       await builder.stop({ t: 20 }).catch(() => {});
       await builder.remove({ force: true });

@@ -63,6 +63,8 @@ export interface SandboxRef {
   /** The shell's starting working directory inside the sandbox. */
   workdir: string;
   expiresAt: number;
+  /** The engine it runs on (an id from ENGINES); absent when there is only the one engine. */
+  engine?: string;
 }
 
 export interface ExecResult {

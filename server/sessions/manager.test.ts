@@ -283,3 +283,17 @@ test('replicas: only the lease holder reaps, and it spares sandboxes other repli
   assert.equal(driver.running.has('orphan'), false, 'the holder reaped the orphan');
   assert.equal([...driver.running.values()].filter((r) => r.sessionId === v.id).length, 1, "and kept the other replica's sandbox");
 });
+
+test('lose() ends the sessions of a lost engine with its message, and frees their slots', async () => {
+  const { m } = await setup({ MAX_SANDBOXES: '1' });
+  const a = await m.join('a', 'one');
+  const b = await m.join('b', 'one');
+  await until(() => m.view(a.id).phase === 'ready');
+  m.lose([a.id], 'The machine your sandbox ran on is gone; start the lab again to get a new one.');
+  assert.equal(m.view(a.id).phase, 'failed');
+  assert.match(m.view(a.id).message ?? '', /machine your sandbox ran on is gone/);
+  await until(() => m.view(b.id).phase === 'ready');
+  m.lose(['someone-else'], 'x');
+  assert.equal(m.view(b.id).phase, 'ready');
+  await m.dispose();
+});

@@ -325,6 +325,14 @@ export class SessionManager {
     }
   }
 
+  /** Ends the sessions whose sandboxes went with their engine (sandbox ids or pool ids), saying why. */
+  lose(sessionIds: string[], message: string): void {
+    const gone = new Set(sessionIds);
+    for (const live of [...this.live.values()]) {
+      if (gone.has(live.rec.id) || live.refs.some((r) => gone.has(r.sessionId))) this.close(live, 'failed', message);
+    }
+  }
+
   /** Stops timers and terminals but leaves sandboxes running, so a restart can re-attach. */
   async dispose(): Promise<void> {
     this.disposed = true;

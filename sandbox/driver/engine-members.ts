@@ -1,0 +1,98 @@
+// Builds the fleet's members from ENGINES: one Docker driver per engine, each with its own data
+// folder, owner id and subnet pool (two engines on one host must not share either), a probe that
+// asks the engine for its figures, and image shipping from the first engine before a create.
+import fs from 'node:fs';
+import path from 'node:path';
+import Docker from 'dockerode';
+import { createDockerSandboxDriver, type DockerSandboxDriverConfig } from './docker-driver.ts';
+import { dockerOptions, type EngineSpec } from './engines-config.ts';
+import { createEngineFleet, type EngineFleet, type EngineFleetConfig, type FleetMember } from './engine-fleet.ts';
+import { SandboxError } from './errors.ts';
+import { builtSandboxImage } from './image-tag.ts';
+import { shipImages } from './image-ship.ts';
+import { LABELS } from './types.ts';
+
+const MiB = 1024 ** 2;
+
+/**
+ * Refuses engines on another host: a sandbox's loop disk, its host cgroup, its bind-mounted socket
+ * folder and the egress firewall are made on the server's own host. A remote engine needs a named
+ * volume for the inner data-root, container limits instead of the cgroup parent and the exec
+ * terminal path; that variant is not built yet (see the README).
+ */
+export function checkEnginesSupported(specs: EngineSpec[]): void {
+  const remote = specs.filter((s) => !s.local);
+  if (remote.length) {
+    throw new SandboxError(
+      'bad_request',
+      `engine ${remote.map((s) => `${s.id} (${s.url})`).join(', ')} is on another host; sandboxes need a loop disk, a host cgroup and a firewall on the engine's own host, which this server cannot make there yet. List only engines on this host (unix:// sockets), or run a server on that host.`,
+    );
+  }
+}
+
+export function createFleetMember(spec: EngineSpec, index: number, base: DockerSandboxDriverConfig, first: Docker): FleetMember {
+  const options = dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions;
+  const docker = index === 0 ? first : new Docker(options);
+  const sandboxImage = base.sandboxImage ?? builtSandboxImage();
+  const driver = createDockerSandboxDriver({
+    ...base,
+    docker: options,
+    sandboxImage,
+    // The first engine keeps today's folder, owner and pool, so an existing install re-attaches unchanged.
+    dataDir: index === 0 ? base.dataDir : path.join(base.dataDir, 'e', spec.id),
+    ownerId: index === 0 ? base.ownerId : `${base.ownerId}-${spec.id}`,
+    subnetPool: spec.subnetPool ?? (index === 0 ? base.subnetPool : `10.${213 + index}.0.0/16`),
+    // The host cgroup manager given in `base` speaks for the first engine; the others ask their own.
+    cgroups: index === 0 ? base.cgroups : undefined,
+  });
+  const shipped = new Map<string, Promise<unknown>>();
+  function ship(images: string[], onProgress?: (m: string) => void): Promise<unknown> {
+    if (index === 0) return Promise.resolve();
+    const key = images.join(' ');
+    let p = shipped.get(key);
+    if (!p) {
+      p = (async () => {
+        // Only what the first engine has: a lab image it lacks is fetched by the target's own sources.
+        const have = (await Promise.all(images.map(async (i) => ((await first.getImage(i).inspect().then(() => true, () => false)) ? i : null)))).filter((i): i is string => !!i);
+        await shipImages({
+          from: first,
+          to: docker,
+          images: have,
+          targetName: spec.id,
+          onProgress: (pr) => onProgress?.(pr.done ? `Copied ${pr.image} to sandbox machine ${spec.id}.` : `Copying ${pr.image} to sandbox machine ${spec.id}: ${Math.round(pr.sentBytes / MiB)} of about ${Math.round(pr.totalBytes / MiB)} MB…`),
+        });
+      })();
+      p.catch(() => shipped.delete(key));
+      shipped.set(key, p);
+    }
+    return p;
+  }
+  const wrapped = {
+    ...driver,
+    async create(s: Parameters<typeof driver.create>[0]) {
+      await ship([sandboxImage, ...s.images], s.onProgress);
+      return driver.create(s);
+    },
+  };
+  return {
+    id: spec.id,
+    driver: wrapped,
+    maxSandboxes: spec.maxSandboxes,
+    async probe() {
+      const info = (await docker.info()) as { MemTotal: number; NCPU: number };
+      const running = await docker.listContainers({ filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=sandbox`] } });
+      return { memTotalBytes: info.MemTotal, cpus: info.NCPU, running: running.length };
+    },
+    async prepare(images) {
+      await ship([sandboxImage, ...images]);
+      await driver.prepareImages?.(images);
+    },
+  };
+}
+
+/** The fleet over ENGINES' engines, with the first one's Docker client as the image source. */
+export function createEngineFleetFromSpecs(specs: EngineSpec[], base: DockerSandboxDriverConfig, fleet: Omit<EngineFleetConfig, 'members'>): EngineFleet {
+  checkEnginesSupported(specs);
+  const first = new Docker(dockerOptions(specs[0]!, (p) => fs.readFileSync(p)) as Docker.DockerOptions);
+  return createEngineFleet({ ...fleet, members: specs.map((s, i) => createFleetMember(s, i, base, first)) });
+}
