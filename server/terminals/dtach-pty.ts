@@ -4,10 +4,7 @@
 // and server restarts; this process is only the wire.
 import * as nodePty from 'node-pty';
 import type { PtyProcess } from './terminal.ts';
-
-const ATTACH_CLEAR = '\x1b[H\x1b[J';
-/** The clear comes first; give up looking after this many chars. */
-const HEAD_SCAN = 64;
+import { createAttachClearFilter } from './attach-clear.ts';
 
 export function spawnDtachAttach(socketPath: string, cols: number, rows: number): PtyProcess {
   // -E: no detach key, -z: no suspend key (both would steal learner keystrokes);
@@ -19,27 +16,14 @@ export function spawnDtachAttach(socketPath: string, cols: number, rows: number)
     cwd: '/',
     env: { TERM: 'xterm-256color', PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C.UTF-8' },
   });
-  // The dtach client clears the screen when it attaches. That would wipe the scrollback the page
-  // has just replayed, so the clear is dropped from the start of its output.
-  let head: string | null = '';
   let sink: (d: string) => void = () => {};
-  const flushHead = () => {
-    if (head === null) return;
-    const at = head.indexOf(ATTACH_CLEAR);
-    const out = at === -1 ? head : head.slice(0, at) + head.slice(at + ATTACH_CLEAR.length);
-    head = null;
-    sink(out); // even when empty: it tells the terminal the attach is through
-  };
-  p.onData((d) => {
-    if (head === null) return sink(d);
-    head += d;
-    if (head.includes(ATTACH_CLEAR) || head.length >= HEAD_SCAN) flushHead();
-  });
+  const head = createAttachClearFilter((d) => sink(d));
+  p.onData((d) => head.push(d));
   return {
     onData: (fn) => void (sink = fn),
     // An attach that fails prints a short error and exits: show it.
     onExit: (fn) => void p.onExit((e) => {
-      flushHead();
+      head.flush();
       fn(e.exitCode);
     }),
     write: (d) => p.write(d),

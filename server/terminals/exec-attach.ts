@@ -5,11 +5,8 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { ShellStream } from '../../sandbox/driver/types.ts';
 import type { PtyProcess } from './terminal.ts';
+import { createAttachClearFilter } from './attach-clear.ts';
 
-/** dtach's client clears the screen when it attaches (as in dtach-pty.ts). */
-const ATTACH_CLEAR = '\x1b[H\x1b[J';
-/** The clear comes first; give up looking after this many chars. */
-const HEAD_SCAN = 64;
 /** Exit code reported when the attach could not be opened, or the engine did not say. */
 const ATTACH_FAILED = 1;
 
@@ -35,25 +32,16 @@ export function spawnExecAttach(opts: ExecAttachOptions, cols: number, rows: num
   let exitCode: number | null = null;
 
   // The attach clear would wipe the scrollback the page has just replayed: drop it from the head.
-  let head: string | null = '';
-  const flushHead = () => {
-    if (head === null) return;
-    const at = head.indexOf(ATTACH_CLEAR);
-    const out = at === -1 ? head : head.slice(0, at) + head.slice(at + ATTACH_CLEAR.length);
-    head = null;
-    sink(out); // even when empty: it tells the terminal the attach is through
-  };
+  const head = createAttachClearFilter((d) => sink(d));
   const text = (d: string) => {
     if (d === '') return; // the decoder holding back part of a character
-    if (head === null) return sink(d);
-    head += d;
-    if (head.includes(ATTACH_CLEAR) || head.length >= HEAD_SCAN) flushHead();
+    head.push(d);
   };
   const exit = (code: number) => {
     if (exited) return;
     exited = true;
     text(decoder.end());
-    flushHead(); // an attach that fails prints a short error and exits: show it
+    head.flush(); // an attach that fails prints a short error and exits: show it
     exitCode = code;
     exitFn(code);
   };

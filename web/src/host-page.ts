@@ -1,5 +1,6 @@
 // The instructor view of one event: a live grid of learners × steps (pushed by the server), a
 // read-only view of a learner's terminal, reset, broadcast. Everything over the /workshop namespace.
+import { showToast as toastAt } from './toast.ts';
 import { io, type Socket } from 'socket.io-client';
 import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
@@ -129,17 +130,4 @@ export function startHostEventPage(): void {
   });
 }
 
-function toast(message: string): void {
-  let host = document.getElementById('toasts');
-  if (!host) {
-    host = document.createElement('div');
-    host.id = 'toasts';
-    host.setAttribute('role', 'status');
-    document.body.appendChild(host);
-  }
-  const t = document.createElement('div');
-  t.className = 'toast toast-info';
-  t.textContent = message;
-  host.appendChild(t);
-  setTimeout(() => t.remove(), 7000);
-}
+const toast = (message: string) => toastAt(message, 'info');

@@ -3,6 +3,7 @@ import { io, type Socket } from 'socket.io-client';
 import type { CheckView, ClientToServer, LabBoot as Boot, ServerToClient, SessionView, TermState } from '../../server/protocol/realtime.ts';
 import { TerminalPane } from './terminal-pane.ts';
 import { RunQueue, type QueuedBlock } from './run-queue.ts';
+import { showToast } from './toast.ts';
 import { initSplitter } from './splitter.ts';
 import { initQuizzes } from './quiz.ts';
 
@@ -320,19 +321,4 @@ function flash(btn: HTMLElement, text: string): void {
   const old = btn.textContent;
   btn.textContent = text;
   setTimeout(() => (btn.textContent = old), 1200);
-}
-
-export function showToast(message: string, level: 'info' | 'warn' | 'error'): void {
-  let host = document.getElementById('toasts');
-  if (!host) {
-    host = document.createElement('div');
-    host.id = 'toasts';
-    host.setAttribute('role', 'status');
-    document.body.appendChild(host);
-  }
-  const t = document.createElement('div');
-  t.className = `toast toast-${level}`;
-  t.textContent = message;
-  host.appendChild(t);
-  setTimeout(() => t.remove(), 7000);
 }

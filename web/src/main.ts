@@ -1,7 +1,8 @@
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import './files.css';
-import { showToast, startLabPage } from './lab-page.ts';
+import { startLabPage } from './lab-page.ts';
+import { showToast } from './toast.ts';
 import { initFilesPane } from './files-pane.ts';
 import { initPortsList } from './ports-list.ts';
 import { startHostEventPage } from './host-page.ts';
