@@ -43,6 +43,24 @@ test('fill MAX_SANDBOXES from one client with fresh cookies: refused at the per-
   limits.dispose();
 });
 
+test('a workshop room behind one NAT arrives through an event link within a minute: nobody is refused for the shared address', async () => {
+  const live: LiveSessionInfo[] = [];
+  const limits = createLearnerLimits({ config, dbFile: path.join(dir, 'room.sqlite'), liveSessions: () => live });
+  for (let i = 0; i < 60; i++) {
+    await limits.admitSession(`attendee-${i}`, '198.51.100.30', { inEvent: true });
+    live.push({ id: `r${i}`, learnerId: `attendee-${i}` });
+    limits.sessionStarted(`r${i}`, '198.51.100.30');
+  }
+  // The same rush without the event link is refused at the per-address rate (30 a minute by default).
+  await assert.rejects(
+    (async () => {
+      for (let i = 0; i < 60; i++) await limits.admitSession(`walk-in-${i}`, '198.51.100.31');
+    })(),
+    /Your network (started labs too quickly|already has)/,
+  );
+  limits.dispose();
+});
+
 test('one learner: capped at MAX_SESSIONS_PER_LEARNER live sessions, and at a creation rate', async () => {
   const live: LiveSessionInfo[] = [];
   const limits = createLearnerLimits({ config, dbFile: path.join(dir, 'b.sqlite'), liveSessions: () => live });

@@ -134,6 +134,9 @@ async function main(): Promise<void> {
   const env = (pool: number) => ({
     HOST_TOKEN: TOKEN, POOL_SIZE: String(pool), MAX_SANDBOXES: String(arrivals * 2 + 10),
     POOL_MEMORY_RESERVE_MIB: String(RESERVE_MIB), DB_FILE: path.join(tempDir('bench-workshop-db'), 'db.sqlite'),
+    // Every simulated learner comes from 127.0.0.1, as a room behind one NAT does: the per-address
+    // caps and rates (issue 13) are raised here, as a host without event links would raise them.
+    MAX_SESSIONS_PER_ADDRESS: String(arrivals * 4), RATE_SESSIONS_PER_MIN: String(arrivals * 4),
   });
   const out: Record<string, number> = { arrivals, pool_size: arrivals, idle_sandboxes_that_fit: fits };
   let server: ServerProc | undefined;

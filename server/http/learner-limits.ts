@@ -20,7 +20,7 @@ export interface LearnerLimits {
   /**
    * Refuses a new session over the per-learner or per-address cap or rate. `inEvent`: the learner
    * joined a running workshop event by its link; a room behind one NAT shares an address, and the
-   * event's own capacity stands in for the per-address cap.
+   * event's own capacity stands in for the per-address cap and creation rate.
    */
   admitSession(learnerId: string, address: string, opts?: { inEvent?: boolean }): Promise<void>;
   /** Remembers which address a new session came from (for the per-address cap). */
@@ -115,7 +115,8 @@ export function createLearnerLimits(deps: LearnerLimitsDeps): LearnerLimits {
         throw new AppError('rate_limited', `Your network already has ${fromHere} labs open, the most one address may have at once. End a session you no longer use, or ask the workshop host to raise MAX_SESSIONS_PER_ADDRESS.`);
       }
       await consume(creates, learnerId, 'You started labs too quickly.');
-      await consume(createsByAddress, address, 'Your network started labs too quickly.');
+      // A room arriving through an event link all at once shares one address: the event stands in.
+      if (!opts?.inEvent) await consume(createsByAddress, address, 'Your network started labs too quickly.');
     },
     sessionStarted(sessionId, address) {
       addressOf.set(sessionId, address);
