@@ -32,9 +32,13 @@ const refs: SandboxRef[] = [];
 /** A tiny image on the host engine, labelled as ours, made from the offline busybox. */
 function buildOnHost(name: string, word: string): void {
   const ctx = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-img-ctx-'));
-  fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nRUN echo ${word} > /word\n`);
-  execFileSync('docker', ['build', '-q', '--label', `${LABELS.managed}=1`, '--label', `${LABELS.kind}=test`, '-t', name, ctx], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
-  fs.rmSync(ctx, { recursive: true, force: true });
+  try {
+    fs.writeFileSync(path.join(ctx, 'Dockerfile'), `FROM busybox\nRUN echo ${word} > /word\n`);
+    // --force-rm: a failed build leaves no stopped intermediate container behind either.
+    execFileSync('docker', ['build', '-q', '--force-rm', '--label', `${LABELS.managed}=1`, '--label', `${LABELS.kind}=test`, '-t', name, ctx], { env: { ...process.env, DOCKER_BUILDKIT: '0' } });
+  } finally {
+    fs.rmSync(ctx, { recursive: true, force: true });
+  }
 }
 
 function mounts(under: string): string[] {
