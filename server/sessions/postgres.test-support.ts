@@ -1,4 +1,4 @@
-// Tests' PostgreSQL: TEST_DATABASE_URL when given, else a cluster of our own in <data dir>/pg,
+// Tests' PostgreSQL: TEST_DATABASE_URL when given, else a cluster of our own (see ensureTestPostgres),
 // listening on a unix socket only, started when absent (like dockerd in setup.sh). Each caller
 // gets a fresh database and drops it when done.
 import { execFileSync } from 'node:child_process';
@@ -9,6 +9,7 @@ import pg from 'pg';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const BIN = '/usr/lib/postgresql/15/bin';
+const SHARED_BASE = '/var/lib/lablab';
 
 function asPostgres(cmd: string, args: string[]): void {
   const root = process.getuid?.() === 0;
@@ -18,12 +19,21 @@ function asPostgres(cmd: string, args: string[]): void {
 /** A server URL (database `postgres`) for our cluster, started if it is not running. */
 export function ensureTestPostgres(dataDir = process.env.DATA_DIR ?? path.join(ROOT, '.data')): string {
   if (process.env.TEST_DATABASE_URL) return process.env.TEST_DATABASE_URL;
-  const dir = path.join(dataDir, 'pg');
-  const sock = path.join(dataDir, 'pg-run');
   const root = process.getuid?.() === 0;
+  // The cluster runs as the postgres user, who must be able to walk to it. Under the checkout that can
+  // fail (a CI clone inside a private 0700 temp dir), so as root it lives in /var/lib/lablab, one per
+  // data dir; otherwise beside the data dir as before.
+  const base = root ? path.join(SHARED_BASE, `pg-${crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 10)}`) : dataDir;
+  const dir = path.join(base, 'pg');
+  const sock = path.join(base, 'pg-run');
+  if (root) {
+    fs.mkdirSync(base, { recursive: true });
+    fs.chmodSync(SHARED_BASE, 0o755);
+    fs.chmodSync(base, 0o755);
+  }
   if (!fs.existsSync(path.join(dir, 'PG_VERSION'))) {
-    // The cluster's owner (postgres) must be able to walk into the data dir; the cluster dir stays 0700.
-    fs.mkdirSync(dataDir, { recursive: true });
+    // The cluster dir itself stays 0700, owned by postgres.
+    fs.mkdirSync(base, { recursive: true });
     fs.mkdirSync(dir, { mode: 0o700 });
     if (root) execFileSync('chown', ['postgres:postgres', dir]);
     asPostgres(`${BIN}/initdb`, ['-D', dir, '-A', 'trust', '-U', 'postgres', '--no-sync']);
