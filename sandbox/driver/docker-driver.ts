@@ -40,6 +40,7 @@ import {
   type SandboxSpec,
   type SandboxStatus,
 } from './types.ts';
+import { statusOf } from './engine-status.ts';
 
 /** Tuning constants for the driver, each with its reason. */
 export const SANDBOX_TUNING = {
@@ -98,10 +99,6 @@ export interface DockerSandboxDriverConfig {
 }
 
 export const DEFAULT_LIMITS: SandboxLimits = { memoryMiB: 2048, pids: 1024, cpuShares: 512, diskGiB: 8 };
-
-function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'statusCode' in err ? (err as { statusCode?: number }).statusCode : undefined;
-}
 
 /** 404 (gone) and 304 (already in that state) count as success for teardown. */
 async function idempotent(p: Promise<unknown>): Promise<void> {

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { Demuxer } from './demux.ts';
 import { containerDetails, engineObjects, imageExtras, listedDetails } from './engine-objects.ts';
 import { LABELS, type ContainerInfo, type EngineClient, type EngineEvent, type ImageInfo } from './types.ts';
+import { statusOf, orNull } from './engine-status.ts';
 
 /**
  * Per-request timeout for ordinary calls to the inner engine. It is an idle-socket timeout, so it must
@@ -25,19 +26,6 @@ export interface EngineClientOptions {
   beforeConnect?: () => void;
   /** Per-request timeout for everything but the events stream (default ENGINE_REQUEST_TIMEOUT_MS). */
   timeoutMs?: number;
-}
-
-function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'statusCode' in err ? (err as { statusCode?: number }).statusCode : undefined;
-}
-
-async function orNull<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (err) {
-    if (statusOf(err) === 404) return null;
-    throw err;
-  }
 }
 
 const STATES = new Set<ContainerInfo['state']>(['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead']);

@@ -3,19 +3,7 @@
 // engine-client.ts spreads these into the EngineClient it returns.
 import type Docker from 'dockerode';
 import type { ContainerInfo, ContainerMount, EngineClient, ImageConfig, NetworkInfo, ServiceInfo, SwarmNode, SwarmSelf, VolumeInfo } from './types.ts';
-
-function statusOf(err: unknown): number | undefined {
-  return typeof err === 'object' && err !== null && 'statusCode' in err ? (err as { statusCode?: number }).statusCode : undefined;
-}
-
-async function orNull<T>(p: Promise<T>): Promise<T | null> {
-  try {
-    return await p;
-  } catch (err) {
-    if (statusOf(err) === 404) return null;
-    throw err;
-  }
-}
+import { statusOf, orNull } from './engine-status.ts';
 
 /** 503 "This node is not a swarm manager" is an answer, not a failure. */
 async function managerOnly<T>(p: Promise<T>): Promise<T | null> {

@@ -4,13 +4,13 @@
 // Everything is labelled with a test owner id and removed in `after`. Needs root and `npm run setup`.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { createDockerSandboxDriver } from './docker-driver.ts';
+import { removeTestSandboxes } from './test-cleanup.test-support.ts';
 import { createEngineClient } from './engine-client.ts';
 import { linkSocket } from './safe-socket.ts';
 import { LABELS, type EngineEvent, type SandboxDriver, type SandboxRef } from './types.ts';
@@ -68,18 +68,8 @@ before(async () => {
 });
 
 after(async () => {
-  const d = createDockerSandboxDriver({ dataDir, ownerId: owner, log });
-  for (const r of await d.list()) await d.destroy(r).catch((e) => console.error('cleanup', e));
-  await d.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false }).catch((e) => console.error('cleanup', e));
-  for (const n of await host.listNetworks({ filters: { label: [`${LABELS.owner}=${owner}`] } })) await host.getNetwork(n.Id).remove().catch(() => {});
   await driver?.dispose();
-  await d.dispose();
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(dataDir));
-  for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
-  for (const l of execFileSync('losetup', ['-a', '-l', '-n', '-O', 'NAME,BACK-FILE'], { encoding: 'utf8' }).split('\n').filter((x) => x.includes(dataDir))) {
-    spawnSync('losetup', ['-d', l.split(/\s+/)[0]!]);
-  }
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await removeTestSandboxes(host, dataDir, owner, log);
 });
 
 describe('inner engine events stream (real engine)', { concurrency: false }, () => {
