@@ -102,6 +102,19 @@ test('a lost engine ends its sessions with a clear message; new sessions go else
   assert.equal(fleet.engines().find((e) => e.id === 'local')?.lost, true);
 });
 
+test('an engine that never answers (frozen, or its link cut) is lost too: a probe times out', async () => {
+  const a = fakeEngine('local');
+  const b = fakeEngine('e2');
+  a.member.probe = () => new Promise(() => {}); // hangs forever, as a stopped dockerd does
+  const lost: [string, string[]][] = [];
+  const fleet = createEngineFleet({ members: [a.member, b.member], memoryMiB: 2048, lostAfterMisses: 2, probeTimeoutMs: 50, onEngineLost: (e, s) => lost.push([e, s]) });
+  await fleet.refresh();
+  await fleet.refresh();
+  assert.equal(fleet.engines().find((e) => e.id === 'local')?.lost, true);
+  assert.match(fleet.engines().find((e) => e.id === 'local')?.error ?? '', /no answer within 0.05 s/);
+  assert.equal(lost.length, 1);
+});
+
 test('images are prepared on every engine that answers', async () => {
   const a = fakeEngine('local');
   const b = fakeEngine('e2');

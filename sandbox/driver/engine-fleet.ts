@@ -32,6 +32,8 @@ export interface EngineFleetConfig {
   memoryMiB: number;
   /** Consecutive failed probes before an engine counts as lost (one miss may be a slow answer). */
   lostAfterMisses?: number;
+  /** A probe not answered within this counts as a miss (default 5 s): a frozen engine or a cut link never answers at all. */
+  probeTimeoutMs?: number;
   /** Told once when an engine is lost, with the sessions that ran there. */
   onEngineLost?: (engine: string, sessionIds: string[]) => void;
   log?: (msg: string, err?: unknown) => void;
@@ -55,9 +57,19 @@ export interface EngineFleet extends FullDriver {
   engineOf(sessionId: string): string | undefined;
 }
 
+/** Rejects with `message` when `p` has not settled within `ms`. */
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 export function createEngineFleet(config: EngineFleetConfig): EngineFleet {
   const log = config.log ?? (() => {});
   const lostAfter = config.lostAfterMisses ?? 2;
+  const probeTimeoutMs = config.probeTimeoutMs ?? 5_000;
   if (!config.members.length) throw new SandboxError('bad_request', 'no sandbox engine is configured');
   const members = new Map(config.members.map((m) => [m.id, m]));
   const state = new Map<string, EngineState & { misses: number }>(
@@ -88,7 +100,7 @@ export function createEngineFleet(config: EngineFleetConfig): EngineFleet {
   async function probeOne(m: FleetMember): Promise<void> {
     const s = stateOf(m.id);
     try {
-      const r = await m.probe();
+      const r = await withTimeout(m.probe(), probeTimeoutMs, `no answer within ${probeTimeoutMs / 1000} s`);
       Object.assign(s, { healthy: true, memTotalBytes: r.memTotalBytes, cpus: r.cpus, running: r.running, misses: 0, error: undefined });
       if (s.lost) log(`engine ${m.id} answers again; it takes new sessions (the sessions it had were ended)`);
       s.lost = false;
