@@ -215,8 +215,11 @@ export function startLabPage(): void {
   const overlay = $('#overlay')!;
   const overlayBox = $('#overlay-box')!;
 
+  /** Whether this page saw the sandbox ready: a failure after that is a sandbox that stopped, not one that never started. */
+  let wasReady = false;
   const applySession = (s: SessionView) => {
     session = s;
+    if (s.phase === 'ready') wasReady = true;
     clockSkew = s.serverNow - Date.now();
     document.body.dataset.sessionPhase = s.phase;
     extendBtn.hidden = !(s.canExtend && (s.phase === 'ready' || s.phase === 'starting'));
@@ -224,7 +227,7 @@ export function startLabPage(): void {
     const labels: Record<SessionView['phase'], string> = {
       queued: 'Waiting for a free sandbox', starting: 'Starting your sandbox…', ready: 'Sandbox ready', expired: 'Session expired', ended: 'Session ended', failed: 'Sandbox failed',
     };
-    statusEl.textContent = labels[s.phase];
+    statusEl.textContent = s.phase === 'failed' && wasReady ? 'Sandbox stopped' : labels[s.phase];
     statusEl.dataset.phase = s.phase;
     if (s.phase === 'ready' || boot.terms === 0) {
       overlay.hidden = true;
@@ -233,7 +236,7 @@ export function startLabPage(): void {
     } else if (s.phase === 'starting') {
       showOverlay(`<div class="spinner"></div><h2>Starting your sandbox</h2><p>${s.message ? escapeHtml(s.message) : 'Your own Docker engine is booting with the lab images preloaded. This takes a second or two.'}</p><p class="overlay-hint">Go ahead and click the lab's blocks: they are queued and run in order as soon as the shell is ready.</p>`, 'starting');
     } else {
-      showOverlay(`<h2>${s.phase === 'expired' ? 'Your session has expired' : s.phase === 'ended' ? 'Session ended' : 'The sandbox could not start'}</h2><p data-session-message>${escapeHtml(s.message ?? '')}</p><button type="button" class="btn" id="restart">Start a new sandbox</button>`, s.phase);
+      showOverlay(`<h2>${s.phase === 'expired' ? 'Your session has expired' : s.phase === 'ended' ? 'Session ended' : wasReady ? 'Your sandbox stopped' : 'The sandbox could not start'}</h2><p data-session-message>${escapeHtml(s.message ?? '')}</p><button type="button" class="btn" id="restart">Start a new sandbox</button>`, s.phase);
       $('#restart')?.addEventListener('click', () => location.reload());
     }
     tick();
