@@ -4,7 +4,8 @@
 //   1. with the host engine drained, the learner lands on engine 2 (its sandbox image shipped there
 //      first), clicks a block and sees its checks pass;
 //   2. their replica is killed: the proxy sends them to the other one, which adopts the session from
-//      the shared store and re-attaches to the same shell on engine 2, scrollback replayed;
+//      the shared store and re-attaches to the same shell on engine 2, scrollback replayed; a port
+//      link through that replica reaches a service in the sandbox on engine 2;
 //   3. engine 2 is drained in the file: the next learner lands on the host engine (sessions on both
 //      engines, none new on the drained one);
 //   4. engine 2 stops answering (its dockerd frozen): the first learner is told their machine is gone.
@@ -129,6 +130,15 @@ test('two replicas on PostgreSQL and Redis, two engines: placement, checks on en
     assert.equal(now?.value, String(other), 'the proxy moved the learner to the surviving replica');
     assert.match(replicas[other]!.output(), /re-attached to 1 sandbox/);
     assert.equal(await sandboxesOn(engine2!.docker, `${owner}-e2`), 1, 'still the one sandbox on engine 2: nothing made again, nothing reaped');
+    // A port link, served by the surviving replica, reaches the learner's service on engine 2.
+    await typeInTerminal(page, 1, 'mkdir -p /tmp/www && echo port-on-$(hostname)-e2 > /tmp/www/index.html && (cd /tmp/www && python3 -m http.server 8080 >/dev/null 2>&1 &)\n');
+    let body = '';
+    for (let i = 0; i < 40 && !body.includes('port-on-node1-e2'); i++) {
+      const res = await page.request.get(`${proxy!.url}/labs/where/port/1/8080/`);
+      body = await res.text();
+      if (!body.includes('port-on-node1-e2')) await new Promise((r) => setTimeout(r, 250));
+    }
+    assert.match(body, /port-on-node1-e2/, 'the port link reached the service in the sandbox on engine 2');
     await screenshot(page, 'scale-out-after-failover');
   } catch (err) {
     await screenshot(page, 'scale-out-engine-2');
