@@ -1,4 +1,5 @@
 // The lab page: lab text with click-to-run blocks and live checks on one side, terminals on the other.
+import { timeLeftText } from './time-left.ts';
 import { io, type Socket } from 'socket.io-client';
 import type { CheckView, ClientToServer, LabBoot as Boot, ServerToClient, SessionView, TermState } from '../../server/protocol/realtime.ts';
 import { TerminalPane } from './terminal-pane.ts';
@@ -252,8 +253,8 @@ export function startLabPage(): void {
       return;
     }
     const left = Math.max(0, session.expiresAt - (Date.now() + clockSkew));
-    const m = Math.floor(left / 60_000);
-    timerEl.textContent = `${Math.floor(m / 60)}:${String(m % 60).padStart(2, '0')} left`;
+    timerEl.textContent = timeLeftText(left);
+    timerEl.title = `Your sandbox is removed at ${new Date(session.expiresAt - clockSkew).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
     timerEl.classList.toggle('low', left < 10 * 60_000);
   };
   setInterval(tick, 15_000);
