@@ -131,7 +131,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       return { idle: p.idleSandboxes, target: p.targetSandboxes };
     },
     queueLength: () => sessionsRef?.stats().queued ?? 0,
-    eventLearners: () => workshopRef?.activeLearners() ?? [],
+    eventLearners: async () => (await workshopRef?.activeLearners()) ?? [],
   });
 
   let sendHint: Parameters<typeof createHintService>[0]['send'] = () => {};
@@ -170,9 +170,9 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => sessions.liveSessions() });
   const workshop = createWorkshop({ events, lab: (id) => labs.get(id), labs: () => labs.all(), sessions, store, pool, now, log });
   workshopRef = workshop;
-  workshop.prewarmAll();
-  // Events added by the CLI while the server runs are pre-warmed too.
-  const stopPrewarm = every(timers, 60_000, () => workshop.prewarmAll());
+  await workshop.prewarmAll();
+  // Events added by the CLI or another replica while the server runs are pre-warmed too.
+  const stopPrewarm = every(timers, 60_000, () => void workshop.prewarmAll().catch((err) => log('event pre-warm failed', err)));
   const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now });
   const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now, log, routes: [routes] });
   const httpServer = http.createServer(app);
@@ -181,7 +181,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     wouldCreate: async (learnerId, labId) => !(await store.liveSessionFor(learnerId, labId)),
     inEvent: (learnerId) => {
       const t = now();
-      return events.eventsOf(learnerId).some((e) => e.startsAt - 60 * 60_000 <= t && t <= e.endsAt);
+      return events.eventsOf(learnerId).then((evs) => evs.some((e) => e.startsAt - 60 * 60_000 <= t && t <= e.endsAt));
     },
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });

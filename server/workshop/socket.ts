@@ -67,12 +67,15 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     const learnerId: string = socket.data.learnerId;
     void socket.join(`learner:${learnerId}`);
     const now = deps.timers.now();
-    for (const ev of deps.workshop.events.eventsOf(learnerId)) {
-      if (ev.endsAt < now) continue;
-      void socket.join(`event:${ev.id}`);
-      const last = deps.workshop.events.lastMessage(ev.id);
-      if (last) socket.emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: last.text, at: last.at });
-    }
+    // The event rooms and their last message; a database hiccup costs this page the banner, not its socket.
+    void (async () => {
+      for (const ev of await deps.workshop.events.eventsOf(learnerId)) {
+        if (ev.endsAt < now) continue;
+        void socket.join(`event:${ev.id}`);
+        const last = await deps.workshop.events.lastMessage(ev.id);
+        if (last) socket.emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: last.text, at: last.at });
+      }
+    })().catch((err) => deps.log('workshop: event rooms of a learner page', err));
     socket.on('learner:lab', (req) => {
       if (!req || typeof req.labId !== 'string' || req.labId.length > 200) return;
       void socket.join(`learner:${learnerId}:${req.labId}`);
@@ -100,9 +103,9 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     };
 
     socket.on('host:event', (req, ack) =>
-      guard(ack, () => {
+      guard(ack, async () => {
         if (!req || typeof req.eventId !== 'string') throw new AppError('bad_request', 'host:event needs an eventId.');
-        const ev = deps.workshop.events.event(req.eventId);
+        const ev = await deps.workshop.events.event(req.eventId);
         if (!ev) throw new AppError('not_found', 'There is no such event.');
         if (stopGrid) {
           stopGrid();
@@ -133,7 +136,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     };
 
     socket.on('host:watch', (req, ack) =>
-      guard(ack, () => {
+      guard(ack, async () => {
         if (!req || typeof req.learnerId !== 'string' || typeof req.labId !== 'string') throw new AppError('bad_request', 'host:watch needs a learner and a lab.');
         const node = Number.isInteger(req.node) ? req.node! : 1;
         const session = deps.sessions.liveSessionOf(req.learnerId, req.labId);
@@ -171,7 +174,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
             nsp.to(learnerRoom).emit('workshop:watched', { labId: req.labId, watched: false });
           }
         };
-        const name = deps.workshop.events.eventsOf(req.learnerId).map((e) => deps.workshop.events.participant(e.id, req.learnerId)?.name).find(Boolean);
+        const name = await deps.workshop.nameOf(req.learnerId);
         return { title: `${name ?? req.learnerId.slice(0, 8)} — node${node}` };
       }),
     );
@@ -195,16 +198,19 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     );
 
     socket.on('host:broadcast', (req, ack) =>
-      guard(ack, () => {
+      guard(ack, async () => {
         if (!req || typeof req.eventId !== 'string' || typeof req.text !== 'string') throw new AppError('bad_request', 'host:broadcast needs an event and a text.');
         const text = req.text.trim().slice(0, 500);
         if (!text) throw new AppError('bad_request', 'Type a message first.');
-        const ev = deps.workshop.events.event(req.eventId);
+        const ev = await deps.workshop.events.event(req.eventId);
         if (!ev) throw new AppError('not_found', 'There is no such event.');
-        const m = deps.workshop.events.addMessage(ev.id, text, deps.timers.now());
-        const room = nsp.adapter.rooms.get(`event:${ev.id}`);
-        nsp.to(`event:${ev.id}`).emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: m.text, at: m.at });
-        return { sent: room?.size ?? 0 };
+        const m = await deps.workshop.events.addMessage(ev.id, text, deps.timers.now());
+        const room = `event:${ev.id}`;
+        nsp.to(room).emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: m.text, at: m.at });
+        // The count spans replicas when the Redis adapter is on (it asks the others); if one does not
+        // answer in time, this replica's own pages are the figure shown.
+        const sent = await nsp.in(room).fetchSockets().then((s) => s.length, () => nsp.adapter.rooms.get(room)?.size ?? 0);
+        return { sent };
       }),
     );
 
