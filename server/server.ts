@@ -166,8 +166,12 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   onLease = () => pool.configure(shapes(), poolSize());
   if (config.prepareTemplates) void prepareTemplates(deps.driver, shapes(), now, log);
 
-  // Limits count the live sessions this replica serves (the manager's, in memory).
-  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => sessions.liveSessions() });
+  // With replicas the caps count every replica's live sessions (the shared store's) and the counters
+  // sit in Redis or PostgreSQL; alone, the manager's sessions and the SQLite file.
+  const limits = createLearnerLimits({
+    config: config.learnerLimits, dbFile: config.dbFile, shared: { redisUrl: config.redisUrl, databaseUrl: config.databaseUrl },
+    liveSessions: () => (config.databaseUrl ? store.liveSessions() : sessions.liveSessions()), log,
+  });
   const workshop = createWorkshop({ events, lab: (id) => labs.get(id), labs: () => labs.all(), sessions, store, pool, now, log });
   workshopRef = workshop;
   await workshop.prewarmAll();
@@ -222,7 +226,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();
-      limits.dispose();
+      await limits.dispose();
       await redis?.dispose();
     },
   };
