@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     secret,
     replicaId: config.replicaId ?? `${os.hostname()}-${process.pid}`,
     timers: systemTimers,
+    engineOpen: backend.fleet ? (id) => backend.fleet!.engines().some((e) => e.id === id && !e.draining && !e.lost) : undefined,
     memoryAvailableMiB: () => readMemAvailableMiB(() => fs.readFileSync('/proc/meminfo', 'utf8')),
     driver,
     archive: driver,

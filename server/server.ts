@@ -51,6 +51,8 @@ export interface ServerDeps {
   replicaId: string;
   /** The wall clock and timers for everything the server schedules. */
   timers: Timers;
+  /** With several engines: whether one takes new sessions (not drained, not lost); the pool hands out nothing from others. */
+  engineOpen?(engine: string): boolean;
 }
 
 export interface RunningServer {
@@ -105,6 +107,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     timers,
     log,
     onUnitReady: (ms) => metrics.poolUnitReady(ms),
+    engineOpen: deps.engineOpen,
   });
   const shapes = (): PoolKeySpec[] => {
     const seen = new Map<string, PoolKeySpec>();
