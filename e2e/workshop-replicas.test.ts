@@ -2,7 +2,8 @@
 // each reached directly (no proxy). The host works on replica A, the learner on replica B:
 // - the event made on A is known to B (its join link works there);
 // - A's instructor grid shows the learner B serves, and their step turning green;
-// - a broadcast sent from A reaches the learner's page on B.
+// - a broadcast sent from A reaches the learner's page on B;
+// - watching that learner's terminal from A is refused with the reason (the terminal lives on B).
 // Each replica gets its own SQLite file (as on separate hosts), so only the shared stores can carry
 // the event; the data dir (cookie secret, scrollback) is shared, as the README asks of replicas.
 import { test, before, after } from 'node:test';
@@ -94,6 +95,9 @@ test('the host on replica A runs an event whose learner is served by replica B',
   await step.locator('[data-check-status="pass"]').waitFor({ timeout: 60_000 });
   await row.locator('td.cell').first().and(host.locator('[data-status="pass"]')).waitFor({ timeout: 15_000 });
   await screenshot(host, 'workshop-replicas-grid');
+  // Watching needs the learner's terminal, which lives on B: A says so rather than "no sandbox".
+  await row.locator('[data-watch]').click();
+  await host.locator('#toasts .toast', { hasText: 'Another server replica serves this learner' }).waitFor({ timeout: 10_000 });
 
   // ---- a broadcast from A reaches the learner's page on B ----
   await host.fill('#broadcast-text', 'Lunch across replicas');

@@ -1,12 +1,11 @@
 // Events on PostgreSQL, for replicas sharing DATABASE_URL: same tables as SQLite.
-import pg from 'pg';
+import { openPgPool } from '../db/pg-pool.ts';
 import {
   eventFull, insertWithFreshCode, mayJoin, noSuchEvent, toEvent, toEventParams, toParticipant,
   type EventRow, type EventStore, type ParticipantRow,
 } from './event-store.ts';
 
-// Idempotent, run at every open, under an advisory lock so replicas starting together do not race
-// on CREATE TABLE (IF NOT EXISTS is not safe against a concurrent create in PostgreSQL).
+// Idempotent, run at every open (under MIGRATION_LOCK, see openPgPool).
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS events (
   id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labs TEXT NOT NULL,
@@ -27,22 +26,8 @@ const MIGRATION_LOCK = 0x1ab1ac;
 /** PostgreSQL's unique_violation: the drawn event code is taken. */
 const UNIQUE_VIOLATION = '23505';
 
-// BIGINT (oid 20) comes back as a string by default; our millisecond times fit a double.
-const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
-
 export async function openPgEventStore(url: string): Promise<EventStore> {
-  const pool = new pg.Pool({ connectionString: url, max: 4, types });
-  // An idle connection that drops is reported here; unheard it would kill the process. The pool
-  // opens a new one, and the next query reports a lasting outage.
-  pool.on('error', () => {});
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query(SCHEMA);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-    client.release();
-  }
+  const pool = await openPgPool(url, SCHEMA, MIGRATION_LOCK);
   const rows = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await pool.query(sql, params)).rows as T[];
 
   return {

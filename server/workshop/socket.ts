@@ -58,6 +58,16 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
 
   nsp.on('connection', (socket: WSocket) => (socket.data.host ? wireHost(socket) : wireLearner(socket)));
 
+  /** The learner's session this replica serves: watching and resetting need its terminals, which live here. */
+  async function servedHere(learnerId: string, labId: string) {
+    const session = deps.sessions.liveSessionOf(learnerId, labId);
+    if (session) return session;
+    if (await deps.workshop.hasLiveSession(learnerId, labId)) {
+      throw new AppError('not_found', 'Another server replica serves this learner\'s sandbox: open the host view through that replica to watch or reset it.');
+    }
+    throw new AppError('not_found', 'This learner has no running sandbox for that lab.');
+  }
+
   const watchedBy = (learnerId: string, labId: string) => {
     const sid = deps.sessions.liveSessionOf(learnerId, labId)?.id;
     return !!sid && (watchers.get(sid)?.size ?? 0) > 0;
@@ -139,8 +149,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
       guard(ack, async () => {
         if (!req || typeof req.learnerId !== 'string' || typeof req.labId !== 'string') throw new AppError('bad_request', 'host:watch needs a learner and a lab.');
         const node = Number.isInteger(req.node) ? req.node! : 1;
-        const session = deps.sessions.liveSessionOf(req.learnerId, req.labId);
-        if (!session) throw new AppError('not_found', 'This learner has no running sandbox for that lab.');
+        const session = await servedHere(req.learnerId, req.labId);
         stopWatching();
         const sid = session.id;
         const learnerRoom = `learner:${req.learnerId}:${req.labId}`;
@@ -189,8 +198,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     socket.on('host:reset', (req, ack) =>
       guard(ack, async () => {
         if (!req || typeof req.learnerId !== 'string' || typeof req.labId !== 'string') throw new AppError('bad_request', 'host:reset needs a learner and a lab.');
-        const session = deps.sessions.liveSessionOf(req.learnerId, req.labId);
-        if (!session) throw new AppError('not_found', 'This learner has no running sandbox for that lab.');
+        const session = await servedHere(req.learnerId, req.labId);
         nsp.to(`learner:${req.learnerId}:${req.labId}`).emit('workshop:notice', { message: 'The workshop host is giving you a fresh sandbox. Your progress is kept.' });
         const v = await deps.sessions.reset(session.id);
         return { phase: v.phase };

@@ -37,6 +37,8 @@ export interface Workshop {
   activeLearners(): Promise<{ event: string; learners: number }[]>;
   /** Re-reads the events (another process or replica may have added some) and pre-warms for them. */
   prewarmAll(): Promise<void>;
+  /** Whether the learner has a live session in the lab on any replica (the shared store's view). */
+  hasLiveSession(learnerId: string, labId: string): Promise<boolean>;
   /** The display name a learner gave in the events they joined. */
   nameOf(learnerId: string): Promise<string | undefined>;
 }
@@ -161,6 +163,7 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
       for (const ev of await deps.events.events()) prewarm(ev);
     },
     nameOf,
+    hasLiveSession: async (learnerId, labId) => !!(await deps.store.liveSessionFor(learnerId, labId)),
   };
   return workshop;
 }
