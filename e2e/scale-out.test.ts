@@ -18,7 +18,7 @@ import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newLabPage, screenshot, startServerProc, tempDir, typeInTerminal, uniqueOwner, waitForTermText, ARTIFACTS, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
 import { startStickyProxy, type StickyProxy } from './sticky-proxy.ts';
-import { startRedis, type TestRedis } from './redis.test-support.ts';
+import { startTestRedis, type TestRedis } from './redis.test-support.ts';
 import { defaultDataDir } from '../server/config.ts';
 import { ENGINES_TUNING } from '../server/engines.ts';
 import { createTestDatabase } from '../server/sessions/postgres.test-support.ts';
@@ -57,7 +57,7 @@ before(async () => {
   engine2 = await startSecondEngine({ dir: path.join(DATA, 'test-engines', engine2Name), name: engine2Name });
   writeEngines('local');
   db = await createTestDatabase('lablab_e2e');
-  redis = await startRedis();
+  redis = await startTestRedis();
   const env = (id: string) => ({ DATABASE_URL: db!.url, REDIS_URL: redis!.url, REPLICA_ID: id, PREPARE_TEMPLATES: '0', ENGINES_FILE: enginesFile });
   replicas = await Promise.all([
     startServerProc({ labsDir, dataDir: DATA, ownerId: owner, env: env('replica-0') }),

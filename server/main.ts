@@ -66,7 +66,7 @@ async function main(): Promise<void> {
   // The adapters: the store, the wall clock and real timers, /proc/meminfo for headroom.
   // PostgreSQL when DATABASE_URL is set (replicas), else the SQLite file.
   const store = await openStore(config.databaseUrl ?? config.dbFile);
-  const events = openEventStore(config.dbFile);
+  const events = await openEventStore(config.databaseUrl ?? config.dbFile);
   // Taken now (the secret loader is synchronous); when a secret file already exists the old copy is dropped.
   const legacySecret = await store.takeLegacySecret();
   const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => legacySecret });
@@ -77,6 +77,7 @@ async function main(): Promise<void> {
     secret,
     replicaId: config.replicaId ?? `${os.hostname()}-${process.pid}`,
     timers: systemTimers,
+    engineOpen: backend.fleet ? (id) => backend.fleet!.engines().some((e) => e.id === id && !e.draining && !e.lost) : undefined,
     memoryAvailableMiB: () => readMemAvailableMiB(() => fs.readFileSync('/proc/meminfo', 'utf8')),
     driver,
     archive: driver,
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
       backend.dispose();
       await server.close();
       await store.close();
-      events.close();
+      await events.close();
       await driver.dispose();
     } finally {
       process.exit(0);

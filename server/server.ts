@@ -51,6 +51,8 @@ export interface ServerDeps {
   replicaId: string;
   /** The wall clock and timers for everything the server schedules. */
   timers: Timers;
+  /** With several engines: whether one takes new sessions (not drained, not lost); the pool hands out nothing from others. */
+  engineOpen?(engine: string): boolean;
 }
 
 export interface RunningServer {
@@ -105,6 +107,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     timers,
     log,
     onUnitReady: (ms) => metrics.poolUnitReady(ms),
+    engineOpen: deps.engineOpen,
   });
   const shapes = (): PoolKeySpec[] => {
     const seen = new Map<string, PoolKeySpec>();
@@ -131,7 +134,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       return { idle: p.idleSandboxes, target: p.targetSandboxes };
     },
     queueLength: () => sessionsRef?.stats().queued ?? 0,
-    eventLearners: () => workshopRef?.activeLearners() ?? [],
+    eventLearners: async () => (await workshopRef?.activeLearners()) ?? [],
   });
 
   let sendHint: Parameters<typeof createHintService>[0]['send'] = () => {};
@@ -166,13 +169,17 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   onLease = () => pool.configure(shapes(), poolSize());
   if (config.prepareTemplates) void prepareTemplates(deps.driver, shapes(), now, log);
 
-  // Limits count the live sessions this replica serves (the manager's, in memory).
-  const limits = createLearnerLimits({ config: config.learnerLimits, dbFile: config.dbFile, liveSessions: () => sessions.liveSessions() });
+  // With replicas the caps count every replica's live sessions (the shared store's) and the counters
+  // sit in Redis or PostgreSQL; alone, the manager's sessions and the SQLite file.
+  const limits = createLearnerLimits({
+    config: config.learnerLimits, dbFile: config.dbFile, shared: { redisUrl: config.redisUrl, databaseUrl: config.databaseUrl },
+    liveSessions: () => (config.databaseUrl ? store.liveSessions() : sessions.liveSessions()), log,
+  });
   const workshop = createWorkshop({ events, lab: (id) => labs.get(id), labs: () => labs.all(), sessions, store, pool, now, log });
   workshopRef = workshop;
-  workshop.prewarmAll();
-  // Events added by the CLI while the server runs are pre-warmed too.
-  const stopPrewarm = every(timers, 60_000, () => workshop.prewarmAll());
+  await workshop.prewarmAll();
+  // Events added by the CLI or another replica while the server runs are pre-warmed too.
+  const stopPrewarm = every(timers, 60_000, () => void workshop.prewarmAll().catch((err) => log('event pre-warm failed', err)));
   const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now });
   const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now, log, routes: [routes] });
   const httpServer = http.createServer(app);
@@ -181,7 +188,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     wouldCreate: async (learnerId, labId) => !(await store.liveSessionFor(learnerId, labId)),
     inEvent: (learnerId) => {
       const t = now();
-      return events.eventsOf(learnerId).some((e) => e.startsAt - 60 * 60_000 <= t && t <= e.endsAt);
+      return events.eventsOf(learnerId).then((evs) => evs.some((e) => e.startsAt - 60 * 60_000 <= t && t <= e.endsAt));
     },
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });
@@ -222,7 +229,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();
-      limits.dispose();
+      await limits.dispose();
       await redis?.dispose();
     },
   };

@@ -10,7 +10,7 @@ import { openEventStore } from '../workshop/event-store.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-test('event:create writes the event to the database and prints its join link and code', (t) => {
+test('event:create writes the event to the database and prints its join link and code', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-event-cli-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const db = path.join(dir, 'db.sqlite');
@@ -22,9 +22,9 @@ test('event:create writes the event to the database and prints its join link and
   const last = JSON.parse(ok.stdout.trim().split('\n').pop()!) as { id: string; code: string; joinUrl: string };
   assert.equal(last.joinUrl, `https://labs.example.org/e/${last.code}`);
   assert.match(ok.stdout, new RegExp(`code: +${last.code}`));
-  const store = openEventStore(db);
+  const store = await openEventStore(db);
   t.after(() => store.close());
-  const ev = store.event(last.id)!;
+  const ev = (await store.event(last.id))!;
   assert.deepEqual({ ...ev, id: '', code: '', createdAt: 0 }, {
     id: '', code: '', createdAt: 0, name: 'DevConf 2026', labs: ['03-multi-stage', '04-build-target'],
     startsAt: Date.UTC(2026, 4, 4, 9), endsAt: Date.UTC(2026, 4, 4, 12), expected: 40, capacity: 50,

@@ -27,10 +27,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const dbFile = env.DB_FILE ? path.resolve(cwd, env.DB_FILE) : path.join(dataDir, 'lablab.sqlite');
   const { labs } = await loadLabs(labsDir);
   const runnable = new Set(labs.filter((l) => l.problems.length === 0).map((l) => l.id));
-  const store = openEventStore(dbFile);
+  // The server's own store: PostgreSQL when replicas share DATABASE_URL, else the SQLite file.
+  const store = await openEventStore(env.DATABASE_URL || dbFile);
   try {
     const input = parseEventInput({ name: a['name'], labs: a['labs'], start: a['start'], end: a['end'], expected: a['expected'], capacity: a['capacity'] }, (id) => runnable.has(id), Date.now());
-    const ev = store.createEvent(input, Date.now());
+    const ev = await store.createEvent(input, Date.now());
     const base = (a['url'] ?? env.PUBLIC_URL ?? `http://localhost:${env.PORT ?? 8080}`).replace(/\/$/, '');
     console.log(`event "${ev.name}" created`);
     console.log(`  code:      ${ev.code}`);
@@ -45,7 +46,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     }
     throw err;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

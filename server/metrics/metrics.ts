@@ -11,7 +11,7 @@ export interface MetricsSources {
   /** Learners waiting for a free sandbox. */
   queueLength(): number;
   /** Learners with a live session, per event (by its short code). */
-  eventLearners(): { event: string; learners: number }[];
+  eventLearners(): Promise<{ event: string; learners: number }[]>;
 }
 
 export interface Metrics {
@@ -65,9 +65,10 @@ export function createMetrics(src: MetricsSources): Metrics {
     help: 'Learners with a live session, per workshop event.',
     labelNames: ['event'] as const,
     registers,
-    collect() {
+    async collect() {
+      const counts = await src.eventLearners();
       eventGauge.reset(); // an event that ended disappears rather than staying at its last value
-      for (const e of src.eventLearners()) eventGauge.set({ event: e.event }, e.learners);
+      for (const e of counts) eventGauge.set({ event: e.event }, e.learners);
     },
   });
   const ready = new client.Histogram({

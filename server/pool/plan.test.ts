@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { effectiveTarget, planPool, poolKey, type PoolState } from './plan.ts';
+import { effectiveTarget, planPool, poolKey, splitByEngine, type PoolState } from './plan.ts';
 
 const A = poolKey({ images: ['golang:1.19', 'busybox'] });
 // The planner also handles units of several sandboxes (a unit size per key).
@@ -69,4 +69,12 @@ test('an event raises the target only while its boost lasts', () => {
   assert.equal(effectiveTarget(2, boosts, 1500), 30);
   assert.equal(effectiveTarget(2, boosts, 2000), 2);
   assert.equal(effectiveTarget(40, boosts, 1500), 40);
+});
+
+test('units on engines drained or lost since are split off; units with no engine are on the only one', () => {
+  const u = (sid: string, engine?: string) => ({ sid, ref: { engine } });
+  const open = new Set(['local', 'e3']);
+  const { open: usable, closed } = splitByEngine([u('a', 'local'), u('b', 'e2'), u('c'), u('d', 'e3'), u('e', 'gone')], (e) => open.has(e));
+  assert.deepEqual(usable.map((x) => x.sid), ['a', 'c', 'd']);
+  assert.deepEqual(closed.map((x) => x.sid), ['b', 'e']);
 });

@@ -88,3 +88,15 @@ export function effectiveTarget(base: number, boosts: { count: number; from: num
   for (const b of boosts) if (now >= b.from && now < b.until) t = Math.max(t, b.count);
   return t;
 }
+
+/**
+ * Idle units split by where they sit: on an open engine (may be handed out), or on one drained or
+ * lost since the unit was made (never handed out: a drained engine takes no new sessions, a lost one
+ * has no sandbox left). A unit with no engine is on the only one there is.
+ */
+export function splitByEngine<U extends { ref: { engine?: string } }>(units: U[], engineOpen: (engine: string) => boolean): { open: U[]; closed: U[] } {
+  const open: U[] = [];
+  const closed: U[] = [];
+  for (const u of units) (u.ref.engine === undefined || engineOpen(u.ref.engine) ? open : closed).push(u);
+  return { open, closed };
+}

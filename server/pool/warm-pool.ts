@@ -6,7 +6,7 @@
 // because the engine makes networks one at a time.
 import crypto from 'node:crypto';
 import type { SandboxDriver, SandboxLimits, SandboxRef } from '../../sandbox/driver/types.ts';
-import { effectiveTarget, planPool, poolKey, type PoolKeySpec } from './plan.ts';
+import { effectiveTarget, planPool, poolKey, splitByEngine, type PoolKeySpec } from './plan.ts';
 import { every, type Timers } from '../timers.ts';
 
 export interface PoolUnit {
@@ -72,6 +72,8 @@ export interface WarmPoolDeps {
   log(msg: string, err?: unknown): void;
   /** A unit became ready, `ms` after its create began. */
   onUnitReady?(ms: number): void;
+  /** Whether an engine (a ref's `engine`) takes new sessions: not drained, not lost. Default: all do. */
+  engineOpen?(engine: string): boolean;
 }
 
 const inc = (m: Map<string, number>, k: string, by: number) => {
@@ -125,6 +127,7 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
     planning = true;
     try {
       recycleOld();
+      dropClosed();
       const cap = deps.capacity();
       const p = planPool({
         targets: targets(),
@@ -158,6 +161,21 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
         units.splice(units.indexOf(u), 1);
         void destroyUnit(u, 'too old to hand out');
       }
+    }
+  }
+
+  /**
+   * Units on engines drained or lost since they were made go: the drained engine gets its room back,
+   * and with them out of the count the plan refills on open engines (where the scheduler places creates).
+   */
+  function dropClosed(key?: string): void {
+    if (!deps.engineOpen) return;
+    for (const [k, units] of idle) {
+      if (key !== undefined && k !== key) continue;
+      const { open, closed } = splitByEngine(units, deps.engineOpen);
+      if (!closed.length) continue;
+      idle.set(k, open);
+      for (const u of closed) void destroyUnit(u, `its engine ${u.ref.engine} is drained or lost`);
     }
   }
 
@@ -258,6 +276,8 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
       queueMicrotask(plan);
     },
     take(spec) {
+      // Checked at the take too, not only at the tick: an engine may have been drained a moment ago.
+      dropClosed(poolKey(spec));
       const list = idle.get(poolKey(spec));
       const n = Math.max(1, spec.terms);
       if (!list || list.length < n) return undefined;

@@ -25,7 +25,7 @@ export interface SocketServerDeps {
   /** Whether joining this lab would create a session (so the caps only count new ones). */
   wouldCreate?(learnerId: string, labId: string): boolean | Promise<boolean>;
   /** The learner joined a workshop event that is running now (see learner-limits admitSession). */
-  inEvent?(learnerId: string): boolean;
+  inEvent?(learnerId: string): Promise<boolean>;
   log(msg: string, err?: unknown): void;
 }
 
@@ -121,7 +121,7 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
     guard(ack, async () => {
       if (!req || typeof req.labId !== 'string' || req.labId.length > 200) throw new AppError('bad_request', 'session:join needs a labId.');
       const creating = !!deps.limits && ((await deps.wouldCreate?.(learnerId, req.labId)) ?? true);
-      if (creating) await deps.limits!.admitSession(learnerId, address, { inEvent: deps.inEvent?.(learnerId) ?? false });
+      if (creating) await deps.limits!.admitSession(learnerId, address, { inEvent: (await deps.inEvent?.(learnerId)) ?? false });
       detach();
       const view = await deps.sessions.join(learnerId, req.labId);
       if (creating) deps.limits!.sessionStarted(view.id, address);

@@ -58,6 +58,16 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
 
   nsp.on('connection', (socket: WSocket) => (socket.data.host ? wireHost(socket) : wireLearner(socket)));
 
+  /** The learner's session this replica serves: watching and resetting need its terminals, which live here. */
+  async function servedHere(learnerId: string, labId: string) {
+    const session = deps.sessions.liveSessionOf(learnerId, labId);
+    if (session) return session;
+    if (await deps.workshop.hasLiveSession(learnerId, labId)) {
+      throw new AppError('not_found', 'Another server replica serves this learner\'s sandbox: open the host view through that replica to watch or reset it.');
+    }
+    throw new AppError('not_found', 'This learner has no running sandbox for that lab.');
+  }
+
   const watchedBy = (learnerId: string, labId: string) => {
     const sid = deps.sessions.liveSessionOf(learnerId, labId)?.id;
     return !!sid && (watchers.get(sid)?.size ?? 0) > 0;
@@ -67,12 +77,15 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     const learnerId: string = socket.data.learnerId;
     void socket.join(`learner:${learnerId}`);
     const now = deps.timers.now();
-    for (const ev of deps.workshop.events.eventsOf(learnerId)) {
-      if (ev.endsAt < now) continue;
-      void socket.join(`event:${ev.id}`);
-      const last = deps.workshop.events.lastMessage(ev.id);
-      if (last) socket.emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: last.text, at: last.at });
-    }
+    // The event rooms and their last message; a database hiccup costs this page the banner, not its socket.
+    void (async () => {
+      for (const ev of await deps.workshop.events.eventsOf(learnerId)) {
+        if (ev.endsAt < now) continue;
+        void socket.join(`event:${ev.id}`);
+        const last = await deps.workshop.events.lastMessage(ev.id);
+        if (last) socket.emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: last.text, at: last.at });
+      }
+    })().catch((err) => deps.log('workshop: event rooms of a learner page', err));
     socket.on('learner:lab', (req) => {
       if (!req || typeof req.labId !== 'string' || req.labId.length > 200) return;
       void socket.join(`learner:${learnerId}:${req.labId}`);
@@ -100,9 +113,9 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     };
 
     socket.on('host:event', (req, ack) =>
-      guard(ack, () => {
+      guard(ack, async () => {
         if (!req || typeof req.eventId !== 'string') throw new AppError('bad_request', 'host:event needs an eventId.');
-        const ev = deps.workshop.events.event(req.eventId);
+        const ev = await deps.workshop.events.event(req.eventId);
         if (!ev) throw new AppError('not_found', 'There is no such event.');
         if (stopGrid) {
           stopGrid();
@@ -133,11 +146,10 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     };
 
     socket.on('host:watch', (req, ack) =>
-      guard(ack, () => {
+      guard(ack, async () => {
         if (!req || typeof req.learnerId !== 'string' || typeof req.labId !== 'string') throw new AppError('bad_request', 'host:watch needs a learner and a lab.');
         const node = Number.isInteger(req.node) ? req.node! : 1;
-        const session = deps.sessions.liveSessionOf(req.learnerId, req.labId);
-        if (!session) throw new AppError('not_found', 'This learner has no running sandbox for that lab.');
+        const session = await servedHere(req.learnerId, req.labId);
         stopWatching();
         const sid = session.id;
         const learnerRoom = `learner:${req.learnerId}:${req.labId}`;
@@ -171,7 +183,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
             nsp.to(learnerRoom).emit('workshop:watched', { labId: req.labId, watched: false });
           }
         };
-        const name = deps.workshop.events.eventsOf(req.learnerId).map((e) => deps.workshop.events.participant(e.id, req.learnerId)?.name).find(Boolean);
+        const name = await deps.workshop.nameOf(req.learnerId);
         return { title: `${name ?? req.learnerId.slice(0, 8)} — node${node}` };
       }),
     );
@@ -186,8 +198,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     socket.on('host:reset', (req, ack) =>
       guard(ack, async () => {
         if (!req || typeof req.learnerId !== 'string' || typeof req.labId !== 'string') throw new AppError('bad_request', 'host:reset needs a learner and a lab.');
-        const session = deps.sessions.liveSessionOf(req.learnerId, req.labId);
-        if (!session) throw new AppError('not_found', 'This learner has no running sandbox for that lab.');
+        const session = await servedHere(req.learnerId, req.labId);
         nsp.to(`learner:${req.learnerId}:${req.labId}`).emit('workshop:notice', { message: 'The workshop host is giving you a fresh sandbox. Your progress is kept.' });
         const v = await deps.sessions.reset(session.id);
         return { phase: v.phase };
@@ -195,16 +206,19 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     );
 
     socket.on('host:broadcast', (req, ack) =>
-      guard(ack, () => {
+      guard(ack, async () => {
         if (!req || typeof req.eventId !== 'string' || typeof req.text !== 'string') throw new AppError('bad_request', 'host:broadcast needs an event and a text.');
         const text = req.text.trim().slice(0, 500);
         if (!text) throw new AppError('bad_request', 'Type a message first.');
-        const ev = deps.workshop.events.event(req.eventId);
+        const ev = await deps.workshop.events.event(req.eventId);
         if (!ev) throw new AppError('not_found', 'There is no such event.');
-        const m = deps.workshop.events.addMessage(ev.id, text, deps.timers.now());
-        const room = nsp.adapter.rooms.get(`event:${ev.id}`);
-        nsp.to(`event:${ev.id}`).emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: m.text, at: m.at });
-        return { sent: room?.size ?? 0 };
+        const m = await deps.workshop.events.addMessage(ev.id, text, deps.timers.now());
+        const room = `event:${ev.id}`;
+        nsp.to(room).emit('workshop:message', { eventId: ev.id, eventName: ev.name, text: m.text, at: m.at });
+        // The count spans replicas when the Redis adapter is on (it asks the others); if one does not
+        // answer in time, this replica's own pages are the figure shown.
+        const sent = await nsp.in(room).fetchSockets().then((s) => s.length, () => nsp.adapter.rooms.get(room)?.size ?? 0);
+        return { sent };
       }),
     );
 

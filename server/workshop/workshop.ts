@@ -4,7 +4,7 @@ import { TUNING } from '../config.ts';
 import type { Lab } from '../labs/types.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
 import type { SessionManager } from '../sessions/manager.ts';
-import type { ProgressRow, Store } from '../sessions/store.ts';
+import type { ProgressRow, SessionRecord, Store } from '../sessions/store.ts';
 import type { EventStore } from './event-store.ts';
 import type { HostRow } from '../http/pages.ts';
 import { gridFor, type EventInput, type GridLab, type WorkshopEvent } from './event-rules.ts';
@@ -22,8 +22,8 @@ export interface WorkshopDeps {
 
 export interface Workshop {
   readonly events: EventStore;
-  createEvent(input: EventInput): WorkshopEvent;
-  eventList(): (WorkshopEvent & { joined: number })[];
+  createEvent(input: EventInput): Promise<WorkshopEvent>;
+  eventList(): Promise<(WorkshopEvent & { joined: number })[]>;
   labTitle(id: string): string | undefined;
   /** One grid per lab of the event: its participants × the lab's steps. */
   grid(eventId: string): Promise<GridLab[]>;
@@ -34,9 +34,13 @@ export interface Workshop {
     sessions: HostRow[];
   }>;
   /** Learners with a live session in one of its labs, per event that has not ended. */
-  activeLearners(): { event: string; learners: number }[];
-  /** Re-reads the events (another process may have added some) and pre-warms for them. */
-  prewarmAll(): void;
+  activeLearners(): Promise<{ event: string; learners: number }[]>;
+  /** Re-reads the events (another process or replica may have added some) and pre-warms for them. */
+  prewarmAll(): Promise<void>;
+  /** Whether the learner has a live session in the lab on any replica (the shared store's view). */
+  hasLiveSession(learnerId: string, labId: string): Promise<boolean>;
+  /** The display name a learner gave in the events they joined. */
+  nameOf(learnerId: string): Promise<string | undefined>;
 }
 
 /** How long after an event's start the pool keeps its raised size: latecomers arrive in the first half hour. */
@@ -57,10 +61,30 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
     deps.pool.boost(`event:${ev.id}`, { images: lab.images.filter((i) => i !== 'scratch'), terms: lab.terms }, count, ev.startsAt - TUNING.eventPrewarmLeadMs, Math.min(ev.endsAt, ev.startsAt + PREWARM_AFTER_START_MS));
   }
 
+  /**
+   * Live sessions from the store, not this replica's memory: with replicas the learner's session may
+   * be served by another one. Keyed by learner and lab.
+   */
+  async function liveByLearnerLab(): Promise<Map<string, SessionRecord>> {
+    const live = new Map<string, SessionRecord>();
+    // Oldest first, so the newest live session of a learner in a lab wins, as liveSessionFor has it.
+    for (const s of await deps.store.liveSessions()) live.set(`${s.learnerId}\n${s.labId}`, s);
+    return live;
+  }
+
+  async function nameOf(learnerId: string): Promise<string | undefined> {
+    for (const e of await deps.events.eventsOf(learnerId)) {
+      const name = (await deps.events.participant(e.id, learnerId))?.name;
+      if (name) return name;
+    }
+    return undefined;
+  }
+
   async function grid(eventId: string): Promise<GridLab[]> {
-    const ev = deps.events.event(eventId);
+    const ev = await deps.events.event(eventId);
     if (!ev) return [];
-    const participants = deps.events.participants(ev.id);
+    const participants = await deps.events.participants(ev.id);
+    const live = await liveByLearnerLab();
     const out: GridLab[] = [];
     for (const labId of ev.labs) {
       const lab = deps.lab(labId);
@@ -71,7 +95,7 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
       out.push(gridFor({
         lab: { id: lab.id, title: lab.title, steps: lab.steps.map((s) => ({ id: s.id, title: s.title, checks: s.checks.map((c) => c.id) })) },
         participants,
-        session: (learnerId) => deps.sessions.liveSessionOf(learnerId, labId),
+        session: (learnerId) => live.get(`${learnerId}\n${labId}`),
         progress: (learnerId) => byLearner.get(learnerId) ?? [],
         now: deps.now(),
       }));
@@ -79,18 +103,18 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
     return out;
   }
 
-  /** Every live session, in an event or not: who is on which step, and since when. */
+  /** Every live session on any replica, in an event or not: who is on which step, and since when. */
   async function sessionRows(): Promise<HostRow[]> {
     const now = deps.now();
     const min = (ms: number) => Math.max(0, Math.round(ms / 60_000));
-    return Promise.all(deps.sessions.liveSessions().map(async (s) => {
+    return Promise.all((await deps.store.liveSessions()).map(async (s) => {
       const lab = deps.lab(s.labId);
       const prog = await deps.store.progress(s.learnerId, s.labId);
       const passedIds = new Set(prog.filter((p) => p.status === 'pass').map((p) => p.id));
       const steps = lab?.steps ?? [];
       const current = steps.find((st) => st.checks.some((c) => !passedIds.has(c.id)));
       const lastPass = prog.filter((p) => p.status === 'pass').reduce((m, p) => Math.max(m, p.updatedAt), 0);
-      const name = deps.events.eventsOf(s.learnerId).map((e) => deps.events.participant(e.id, s.learnerId)?.name).find(Boolean);
+      const name = await nameOf(s.learnerId);
       return {
         learner: name ?? s.learnerId.slice(0, 8),
         lab: lab?.title ?? s.labId,
@@ -107,13 +131,13 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
 
   const workshop: Workshop = {
     events: deps.events,
-    createEvent(input) {
-      const ev = deps.events.createEvent(input, deps.now());
+    async createEvent(input) {
+      const ev = await deps.events.createEvent(input, deps.now());
       deps.log(`event "${ev.name}" created: code ${ev.code}, ${ev.expected} expected`);
       prewarm(ev);
       return ev;
     },
-    eventList: () => deps.events.events().map((e) => ({ ...e, joined: deps.events.participants(e.id).length })),
+    eventList: async () => Promise.all((await deps.events.events()).map(async (e) => ({ ...e, joined: (await deps.events.participants(e.id)).length }))),
     labTitle: (id) => deps.lab(id)?.title,
     grid,
     async hostSummary() {
@@ -125,16 +149,21 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
         sessions: await sessionRows(),
       };
     },
-    activeLearners() {
+    async activeLearners() {
       const now = deps.now();
-      return deps.events.events().filter((e) => e.endsAt > now && e.startsAt - TUNING.eventPrewarmLeadMs <= now).map((e) => ({
+      const running = (await deps.events.events()).filter((e) => e.endsAt > now && e.startsAt - TUNING.eventPrewarmLeadMs <= now);
+      if (!running.length) return [];
+      const live = await liveByLearnerLab();
+      return Promise.all(running.map(async (e) => ({
         event: e.code,
-        learners: deps.events.participants(e.id).filter((p) => e.labs.some((l) => deps.sessions.liveSessionOf(p.learnerId, l))).length,
-      }));
+        learners: (await deps.events.participants(e.id)).filter((p) => e.labs.some((l) => live.has(`${p.learnerId}\n${l}`))).length,
+      })));
     },
-    prewarmAll() {
-      for (const ev of deps.events.events()) prewarm(ev);
+    async prewarmAll() {
+      for (const ev of await deps.events.events()) prewarm(ev);
     },
+    nameOf,
+    hasLiveSession: async (learnerId, labId) => !!(await deps.store.liveSessionFor(learnerId, labId)),
   };
   return workshop;
 }
