@@ -14,6 +14,8 @@ import { openStore, type Store } from './store.ts';
 import { SessionManager, type CheckService } from './manager.ts';
 import type { PtyProcess } from '../terminals/terminal.ts';
 import type { AppError } from '../errors.ts';
+import { systemTimers, type Timers } from '../timers.ts';
+import { createFakeTimers } from '../fake-timers.test-support.ts';
 
 class FakeDriver implements SandboxDriver {
   running = new Map<string, SandboxRef>();
@@ -68,7 +70,7 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.dispose()));
 });
 
-async function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; now?: () => number; lease?: { held(): boolean } } = {}) {
+async function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; timers?: Timers; lease?: { held(): boolean }; replicaId?: string } = {}) {
   const config = { ...loadConfig([], env, '/tmp'), dataDir };
   const store = opts.store ?? (await openStore(':memory:'));
   const driver = opts.driver ?? new FakeDriver();
@@ -78,7 +80,7 @@ async function setup(env: Record<string, string> = {}, opts: { store?: Store; dr
     pokes: 0,
     start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() { checks.pokes++; }, dispose() {} }),
   };
-  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: opts.now ?? (() => Date.now()), log: () => {}, lease: opts.lease });
+  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, timers: opts.timers ?? systemTimers, log: () => {}, lease: opts.lease, replicaId: opts.replicaId });
   managers.push(m);
   return { m, store, driver, checks };
 }
@@ -152,11 +154,11 @@ test('expiry destroys the sandboxes and the network, and keeps the learner infor
 
 test('extending adds exactly the extension, and never past the maximum', async () => {
   const start = Date.parse('2026-01-01T10:00:00Z');
-  let clock = start;
-  const { m } = await setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' }, { now: () => clock });
+  const timers = createFakeTimers(start);
+  const { m } = await setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' }, { timers });
   const v = await m.join('a', 'one');
-  assert.equal(v.expiresAt, clock + 3_600_000, 'a session lasts SESSION_TTL');
-  clock += 10 * 60_000;
+  assert.equal(v.expiresAt, start + 3_600_000, 'a session lasts SESSION_TTL');
+  timers.advance(10 * 60_000);
   const e1 = m.extend(v.id);
   assert.equal(e1.expiresAt, v.expiresAt + 30 * 60_000, 'one click adds SESSION_EXTEND');
   assert.equal(e1.canExtend, true);
