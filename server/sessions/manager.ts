@@ -1,8 +1,8 @@
 // The facade the rest of the server uses for learner sessions: join, view, terminals, checks, extend,
 // end, reset. It keeps the phases (queued → starting → ready → ended/expired/failed) and tells pages;
 // the work is in its parts:
-//   admission.ts (who starts now, places in line; shared by replicas), provisioner.ts (sandboxes),
-//   runtime.ts (terminals and checks of a ready session), progress-recorder.ts (results),
+//   admission.ts (who starts now, places in line; shared by replicas), starter.ts (admitted to ready:
+//   provisioner.ts for sandboxes, runtime.ts for terminals and checks), progress-recorder.ts (results),
 //   adoption.ts (picking sessions up after a restart or a dead replica), expiry.ts and reaper.ts
 //   (timers), session-table.ts (what this replica serves), teardown.ts, session-writes.ts.
 // Work done once for all replicas (reaping, sweeping) runs only while `lease` says this replica holds it.
@@ -16,7 +16,6 @@ import { AppError } from '../errors.ts';
 import type { Terminal, PtyProcess } from '../terminals/terminal.ts';
 import { every, type Timers } from '../timers.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
-import { createSessionRuntime } from './runtime.ts';
 import type { SessionRecord, Store } from './store.ts';
 import { createProgressRecorder, type ProgressRecorder } from './progress-recorder.ts';
 import { canExtend, extendedExpiry, isLive } from './lifecycle.ts';
@@ -28,6 +27,7 @@ import { createReaper, type Reaper } from './reaper.ts';
 import { SessionTable, type Live } from './session-table.ts';
 import { createTeardown, type Teardown } from './teardown.ts';
 import { createSessionWrites, type SessionWrites } from './session-writes.ts';
+import { createSessionStarter, type SessionStarter } from './starter.ts';
 import type { CheckService, SessionEvents, SessionMetrics } from './types.ts';
 
 export type { CheckRunner, CheckService, SessionEvents, SessionMetrics } from './types.ts';
@@ -78,6 +78,7 @@ export class SessionManager {
   private readonly reaper: Reaper;
   private readonly teardown: Teardown;
   private readonly adoption: AdoptionDeps;
+  private readonly starter: SessionStarter;
 
   constructor(private readonly deps: SessionManagerDeps) {
     const { store, driver, config, timers, log } = deps;
@@ -86,6 +87,14 @@ export class SessionManager {
     this.recorder = createProgressRecorder({ store, now: this.now });
     this.provisioner = createProvisioner({ driver, config, pool: deps.pool, now: this.now, sandboxReady: (ms, src) => deps.metrics?.sandboxReady(ms, src) });
     this.teardown = createTeardown({ driver, dataDir: config.dataDir, log });
+    this.starter = createSessionStarter({
+      store, driver, timers, log, provisioner: this.provisioner, recorder: this.recorder, checks: deps.checks, spawnPty: deps.spawnPty,
+      shellWire: deps.shellWire, metrics: deps.metrics, observer: deps.observer,
+      scrollbackFile: (sid, node) => this.teardown.scrollbackFile(sid, node),
+      stopped: () => this.disposed,
+      setPhase: (live, phase, message) => this.setPhase(live, phase, message),
+      fail: (live, message) => this.close(live, 'failed', message),
+    });
     this.admission = deps.lease
       ? createSharedAdmission({
           store, timers, log, holder: deps.replicaId ?? crypto.randomUUID(), maxSandboxes: config.maxSandboxes,
@@ -108,7 +117,7 @@ export class SessionManager {
       finish: (rec, phase, message) => this.finish(rec, phase, message),
       destroyAll: (sid, refs) => this.teardown.destroyAll(sid, refs),
       track: (rec, lab) => this.track(rec, lab),
-      startRuntime: (live) => this.startRuntime(live),
+      startRuntime: (live) => this.starter.startRuntime(live),
       requeue: (live, message) => this.setPhase(live, 'queued', message),
     };
   }
@@ -206,7 +215,7 @@ export class SessionManager {
     const t0 = this.now();
     const views = await runner.runStep(stepId);
     this.deps.metrics?.checkRun(this.now() - t0);
-    return this.recordResults(live, views, true);
+    return this.starter.recordResults(live, views, true);
   }
 
   /** Something changed in a learner's sandbox outside the terminal (the editor saved, a file was uploaded). */
@@ -290,7 +299,7 @@ export class SessionManager {
     live.aliases.clear();
     this.setPhase(live, 'starting', 'The workshop host is giving you a fresh sandbox; your progress is kept.');
     await this.teardown.destroyAll(sessionId, refs, aliases);
-    live.provisioning = this.provision(live);
+    live.provisioning = this.starter.provision(live);
     await live.provisioning;
     return this.view(sessionId);
   }
@@ -333,7 +342,7 @@ export class SessionManager {
     const pumped = this.admission.pump(() => this.table.likes(), (ids) => {
       for (const id of ids) {
         const live = this.table.get(id);
-        if (live?.rec.phase === 'queued') live.provisioning = this.provision(live);
+        if (live?.rec.phase === 'queued') live.provisioning = this.starter.provision(live);
       }
     });
     const told = () => {
@@ -343,54 +352,6 @@ export class SessionManager {
     };
     if (!pumped) return told();
     return pumped.then(told);
-  }
-
-  private async provision(live: Live): Promise<void> {
-    const { rec, lab } = live;
-    this.setPhase(live, 'starting', undefined);
-    try {
-      await this.provisioner.provision({
-        sessionId: rec.id, createdAt: rec.createdAt, lab, aliases: live.aliases,
-        onRefs: async (refs) => {
-          live.refs = refs;
-          await this.deps.store.saveSandboxes(rec.id, refs);
-        },
-        onProgress: (m) => live.rec.phase === 'starting' && this.setPhase(live, 'starting', m),
-      });
-      if (this.disposed || live.rec.phase !== 'starting') return; // ended or expired meanwhile
-      await this.startRuntime(live);
-      if (this.disposed || live.rec.phase !== 'starting') return;
-      this.setPhase(live, 'ready', undefined);
-    } catch (err) {
-      this.deps.log(`session ${rec.id}: sandbox failed to start`, err);
-      // A missing lab image has a message for the author (in the log) and a shorter one for the learner.
-      const learner = (err as { learnerMessage?: unknown }).learnerMessage;
-      const why = typeof learner === 'string' ? learner : err instanceof AppError ? err.message : 'The sandbox could not start.';
-      this.close(live, 'failed', `${why} Reload the page to try again.`);
-    }
-  }
-
-  private async startRuntime(live: Live): Promise<void> {
-    const { driver, spawnPty, log } = this.deps;
-    // Read before any terminal starts, so a check poked by the first prompt knows what already passed.
-    const stored = live.lab.steps.some((s) => s.checks.length > 0) ? await this.recorder.progress(live.rec.learnerId, live.rec.labId) : [];
-    const sid = live.rec.id;
-    live.runtime = createSessionRuntime({
-      sessionId: sid, lab: live.lab, refs: live.refs, timers: this.deps.timers, checks: this.deps.checks, log,
-      wire: (ref) => this.deps.shellWire?.(ref) ?? { spawn: (c: number, r: number) => spawnPty(ref.terminalSocket, c, r), ensureShell: () => driver.ensureShell(ref) },
-      scrollbackFile: (node) => this.teardown.scrollbackFile(sid, node),
-      passed: stored.filter((p) => p.status === 'pass').map((p) => p.id),
-      record: (views) => this.recordResults(live, views),
-      terminalBytes: (n) => this.deps.metrics?.terminalBytes(n),
-    });
-  }
-
-  /** Stores results (a pass is never downgraded) and tells the page. Returns what was stored. */
-  private async recordResults(live: Live, views: CheckView[], asked = false): Promise<CheckView[]> {
-    const { merged, changed } = await this.recorder.record(live.rec.learnerId, live.rec.labId, views);
-    this.deps.observer?.results(live.rec, merged, asked);
-    if (changed.length) for (const l of live.listeners) l.checks(changed);
-    return merged;
   }
 
   private setPhase(live: Live, phase: SessionRecord['phase'], message: string | undefined): void {
