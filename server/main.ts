@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     env: process.env,
     readFile: (p) => fs.readFileSync(p, 'utf8'),
     memoryMiB: config.limits.memoryMiB,
+    timers: systemTimers,
     log,
     base: {
       dataDir: config.dataDir,

@@ -84,6 +84,7 @@ export function createBoundedRegex(opts: { timeoutMs: number }): BoundedRegex {
     if (!job) return;
     worker ??= spawn();
     const w = worker;
+    // Real time on purpose, not the injected clock: this watchdog stops a pattern burning real CPU.
     const timer = setTimeout(() => {
       // terminate() interrupts the running regex; the next job gets a new worker.
       worker = undefined;

@@ -6,7 +6,7 @@ import type { CheckSpec, CheckResult } from '../checks/types.ts';
 import type { CheckView } from '../protocol/realtime.ts';
 import { evaluateChecks, type CheckContext } from '../checks/evaluate.ts';
 import { createCheckWatcher } from '../checks/watcher.ts';
-import type { CheckRunner, CheckService } from './manager.ts';
+import type { CheckRunner, CheckService } from './types.ts';
 import type { Timers } from '../timers.ts';
 
 export function createCheckService(deps: { driver: SandboxDriver; timers: Timers; log(msg: string, err?: unknown): void }): CheckService {

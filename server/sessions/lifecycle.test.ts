@@ -29,3 +29,10 @@ test('extension adds time to the expiry but never past the maximum', () => {
   assert.equal(extendedExpiry({ createdAt: 0, expiresAt: 950 }, 10, 100, 1000), 1000, 'capped');
   assert.equal(canExtend({ createdAt: 0, expiresAt: 1000 }, 1000), false);
 });
+
+test('the same millisecond: arrival order breaks the tie, then the id (the same on every replica)', () => {
+  const tie = (id: string, seq: number): SessionLike => ({ ...s(id, 'queued', 5), seq });
+  assert.deepEqual(admit([tie('b', 1), tie('a', 2)], 1), ['b'], 'arrival first on one replica');
+  assert.deepEqual(admit([tie('b', 0), tie('a', 0)], 1), ['a'], 'then the id, when replicas share the queue');
+  assert.deepEqual(queuePosition([tie('a', 0), tie('b', 0)], 'b'), queuePosition([tie('b', 0), tie('a', 0)], 'b'), 'whatever order each replica read them in');
+});

@@ -8,7 +8,10 @@ export interface SessionLike {
   expiresAt: number;
   /** Sandboxes this session needs (the lab's `terms`). */
   sandboxes: number;
-  /** Arrival order, to break ties between sessions created in the same millisecond. */
+  /**
+   * Arrival order on this replica, to break ties between sessions created in the same millisecond.
+   * 0 for all when replicas share the queue: their arrival counters differ, the ids do not.
+   */
   seq: number;
 }
 
@@ -23,9 +26,9 @@ export function sandboxesInUse(sessions: Iterable<SessionLike>): number {
   return n;
 }
 
-/** Queued sessions in the order they will be served (first come, first served). */
+/** Queued sessions in the order they will be served (first come, first served; then arrival, then id). */
 export function queueOrder(sessions: Iterable<SessionLike>): SessionLike[] {
-  return [...sessions].filter((s) => s.phase === 'queued').sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq);
+  return [...sessions].filter((s) => s.phase === 'queued').sort((a, b) => a.createdAt - b.createdAt || a.seq - b.seq || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /**

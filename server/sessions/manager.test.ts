@@ -8,12 +8,14 @@ import assert from 'node:assert/strict';
 import type { SandboxDriver, SandboxRef, SandboxSpec } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
 import type { CheckView, SessionView } from '../protocol/realtime.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig, TUNING } from '../config.ts';
 import { MissingImageError } from '../../sandbox/driver/image-sources.ts';
 import { openStore, type Store } from './store.ts';
 import { SessionManager, type CheckService } from './manager.ts';
 import type { PtyProcess } from '../terminals/terminal.ts';
 import type { AppError } from '../errors.ts';
+import { systemTimers, type Timers } from '../timers.ts';
+import { createFakeTimers } from '../fake-timers.test-support.ts';
 
 class FakeDriver implements SandboxDriver {
   running = new Map<string, SandboxRef>();
@@ -68,7 +70,7 @@ afterEach(async () => {
   await Promise.all(managers.splice(0).map((m) => m.dispose()));
 });
 
-async function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; now?: () => number; lease?: { held(): boolean } } = {}) {
+async function setup(env: Record<string, string> = {}, opts: { store?: Store; driver?: FakeDriver; checkResults?: CheckView[]; timers?: Timers; lease?: { held(): boolean }; replicaId?: string } = {}) {
   const config = { ...loadConfig([], env, '/tmp'), dataDir };
   const store = opts.store ?? (await openStore(':memory:'));
   const driver = opts.driver ?? new FakeDriver();
@@ -78,7 +80,7 @@ async function setup(env: Record<string, string> = {}, opts: { store?: Store; dr
     pokes: 0,
     start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() { checks.pokes++; }, dispose() {} }),
   };
-  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, now: opts.now ?? (() => Date.now()), log: () => {}, lease: opts.lease });
+  const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, timers: opts.timers ?? systemTimers, log: () => {}, lease: opts.lease, replicaId: opts.replicaId });
   managers.push(m);
   return { m, store, driver, checks };
 }
@@ -137,26 +139,59 @@ test('a failed start ends in a clear message and frees the slot', async () => {
   await m.dispose();
 });
 
-test('expiry destroys the sandboxes and the network, and keeps the learner informed', async () => {
-  const { m, driver } = await setup({ SESSION_TTL: '300ms' });
+test('expiry fires at exactly expiresAt on the injected clock, destroys the sandboxes and the network, and tells the learner', async () => {
+  const timers = createFakeTimers(Date.parse('2026-01-01T10:00:00Z'));
+  const { m, driver } = await setup({ SESSION_TTL: '1h' }, { timers });
   const v = await m.join('a', 'two');
   const seen: SessionView[] = [];
   m.subscribe(v.id, { update: (u) => seen.push(u), checks() {} });
   await until(() => m.view(v.id).phase === 'ready');
   assert.equal(driver.running.size, 2);
-  await until(() => seen.some((s) => s.phase === 'expired'));
-  await until(() => driver.running.size === 0 && driver.networks.size === 0);
+  timers.advance(v.expiresAt - timers.now() - 1);
+  assert.equal(m.view(v.id).phase, 'ready', 'one millisecond before expiresAt it still runs');
+  timers.advance(1);
+  assert.equal(m.view(v.id).phase, 'expired', 'at expiresAt it ends, with no waiting');
+  assert.equal(seen.at(-1)!.phase, 'expired');
   assert.match(seen.at(-1)!.message ?? '', /time limit/);
+  await until(() => driver.running.size === 0 && driver.networks.size === 0);
+  await m.dispose();
+});
+
+test('an extended session does not end at its old expiry', async () => {
+  const timers = createFakeTimers(0);
+  const { m } = await setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m' }, { timers });
+  const v = await m.join('a', 'one');
+  m.extend(v.id);
+  timers.advance(3_600_000);
+  assert.notEqual(m.view(v.id).phase, 'expired', 'the old expiry passed; the session lives on');
+  timers.advance(30 * 60_000);
+  assert.equal(m.view(v.id).phase, 'expired');
+  await m.dispose();
+});
+
+test('the reaper runs every reapIntervalMs on the injected clock', async () => {
+  const timers = createFakeTimers(0);
+  const { m, driver } = await setup({}, { timers });
+  await m.restore(); // reaps once now
+  const v = await m.join('a', 'one');
+  await until(() => m.view(v.id).phase === 'ready');
+  driver.running.set('orphan', { ...[...driver.running.values()][0]!, id: 'orphan', sessionId: 'no-such-session' });
+  timers.advance(TUNING.reapIntervalMs - 1);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(driver.running.has('orphan'), true, 'not before the interval');
+  timers.advance(1);
+  await until(() => !driver.running.has('orphan'));
+  assert.equal(m.view(v.id).phase, 'ready', "the learner's sandbox is spared");
   await m.dispose();
 });
 
 test('extending adds exactly the extension, and never past the maximum', async () => {
   const start = Date.parse('2026-01-01T10:00:00Z');
-  let clock = start;
-  const { m } = await setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' }, { now: () => clock });
+  const timers = createFakeTimers(start);
+  const { m } = await setup({ SESSION_TTL: '1h', SESSION_EXTEND: '30m', SESSION_MAX: '2h' }, { timers });
   const v = await m.join('a', 'one');
-  assert.equal(v.expiresAt, clock + 3_600_000, 'a session lasts SESSION_TTL');
-  clock += 10 * 60_000;
+  assert.equal(v.expiresAt, start + 3_600_000, 'a session lasts SESSION_TTL');
+  timers.advance(10 * 60_000);
   const e1 = m.extend(v.id);
   assert.equal(e1.expiresAt, v.expiresAt + 30 * 60_000, 'one click adds SESSION_EXTEND');
   assert.equal(e1.canExtend, true);
@@ -296,4 +331,39 @@ test('lose() ends the sessions of a lost engine with its message, and frees thei
   m.lose(['someone-else'], 'x');
   assert.equal(m.view(b.id).phase, 'ready');
   await m.dispose();
+});
+
+test('replicas: admission counts every replica\'s sandboxes from the shared store, and the line is the same on each', async () => {
+  // One store instance stands for the shared database (store.test.ts proves PostgreSQL behaves the same).
+  const store = await openStore(':memory:');
+  const driver = new FakeDriver();
+  const timers = createFakeTimers(Date.parse('2026-01-01T10:00:00Z'));
+  const lease = { held: () => true };
+  const r1 = await setup({ MAX_SANDBOXES: '1' }, { store, driver, timers, lease, replicaId: 'r1' });
+  const r2 = await setup({ MAX_SANDBOXES: '1' }, { store, driver, timers, lease: { held: () => false }, replicaId: 'r2' });
+  await r1.m.restore();
+  await r2.m.restore();
+  const a = await r1.m.join('a', 'one');
+  await until(() => r1.m.view(a.id).phase === 'ready');
+  timers.advance(1);
+  const b = await r2.m.join('b', 'one');
+  assert.equal(r2.m.view(b.id).phase, 'queued', "r1's learner holds the only sandbox");
+  assert.equal(r2.m.view(b.id).queuePosition, 1);
+  timers.advance(TUNING.queueTickMs);
+  await r2.m.flush();
+  assert.equal(r2.m.view(b.id).phase, 'queued', 'still queued at the next queue tick');
+  assert.equal(driver.running.size, 1, 'never two sandboxes at once');
+  timers.advance(1);
+  const c = await r1.m.join('c', 'one');
+  assert.equal(r1.m.view(c.id).queuePosition, 2, "r2's learner came first, whichever replica asks");
+  r1.m.end(a.id);
+  await r1.m.flush();
+  timers.advance(TUNING.queueTickMs);
+  await until(() => r2.m.view(b.id).phase === 'ready');
+  assert.equal(r1.m.view(c.id).phase, 'queued', 'the next in line waits for b');
+  // r1 reads the other replicas' sessions at its next queue tick: places in line follow within one tick.
+  timers.advance(TUNING.queueTickMs);
+  await until(() => r1.m.view(c.id).queuePosition === 1);
+  assert.equal(r1.m.capacity().inUse, 1, "the warm pool (run by the lease holder) leaves room for r2's learner");
+  assert.equal(driver.running.size, 1);
 });

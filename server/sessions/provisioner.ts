@@ -28,6 +28,8 @@ export function createProvisioner(deps: {
   driver: SandboxDriver;
   config: Pick<Config, 'limits' | 'sessionMaxMs'>;
   pool?: WarmPool;
+  /** The injected clock, for how long a sandbox took. */
+  now(): number;
   sandboxReady?(ms: number, source: 'pool' | 'cold'): void;
 }): Provisioner {
   const { driver, config } = deps;
@@ -36,14 +38,14 @@ export function createProvisioner(deps: {
       if (lab.terms === 0) return;
       // `scratch` is Docker's empty base: nothing to preload.
       const images = lab.images.filter((i) => i !== 'scratch');
-      const t0 = performance.now();
+      const t0 = deps.now();
       const units = deps.pool?.take({ images, terms: lab.terms });
       if (units) {
         for (const u of units) aliases.add(u.sid);
         await onRefs(units.map((u, i) => ({ ...u.ref, node: i + 1 })));
         // Pooled sandboxes get their network, node names and the lab's files now, as a create would.
         await onRefs(await adoptUnits(driver, units, lab.assetsDir));
-        deps.sandboxReady?.(performance.now() - t0, 'pool');
+        deps.sandboxReady?.(deps.now() - t0, 'pool');
         return;
       }
       const premade = deps.pool?.takeNetwork();
@@ -65,7 +67,7 @@ export function createProvisioner(deps: {
       const failed = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
       if (failed) throw failed.reason;
       await Promise.all(refs.map((r) => driver.waitReady(r, { images, timeoutMs: 120_000 })));
-      deps.sandboxReady?.(performance.now() - t0, 'cold');
+      deps.sandboxReady?.(deps.now() - t0, 'cold');
     },
   };
 }

@@ -7,7 +7,8 @@ import type { CheckView } from '../protocol/realtime.ts';
 import { TUNING } from '../config.ts';
 import { Terminal, type PtyProcess } from '../terminals/terminal.ts';
 import { openScrollbackFile } from '../terminals/scrollback-file.ts';
-import type { CheckRunner, CheckService } from './manager.ts';
+import type { CheckRunner, CheckService } from './types.ts';
+import type { Timers } from '../timers.ts';
 import { promptCameBack } from './prompt.ts';
 
 export interface SessionRuntime {
@@ -25,6 +26,8 @@ export function createSessionRuntime(deps: {
   wire(ref: SandboxRef): { spawn(cols: number, rows: number): PtyProcess; ensureShell(): Promise<void> };
   scrollbackFile(node: number): string;
   checks: CheckService;
+  /** The terminals' clock and timers (output batching, re-attach back-off). */
+  timers: Timers;
   /** Checks that passed before (they stay passed). */
   passed: Iterable<string>;
   /** Stores results; resolves with what was kept (a pass is never downgraded). */
@@ -46,6 +49,7 @@ export function createSessionRuntime(deps: {
         if (promptCameBack(d)) runner?.poke();
       },
       log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
+      timers: deps.timers,
     });
     terminals.set(ref.node, t);
     t.start();

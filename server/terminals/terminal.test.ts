@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Terminal, type PtyProcess, type Viewer } from './terminal.ts';
 import { TUNING } from '../config.ts';
+import { createFakeTimers } from '../fake-timers.test-support.ts';
 
 class FakePty implements PtyProcess {
   dataFns: ((d: string) => void)[] = [];
@@ -95,4 +96,32 @@ test('a sandbox that is gone ends in a failed state with a message', async () =>
   await tick(5);
   assert.equal(t.state, 'failed');
   assert.ok(a.got.states.includes('failed'));
+});
+
+test('on an injected clock: a shell that ends is re-attached after the exit grace and the back-off, not before', async () => {
+  const timers = createFakeTimers(0);
+  const ptys: FakePty[] = [];
+  const t = new Terminal({
+    spawn: () => { const p = new FakePty(); ptys.push(p); return p; },
+    ensureShell: async () => {},
+    scrollback: { load: () => 'x', append: () => {} },
+    timers,
+  });
+  const a = viewer('a');
+  t.addViewer(a.v);
+  t.start();
+  await tick(1);
+  assert.equal(ptys.length, 1);
+  ptys[0]!.exit(); // at once: counts as a failed attach, so the back-off is 200 ms × 2
+  timers.advance(249);
+  assert.notEqual(t.state, 'reconnecting', 'output may still come for 250 ms after exit');
+  timers.advance(1);
+  assert.equal(t.state, 'reconnecting');
+  timers.advance(399);
+  await tick(1);
+  assert.equal(ptys.length, 1, 'not before the back-off');
+  timers.advance(1);
+  await tick(1);
+  assert.equal(ptys.length, 2, 're-attached at exactly 250 + 400 ms');
+  t.dispose();
 });

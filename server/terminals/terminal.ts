@@ -35,6 +35,7 @@ export interface TerminalDeps {
   /** Called with every chunk of output (for check triggers such as "a prompt came back"). */
   onOutput?(data: string): void;
   log?(msg: string, err?: unknown): void;
+  /** The server passes its own (sessions/runtime.ts); the autopilot CLI, its own composition root, keeps the real clock. */
   timers?: Timers;
 }
 

@@ -1,0 +1,32 @@
+// The session manager's ports: what it asks of the check engine and what it tells pages and metrics.
+// Kept apart from manager.ts so its parts (runtime, check wiring) need not import the facade.
+import type { SandboxRef } from '../../sandbox/driver/types.ts';
+import type { Lab } from '../labs/types.ts';
+import type { CheckView, SessionView } from '../protocol/realtime.ts';
+
+/** Runs one session's checks against its sandbox; provided by server/checks. */
+export interface CheckRunner {
+  /** Evaluates every check of a step now. */
+  runStep(stepId: string): Promise<CheckView[]>;
+  /** The learner ran a block of this step: from now on its failures are worth showing unprompted. */
+  stepStarted(stepId: string): void;
+  /** Something may have changed (a block finished, a prompt came back): re-check pending checks soon. */
+  poke(): void;
+  dispose(): void;
+}
+
+export interface CheckService {
+  start(args: { lab: Lab; ref: SandboxRef; isPassed: (checkId: string) => boolean; onResults: (views: CheckView[]) => void }): CheckRunner;
+}
+
+export interface SessionEvents {
+  update(view: SessionView): void;
+  checks(views: CheckView[]): void;
+}
+
+/** What the session manager reports to /metrics. */
+export interface SessionMetrics {
+  sandboxReady(ms: number, source: 'pool' | 'cold'): void;
+  checkRun(ms: number): void;
+  terminalBytes(n: number): void;
+}
