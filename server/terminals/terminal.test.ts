@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Terminal, type PtyProcess, type Viewer } from './terminal.ts';
+import { Terminal, dropEcho, type PtyProcess, type Viewer } from './terminal.ts';
 import { TUNING } from '../config.ts';
 import { createFakeTimers } from '../fake-timers.test-support.ts';
 
@@ -124,4 +124,30 @@ test('on an injected clock: a shell that ends is re-attached after the exit grac
   await tick(1);
   assert.equal(ptys.length, 2, 're-attached at exactly 250 + 400 ms');
   t.dispose();
+});
+
+test('a fresh shell gets an Enter for its first prompt, and its echoed newline stays off the screen', async () => {
+  const ptys: FakePty[] = [];
+  const t = new Terminal({
+    spawn: () => { const p = new FakePty(); ptys.push(p); return p; },
+    ensureShell: async () => {},
+    scrollback: { load: () => '', append: () => {} },
+  });
+  t.start();
+  await tick(5);
+  const a = viewer('a');
+  t.addViewer(a.v);
+  ptys[0]!.emit(''); // dtach attached (its screen clear dropped)
+  assert.deepEqual(ptys[0]!.written, ['\r']);
+  ptys[0]!.emit('\r');
+  ptys[0]!.emit('\n\x1b[?2004l\r\x1b[?2004h[node1] /root $ ');
+  await tick(20);
+  assert.equal(a.got.data.join(''), '\x1b[?2004l\r\x1b[?2004h[node1] /root $ ');
+  t.dispose();
+});
+
+test('dropEcho keeps whatever the shell said that is not the echo', () => {
+  assert.deepEqual(dropEcho('\r\n', '\r\n$ '), ['', '$ ']);
+  assert.deepEqual(dropEcho('\r\n', '\r'), ['\n', '']);
+  assert.deepEqual(dropEcho('\r\n', 'bash: warning\r\n'), ['', 'bash: warning\r\n']);
 });

@@ -143,6 +143,8 @@ export class Terminal {
     this.pty = pty;
     const startedAt = this.timers.now();
     let greeted = !freshShell;
+    /** What the shell echoes for that Enter: kept off the screen, or every terminal opens on a blank line. */
+    let echo = '';
     pty.onData((d) => {
       if (this.pty !== pty) return;
       // A shell that started before we attached printed its first prompt to no one, and with it
@@ -151,8 +153,10 @@ export class Terminal {
       // output), so the host pty is already raw and does not echo it.
       if (!greeted) {
         greeted = true;
+        echo = '\r\n';
         pty.write('\r');
       }
+      if (echo && d) [echo, d] = dropEcho(echo, d);
       if (d === '') return;
       this.failures = 0;
       if (this.stateNow !== 'ready') this.setState('ready');
@@ -211,4 +215,12 @@ function safeLoad(deps: TerminalDeps): string {
   } catch {
     return ''; // a corrupt snapshot is not worth failing the terminal over
   }
+}
+
+/** Drops the start of `data` that matches the `echo` still expected; returns what is still expected and what is left. */
+export function dropEcho(echo: string, data: string): [string, string] {
+  let i = 0;
+  while (i < echo.length && i < data.length && echo[i] === data[i]) i++;
+  // A mismatch means the shell said something else first: expect nothing more.
+  return [i === data.length ? echo.slice(i) : '', data.slice(i)];
 }
