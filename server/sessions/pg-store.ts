@@ -1,11 +1,11 @@
 // The shared store for several replicas: PostgreSQL through `pg`, same tables as SQLite.
 import crypto from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
+import { openPgPool } from '../db/pg-pool.ts';
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
 import { LIVE_PHASES, toProgress, toSession, type ProgressDbRow, type SessionRow, type Store } from './store.ts';
 
-// Idempotent, run at every open; an advisory lock keeps two replicas starting at once from racing
-// on CREATE TABLE (IF NOT EXISTS is not safe against a concurrent create in PostgreSQL).
+// Applied at every open, under the migration lock (see openPgPool).
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
@@ -26,22 +26,8 @@ CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, 
 const MIGRATION_LOCK = 0x1ab1ab;
 const LIVE = `(${LIVE_PHASES.map((p) => `'${p}'`).join(',')})`;
 
-// BIGINT (oid 20) comes back as a string by default; our millisecond times fit a double.
-const types = { getTypeParser: ((oid: number, format?: string) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format as 'text'))) as typeof pg.types.getTypeParser };
-
 export async function openPgStore(url: string): Promise<Store> {
-  const pool = new pg.Pool({ connectionString: url, max: 4, types });
-  // An idle connection that drops (a restarted database) is emitted here; left unheard it would
-  // kill the process. The pool opens a new one, and the next query reports a lasting outage.
-  pool.on('error', () => {});
-  const client = await pool.connect();
-  try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-    await client.query(SCHEMA);
-  } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {});
-    client.release();
-  }
+  const pool = await openPgPool(url, SCHEMA, MIGRATION_LOCK);
   const rows = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await pool.query(sql, params)).rows as T[];
   const tx = async (fn: (c: pg.PoolClient) => Promise<void>): Promise<void> => {
     const c = await pool.connect();
