@@ -3,15 +3,16 @@
 // - the event made on A is known to B (its join link works there);
 // - A's instructor grid shows the learner B serves, and their step turning green;
 // - a broadcast sent from A reaches the learner's page on B;
-// - watching that learner's terminal from A is refused with the reason (the terminal lives on B).
+// - the host on A watches that learner's terminal (it lives on B, which relays it through Redis),
+//   resets their sandbox (B does it, progress kept) and stops watching (B's learner is told).
 // Each replica gets its own SQLite file (as on separate hosts), so only the shared stores can carry
 // the event; the data dir (cookie secret, scrollback) is shared, as the README asks of replicas.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newLabPage, screenshot, startServerProc, tempDir, uniqueOwner, ARTIFACTS, ROOT, type ServerProc } from './harness.ts';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, newLabPage, screenshot, startServerProc, tempDir, typeInTerminal, uniqueOwner, waitForTermText, ARTIFACTS, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
 import { startTestRedis, type TestRedis } from './redis.test-support.ts';
 import { defaultDataDir } from '../server/config.ts';
@@ -35,6 +36,19 @@ echo hello > /root/done.txt
 - file: done.txt
 \`\`\`
 `);
+
+/** What the host's read-only terminal shows. */
+async function watchText(page: Page): Promise<string> {
+  return page.locator('#watch-term .xterm-rows').innerText().catch(() => '');
+}
+
+async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
 
 let browser: Browser;
 let db: { url: string; drop(): Promise<void> };
@@ -95,9 +109,14 @@ test('the host on replica A runs an event whose learner is served by replica B',
   await step.locator('[data-check-status="pass"]').waitFor({ timeout: 60_000 });
   await row.locator('td.cell').first().and(host.locator('[data-status="pass"]')).waitFor({ timeout: 15_000 });
   await screenshot(host, 'workshop-replicas-grid');
-  // Watching needs the learner's terminal, which lives on B: A says so rather than "no sandbox".
+  // ---- A watches the learner's terminal, which lives on B: B relays it through Redis ----
   await row.locator('[data-watch]').click();
-  await host.locator('#toasts .toast', { hasText: 'Another server replica serves this learner' }).waitFor({ timeout: 10_000 });
+  await host.waitForSelector('#watch:not([hidden])');
+  await learner.locator('#being-watched').waitFor({ timeout: 10_000 }); // B tells its learner
+  await waitFor('the scrollback replayed into the host view', async () => /done\.txt/.test(await watchText(host)));
+  await typeInTerminal(learner, 1, 'echo "watched-across-$((6*7))"\n');
+  await waitFor('the live output on the host view', async () => /watched-across-42/.test(await watchText(host)));
+  await screenshot(host, 'workshop-replicas-watch');
 
   // ---- a broadcast from A reaches the learner's page on B ----
   await host.fill('#broadcast-text', 'Lunch across replicas');
@@ -106,6 +125,23 @@ test('the host on replica A runs an event whose learner is served by replica B',
   await msg.waitFor({ timeout: 10_000 });
   assert.match(await msg.innerText(), /Replicated Conf.*Lunch across replicas/s);
   await screenshot(learner, 'workshop-replicas-broadcast');
+
+  // ---- a reset from A: B gives its learner a fresh sandbox, progress kept; A keeps watching ----
+  await typeInTerminal(learner, 1, 'touch /root/old-marker && echo marked\n');
+  await waitForTermText(learner, 1, /marked/);
+  host.once('dialog', (d) => void d.accept());
+  await row.locator('[data-reset]').click();
+  await learner.locator('#workshop-notice', { hasText: 'fresh sandbox' }).waitFor({ timeout: 15_000 });
+  await learner.waitForSelector('#session-status[data-phase="ready"]', { timeout: 120_000 });
+  await learner.waitForSelector('[data-term-state="1"][data-state="ready"]', { timeout: 60_000 });
+  await typeInTerminal(learner, 1, 'ls /root/old-marker || echo "fresh-$((40+2))"\n');
+  await waitForTermText(learner, 1, /fresh-42/, 30_000);
+  await waitFor('the new shell in the host view on A', async () => /fresh-42/.test(await watchText(host)));
+  assert.equal(await step.locator('[data-check-status="pass"]').count(), 1, 'the passed step stays passed');
+
+  // ---- the host closes the view: B stops relaying and its learner's banner goes ----
+  await host.locator('#watch-close').click();
+  await learner.locator('#being-watched').waitFor({ state: 'hidden', timeout: 10_000 });
   await learner.context().close();
   await host.context().close();
 });

@@ -194,7 +194,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
   });
   const workshopSocket = attachWorkshopNamespace(sockets.io, {
-    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, timers, log,
+    workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, timers, crossReplica: !!config.redisUrl, log,
   });
   sendHint = (learnerId, h) => workshopSocket.hint(learnerId, h);
   const redis = config.redisUrl ? await attachRedisAdapter(sockets.io, config.redisUrl, log) : undefined;

@@ -7,11 +7,12 @@ import type { Namespace, Server, Socket } from 'socket.io';
 import { AppError, toErrorPayload } from '../errors.ts';
 import { isHostCookie } from '../http/host-auth.ts';
 import { COOKIE_NAME, readCookie, verifyId } from '../http/learner-cookie.ts';
-import type { Ack } from '../protocol/realtime.ts';
+import type { Ack, SessionView } from '../protocol/realtime.ts';
 import type { HintView, WorkshopClientToServer, WorkshopServerToClient } from '../protocol/workshop.ts';
 import type { SessionManager } from '../sessions/manager.ts';
 import type { Workshop } from './workshop.ts';
 import { every, type Timers } from '../timers.ts';
+import { createWatching, isWatchRequest, watchRoom, type WatchRequest } from './watching.ts';
 
 export type { HintView, WorkshopClientToServer, WorkshopServerToClient } from '../protocol/workshop.ts';
 
@@ -27,7 +28,20 @@ export interface WorkshopSocketDeps {
   gridPushMs: number;
   /** The clock (event ends, message times) and the grid push timer. */
   timers: Timers;
+  /**
+   * Replicas share socket.io through the Redis adapter: a host view on one replica watches and
+   * resets learners served by another (the request goes to them with serverSideEmit).
+   */
+  crossReplica: boolean;
   log(msg: string, err?: unknown): void;
+}
+
+/** How a replica asks the one serving a learner; it answers within the adapter's request timeout. */
+interface RelayEvents {
+  'relay:watch': (req: WatchRequest, answer: (served: boolean) => void) => void;
+  'relay:ack': (m: { viewerId: string; chars: number }) => void;
+  'relay:unwatch': (viewerId: string) => void;
+  'relay:reset': (req: { learnerId: string; labId: string }, answer: (phase: string | null) => void) => void;
 }
 
 export interface WorkshopSocket {
@@ -37,9 +51,8 @@ export interface WorkshopSocket {
 }
 
 export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): WorkshopSocket {
-  const nsp: Namespace<WorkshopClientToServer, WorkshopServerToClient> = io.of('/workshop');
-  /** Host sockets watching each session's terminal: the learner is told while there are any. */
-  const watchers = new Map<string, Set<string>>();
+  const nsp: Namespace<WorkshopClientToServer, WorkshopServerToClient, RelayEvents> = io.of('/workshop');
+  const watching = createWatching({ nsp, sessions: deps.sessions, timers: deps.timers, sweepMs: 15_000, log: deps.log });
   /** Stops the grid pushes of every connected host view. */
   const gridStops = new Set<() => void>();
 
@@ -58,20 +71,44 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
 
   nsp.on('connection', (socket: WSocket) => (socket.data.host ? wireHost(socket) : wireLearner(socket)));
 
-  /** The learner's session this replica serves: watching and resetting need its terminals, which live here. */
-  async function servedHere(learnerId: string, labId: string) {
-    const session = deps.sessions.liveSessionOf(learnerId, labId);
-    if (session) return session;
+  /** Ends here when nobody serves the learner; the message says which of the two it is. */
+  async function noSandbox(learnerId: string, labId: string): Promise<never> {
     if (await deps.workshop.hasLiveSession(learnerId, labId)) {
-      throw new AppError('not_found', 'Another server replica serves this learner\'s sandbox: open the host view through that replica to watch or reset it.');
+      throw new AppError('not_found', deps.crossReplica
+        ? 'The server replica serving this learner did not answer; try again in a moment.'
+        : 'Another server replica serves this learner\'s sandbox: open the host view through that replica to watch or reset it.');
     }
     throw new AppError('not_found', 'This learner has no running sandbox for that lab.');
   }
 
-  const watchedBy = (learnerId: string, labId: string) => {
-    const sid = deps.sessions.liveSessionOf(learnerId, labId)?.id;
-    return !!sid && (watchers.get(sid)?.size ?? 0) > 0;
+  /** Asks the other replicas; true when one of them answered yes. */
+  const askOthers = async <T>(ask: () => Promise<T[]>, yes: (a: T) => boolean): Promise<T | undefined> => {
+    if (!deps.crossReplica) return undefined;
+    const answers = await ask().catch((err) => (deps.log('workshop: asking the other replicas failed', err), [] as T[]));
+    return answers.find(yes);
   };
+
+  // What the other replicas ask of the one serving a learner.
+  nsp.on('relay:watch', (req, answer) => {
+    if (typeof answer === 'function') answer(isWatchRequest(req) && watching.start(req));
+  });
+  nsp.on('relay:ack', (m) => {
+    if (m && typeof m.viewerId === 'string' && typeof m.chars === 'number') watching.ack(m.viewerId, m.chars);
+  });
+  nsp.on('relay:unwatch', (viewerId) => typeof viewerId === 'string' && watching.stop(viewerId));
+  nsp.on('relay:reset', (req, answer) => {
+    if (typeof answer !== 'function') return;
+    if (!req || typeof req.learnerId !== 'string' || typeof req.labId !== 'string') return answer(null);
+    resetHere(req.learnerId, req.labId).then(answer, (err) => (deps.log('workshop: reset asked by another replica failed', err), answer(null)));
+  });
+
+  /** Resets the learner's sandbox when this replica serves it; null when it does not. */
+  async function resetHere(learnerId: string, labId: string): Promise<string | null> {
+    const session = deps.sessions.liveSessionOf(learnerId, labId);
+    if (!session) return null;
+    nsp.to(`learner:${learnerId}:${labId}`).emit('workshop:notice', { message: 'The workshop host is giving you a fresh sandbox. Your progress is kept.' });
+    return (await deps.sessions.reset(session.id)).phase;
+  }
 
   function wireLearner(socket: WSocket): void {
     const learnerId: string = socket.data.learnerId;
@@ -89,15 +126,13 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     socket.on('learner:lab', (req) => {
       if (!req || typeof req.labId !== 'string' || req.labId.length > 200) return;
       void socket.join(`learner:${learnerId}:${req.labId}`);
-      if (watchedBy(learnerId, req.labId)) socket.emit('workshop:watched', { labId: req.labId, watched: true });
+      if (watching.watched(learnerId, req.labId)) socket.emit('workshop:watched', { labId: req.labId, watched: true });
       for (const h of deps.hintsFor(learnerId, req.labId)) socket.emit('workshop:hint', h);
     });
   }
 
   function wireHost(socket: WSocket): void {
     let stopGrid: (() => void) | undefined;
-    let unwatch: (() => void) | undefined;
-    const viewerId = `host-${crypto.randomBytes(6).toString('hex')}`;
 
     const guard = <T>(ack: Ack<T> | undefined, fn: () => T | Promise<T>) => {
       if (typeof ack !== 'function') return;
@@ -140,57 +175,43 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
       }),
     );
 
+    /** The current watch: how to ack its output and how to stop it (here or on the serving replica). */
+    let current: { viewerId: string; ack(chars: number): void; stop(): void } | undefined;
     const stopWatching = () => {
-      unwatch?.();
-      unwatch = undefined;
+      current?.stop();
+      current = undefined;
     };
 
     socket.on('host:watch', (req, ack) =>
       guard(ack, async () => {
         if (!req || typeof req.learnerId !== 'string' || typeof req.labId !== 'string') throw new AppError('bad_request', 'host:watch needs a learner and a lab.');
-        const node = Number.isInteger(req.node) ? req.node! : 1;
-        const session = await servedHere(req.learnerId, req.labId);
+        const node = Number.isInteger(req.node) && req.node! >= 1 && req.node! <= 6 ? req.node! : 1;
         stopWatching();
-        const sid = session.id;
-        const learnerRoom = `learner:${req.learnerId}:${req.labId}`;
-        let attachedTo: ReturnType<SessionManager['terminal']>;
-        const attach = () => {
-          const t = deps.sessions.terminal(sid, node);
-          if (!t || t === attachedTo) return;
-          attachedTo?.removeViewer(viewerId);
-          attachedTo = t;
-          // Read-only: this viewer has no input path; it acks like a browser so it never stalls the learner.
-          t.addViewer({
-            id: viewerId,
-            data: (data) => socket.emit('watch:data', { data }),
-            replay: (data) => socket.emit('watch:replay', { data }),
-            state: (state, message) => socket.emit('watch:state', { state, message }),
-          });
-        };
-        attach();
-        // After a reset the session gets new terminals: follow them.
-        const unsub = deps.sessions.subscribe(sid, { update: (v) => v.phase === 'ready' && attach(), checks: () => {} });
-        const set = watchers.get(sid) ?? new Set();
-        set.add(viewerId);
-        watchers.set(sid, set);
-        nsp.to(learnerRoom).emit('workshop:watched', { labId: req.labId, watched: true });
-        unwatch = () => {
-          unsub();
-          attachedTo?.removeViewer(viewerId);
-          set.delete(viewerId);
-          if (!set.size) {
-            watchers.delete(sid);
-            nsp.to(learnerRoom).emit('workshop:watched', { labId: req.labId, watched: false });
-          }
-        };
+        // A fresh id per watch, so a late message about the previous one cannot touch this one.
+        const w: WatchRequest = { viewerId: `host-${crypto.randomBytes(6).toString('hex')}`, learnerId: req.learnerId, labId: req.labId, node };
+        const room = watchRoom(w.viewerId);
+        await socket.join(room);
+        const leave = () => void socket.leave(room);
+        if (watching.start(w)) {
+          current = { viewerId: w.viewerId, ack: (chars) => watching.ack(w.viewerId, chars), stop: () => (watching.stop(w.viewerId), leave()) };
+        } else if (await askOthers(() => nsp.serverSideEmitWithAck('relay:watch', w), (served) => served === true)) {
+          current = {
+            viewerId: w.viewerId,
+            ack: (chars) => nsp.serverSideEmit('relay:ack', { viewerId: w.viewerId, chars }),
+            stop: () => (nsp.serverSideEmit('relay:unwatch', w.viewerId), leave()),
+          };
+        } else {
+          leave();
+          await noSandbox(req.learnerId, req.labId);
+        }
         const name = await deps.workshop.nameOf(req.learnerId);
         return { title: `${name ?? req.learnerId.slice(0, 8)} — node${node}` };
       }),
     );
 
     socket.on('host:ack', (req) => {
-      if (!req || typeof req.chars !== 'number' || !unwatch) return;
-      for (const [sid, set] of watchers) if (set.has(viewerId)) for (let n = 1; n <= 6; n++) deps.sessions.terminal(sid, n)?.ack(viewerId, req.chars);
+      if (!req || typeof req.chars !== 'number') return;
+      current?.ack(req.chars);
     });
 
     socket.on('host:unwatch', stopWatching);
@@ -198,10 +219,10 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     socket.on('host:reset', (req, ack) =>
       guard(ack, async () => {
         if (!req || typeof req.learnerId !== 'string' || typeof req.labId !== 'string') throw new AppError('bad_request', 'host:reset needs a learner and a lab.');
-        const session = await servedHere(req.learnerId, req.labId);
-        nsp.to(`learner:${req.learnerId}:${req.labId}`).emit('workshop:notice', { message: 'The workshop host is giving you a fresh sandbox. Your progress is kept.' });
-        const v = await deps.sessions.reset(session.id);
-        return { phase: v.phase };
+        const r = { learnerId: req.learnerId, labId: req.labId };
+        const phase = (await resetHere(r.learnerId, r.labId)) ?? (await askOthers(() => nsp.serverSideEmitWithAck('relay:reset', r), (p) => typeof p === 'string'));
+        if (!phase) return noSandbox(r.learnerId, r.labId);
+        return { phase: phase as SessionView['phase'] };
       }),
     );
 
@@ -238,6 +259,7 @@ export function attachWorkshopNamespace(io: Server, deps: WorkshopSocketDeps): W
     dispose() {
       for (const stop of gridStops) stop();
       gridStops.clear();
+      watching.dispose();
     },
   };
 }
