@@ -104,6 +104,10 @@ test('the host on replica A runs an event whose learner is served by replica B',
   await row.waitFor({ timeout: 15_000 });
   // "ready", not "not started": A sees the session B holds.
   await host.locator('tr[data-learner-id][data-phase="ready"]', { hasText: 'Grace Hopper' }).waitFor({ timeout: 15_000 });
+  // A's host summary counts the sandbox B runs (against the shared MAX_SANDBOXES).
+  const summary = await (await host.context().request.get(`${a.url}/host`)).text();
+  assert.match(summary, /<strong>1<\/strong> \/ \d+ sandboxes/, 'replica A counts the sandbox replica B serves');
+  assert.match(summary, /<strong>1<\/strong> learners ready/);
   const step = learner.locator('section[data-step-id]').first();
   await step.locator('pre[data-term]').first().click();
   await step.locator('[data-check-status="pass"]').waitFor({ timeout: 60_000 });

@@ -80,6 +80,16 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
     return undefined;
   }
 
+  /** Sandboxes and sessions by phase across every replica (the store's view), against the shared MAX_SANDBOXES. */
+  async function sharedStats(): Promise<ReturnType<SessionManager['stats']>> {
+    const counts = { sandboxes: 0, ready: 0, starting: 0, queued: 0, max: deps.sessions.stats().max };
+    for (const s of await deps.store.liveSessions()) {
+      if (s.phase === 'ready' || s.phase === 'starting' || s.phase === 'queued') counts[s.phase]++;
+      if (s.phase === 'ready' || s.phase === 'starting') counts.sandboxes += deps.lab(s.labId)?.terms ?? 1;
+    }
+    return counts;
+  }
+
   async function grid(eventId: string): Promise<GridLab[]> {
     const ev = await deps.events.event(eventId);
     if (!ev) return [];
@@ -144,7 +154,7 @@ export function createWorkshop(deps: WorkshopDeps): Workshop {
       const p = deps.pool.stats();
       return {
         labs: deps.labs().filter((l) => l.problems.length === 0).map((l) => ({ id: l.id, title: l.title })),
-        stats: deps.sessions.stats(),
+        stats: await sharedStats(),
         pool: { idleSandboxes: p.idleSandboxes, targetSandboxes: p.targetSandboxes },
         sessions: await sessionRows(),
       };
