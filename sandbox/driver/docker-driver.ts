@@ -13,6 +13,7 @@ import { seccompSecurityOpt } from './seccomp.ts';
 import { createEgressFirewall, type EgressPolicy } from './egress.ts';
 import type { CgroupManager } from './host.ts';
 import { createLocalSite, MAX_SOCKET_PATH } from './local-site.ts';
+import { createRemoteSite } from './remote-site.ts';
 import type { EngineSite } from './engine-site.ts';
 import { createSessionNetworks } from './networks.ts';
 import { createSandboxExec, EXEC_TUNING } from './sandbox-exec.ts';
@@ -123,8 +124,11 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   const sx = createSandboxExec(docker);
   const sources = createImageSources({ docker, dir: config.imagesDir ?? path.join(dataDir, 'images'), pull: config.pullImages ?? true, log });
   const siteDeps = { docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, sources, log };
-  if (config.remote) throw new SandboxError('bad_request', 'remote engines are not supported yet');
-  const site: EngineSite = createLocalSite({ ...siteDeps, cgroups: config.cgroups, allowUnlimited: config.allowUnlimited, exec: sx.exec });
+  // The terminal through the engine API (TERMINAL_TRANSPORT=exec, or a sandbox on another host).
+  const shell = createShellAttach({ docker, exec: sx.exec, log });
+  const site: EngineSite = config.remote
+    ? createRemoteSite({ ...siteDeps, sx, shell, allowUnlimited: config.allowUnlimited })
+    : createLocalSite({ ...siteDeps, cgroups: config.cgroups, allowUnlimited: config.allowUnlimited, exec: sx.exec });
   const egress = createEgressFirewall({ policy: config.egress ?? { mode: 'internet' }, ...site.firewall });
   const networks = createSessionNetworks({
     docker,
@@ -241,9 +245,6 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     }
     throw new SandboxError('timeout', `sandbox node${ref.node} was not ready in time: ${(lastErr as Error)?.message ?? 'no answer'}`);
   }
-
-  // The terminal through the engine API (TERMINAL_TRANSPORT=exec, or a sandbox on another host).
-  const shell = createShellAttach({ docker, exec: sx.exec, log });
 
   return {
     create,
