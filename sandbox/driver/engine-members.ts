@@ -21,7 +21,7 @@ export function engineErrorMessage(spec: EngineSpec, err: unknown): string {
   let why = msg;
   if (spec.protocol === 'tcp' && (/certificate|ssl|tls|alert|handshake|self.signed|EPROTO|wrong version/i.test(msg) || /^ERR_(SSL|TLS)|^(EPROTO|ECONNRESET)$/.test(e?.code ?? ''))) {
     why = `the TLS handshake failed (${msg}); check that tls.ca signed the engine's certificate and that the engine trusts this server's client certificate (tls.cert, tls.key), and that the engine listens with --tlsverify`;
-  } else if (spec.protocol === 'ssh' && (e?.level === 'client-authentication' || /authentication|host key|handshake/i.test(msg))) {
+  } else if (spec.protocol === 'ssh' && (e?.level === 'client-authentication' || /authentication|host key|Host denied|handshake/i.test(msg))) {
     why = `ssh refused the login (${msg}); check the user, identityFile and hostKey`;
   } else if (/ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT|ENOTFOUND/.test(msg + (e?.code ?? ''))) {
     why = `nothing answers there (${msg})`;

@@ -15,6 +15,7 @@ import Docker from 'dockerode';
 import * as tarStream from 'tar-stream';
 import { createDockerSandboxDriver } from './docker-driver.ts';
 import { dockerOptions, parseEngine, type EngineSpec } from './engines-config.ts';
+import { egressTag } from './egress.ts';
 import { createFleetMember } from './engine-members.ts';
 import { builtSandboxImage } from './image-tag.ts';
 import { shipImages } from './image-ship.ts';
@@ -77,8 +78,12 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
     });
     const sessionId = `rm-${tag}`;
     let ref: SandboxRef | undefined;
+    let rules = (): string[] => [];
     try {
       const network = await driver.createSessionNetwork(sessionId);
+      // The egress rules were installed on the engine's host (this one, here) by a helper container.
+      rules = () => spawnSync('iptables', ['-S', 'DOCKER-USER'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(egressTag(network)));
+      assert.ok(rules().length > 0, 'egress rules for the session network');
       const t0 = Date.now();
       ref = await driver.create({ sessionId, node: 1, images: ['busybox'], network, limits: { memoryMiB: 512, pids: 512, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 600_000 });
       await driver.waitReady(ref, { timeoutMs: 60_000 });
@@ -134,6 +139,7 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
       if (ref) await driver.destroy(ref);
       await driver.removeSessionNetwork(sessionId);
       await driver.reap({ now: Date.now(), isLive: () => false });
+      assert.deepEqual(rules(), [], 'the egress rules go with the network');
       await driver.dispose();
     }
     const left = {

@@ -3,7 +3,8 @@
 //   sandbox's socket directory on this host; the fastest path (see README, "Two terminal transports").
 // - exec:  the sandbox's own dtach client in an exec with a TTY, through the engine API. Works with an
 //   engine anywhere; nothing on this host is touched.
-// - auto:  local when the sandbox's socket directory is on this host, exec otherwise.
+// - auto:  local when the sandbox's socket directory is on this host, exec otherwise (always for a
+//          sandbox on a remote engine, sandbox/driver/remote-site.ts).
 import fs from 'node:fs';
 import type { SandboxRef, SandboxShell } from '../../sandbox/driver/types.ts';
 import { AppError } from '../errors.ts';
@@ -42,7 +43,8 @@ export function createTerminalTransport(deps: TerminalTransportDeps): (ref: Sand
   if (!TERMINAL_TRANSPORTS.includes(deps.mode)) {
     throw new AppError('bad_request', `TERMINAL_TRANSPORT must be one of ${TERMINAL_TRANSPORTS.join(', ')}, got "${deps.mode}"`);
   }
-  const isLocal = deps.isLocal ?? ((ref: SandboxRef) => isDir(ref.socketDir));
+  // A sandbox on a remote engine has no socket folder (its ref carries an empty path): exec.
+  const isLocal = deps.isLocal ?? ((ref: SandboxRef) => ref.socketDir !== '' && isDir(ref.socketDir));
   return (ref) => {
     const kind = chooseTransport(deps.mode, deps.mode === 'auto' ? isLocal(ref) : true);
     const log = (m: string, e?: unknown) => deps.log?.(`node${ref.node} (${kind} terminal): ${m}`, e);
