@@ -30,6 +30,8 @@ need_pkgs() {
   command -v iptables >/dev/null || missing+=(iptables)   # egress rules (DOCKER-USER)
   command -v curl >/dev/null || missing+=(curl)
   command -v ps >/dev/null || missing+=(procps)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)    # the ssh:// engine test runs an sshd of its own
+  command -v openssl >/dev/null || missing+=(openssl)    # the tcp:// engine test makes TLS certificates
   # Replicas' shared state (tests start their own cluster and redis-server when these are absent).
   [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
