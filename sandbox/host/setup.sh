@@ -50,6 +50,9 @@ if [ -n "$missing" ]; then
   say "installing: $missing"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # Only the tests use sshd, each with its own config on 127.0.0.1: the system service the package
+  # just enabled would listen on port 22 for everyone, so it is stopped and disabled again.
+  case " $missing " in *" openssh-server "*) command -v systemctl >/dev/null && systemctl disable --now ssh.service >/dev/null 2>&1 || true ;; esac
 else
   say "host packages present"
 fi
