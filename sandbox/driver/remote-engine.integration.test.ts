@@ -79,6 +79,7 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
     const sessionId = `rm-${tag}`;
     let ref: SandboxRef | undefined;
     let rules = (): string[] => [];
+    const volumes = async (kind: string) => ((await remote.listVolumes({ filters: { label: [`${LABELS.owner}=${owner}`, `${LABELS.kind}=${kind}`] } })).Volumes ?? []).map((v) => v.Name).sort();
     try {
       const network = await driver.createSessionNetwork(sessionId);
       // The egress rules were installed on the engine's host (this one, here) by a helper container.
@@ -138,8 +139,16 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
     } finally {
       if (ref) await driver.destroy(ref);
       await driver.removeSessionNetwork(sessionId);
-      await driver.reap({ now: Date.now(), isLive: () => false });
       assert.deepEqual(rules(), [], 'the egress rules go with the network');
+      // What a killed process leaves: a sandbox volume without its sandbox, a template volume whose
+      // images changed. The reaper removes both and keeps the template that is still current.
+      const labels = { [LABELS.managed]: '1', [LABELS.owner]: owner };
+      await remote.createVolume({ Name: 'lablab-sbx-0rphan0rphan-docker', Labels: { ...labels, [LABELS.kind]: 'sandbox-volume', 'io.lablab.sandbox': '0rphan0rphan' } });
+      await remote.createVolume({ Name: `lablab-tmpl-stale-${tag}`, Labels: { ...labels, [LABELS.kind]: 'template', 'io.lablab.images': 'busybox:latest' } });
+      const templatesBefore = await volumes('template');
+      await driver.reap({ now: Date.now() + 10 * 60_000, isLive: () => false });
+      assert.deepEqual(await volumes('template'), templatesBefore.filter((n) => n !== `lablab-tmpl-stale-${tag}`), 'the stale template volume is pruned, the current one kept');
+      assert.equal(templatesBefore.length, 2);
       await driver.dispose();
     }
     const left = {

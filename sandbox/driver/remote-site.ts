@@ -31,6 +31,8 @@ import { LABEL_PREFIX, LABELS, type EngineClient, type SandboxRef, type SandboxS
 /** Which sandbox a volume belongs to, and which image set a template volume holds. */
 const VOLUME_SANDBOX_LABEL = `${LABEL_PREFIX}.sandbox`;
 const TEMPLATE_LABEL = `${LABEL_PREFIX}.template`;
+/** The image names a template volume holds, so a stale one can be recognised (its key no longer matches). */
+const TEMPLATE_IMAGES_LABEL = `${LABEL_PREFIX}.images`;
 /** Written into a template volume once its images are loaded and its engine stopped cleanly. */
 const READY_MARK = '.lablab-template-ready';
 /** Exit code of the copy helper when the template volume is not complete. */
@@ -71,13 +73,19 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
     );
   }
 
+  const templateVolume = (key: string) => `lablab-tmpl-${createHash('sha256').update(owner).digest('hex').slice(0, 8)}-${key}`;
+  async function keyOf(images: string[], resolve: (name: string) => Promise<{ id: string } | null>): Promise<string | null> {
+    const resolved = await Promise.all(images.map(async (name) => ({ name, id: (await resolve(name))?.id })));
+    if (resolved.some((r) => !r.id)) return null;
+    const sandbox = await docker.getImage(deps.sandboxImage).inspect();
+    return templateKey(resolved as { name: string; id: string }[], sandbox.Id);
+  }
+
   /** The template volume for this image set, built once (single-flight per key). */
   function template(images: string[], onProgress?: (m: string) => void): Promise<string> {
     return (async () => {
-      const resolved = await Promise.all(images.map((n) => deps.sources.ensure(n, onProgress)));
-      const sandbox = await docker.getImage(deps.sandboxImage).inspect();
-      const key = templateKey(resolved, sandbox.Id);
-      const name = `lablab-tmpl-${createHash('sha256').update(owner).digest('hex').slice(0, 8)}-${key}`;
+      const key = (await keyOf(images, (n) => deps.sources.ensure(n, onProgress)))!;
+      const name = templateVolume(key);
       let p = templates.get(name);
       if (!p) {
         p = buildTemplate(name, key, images, onProgress);
@@ -96,7 +104,7 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
     const started = Date.now();
     onProgress?.(`Preparing this lab's images (${images.join(', ')}) on this sandbox machine: a one-time step…`);
     log(`template ${key}: building for ${images.join(', ')} in volume ${name}`);
-    await docker.createVolume({ Name: name, Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'template', [LABELS.owner]: owner, [TEMPLATE_LABEL]: key } });
+    await docker.createVolume({ Name: name, Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'template', [LABELS.owner]: owner, [TEMPLATE_LABEL]: key, [TEMPLATE_IMAGES_LABEL]: images.join(',') } });
     let builder: Docker.Container | undefined;
     try {
       builder = await docker.createContainer({
@@ -170,7 +178,7 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
       if (tmpl) {
         const copy = await helpers.run({
           name: `copy-${id}`,
-          cmd: ['sh', '-c', `test -e /from/${READY_MARK} || exit ${NOT_READY_EXIT}; cp -a /from/. /to/ && rm -f /to/${READY_MARK}`],
+          cmd: ['sh', '-c', `test -e /from/${READY_MARK} || exit ${NOT_READY_EXIT}; cp -a --reflink=auto /from/. /to/ && rm -f /to/${READY_MARK}`],
           mounts: [
             { Type: 'volume', Source: tmpl, Target: '/from', ReadOnly: true },
             { Type: 'volume', Source: volumeName(id, 'docker'), Target: '/to' },
@@ -224,6 +232,17 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
       }
       for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=${HELPER_KIND}`, `${LABELS.owner}=${owner}`] } })) {
         if (now - c.Created * 1000 > ORPHAN_MIN_AGE_MS * 5) await idempotent(docker.getContainer(c.Id).remove({ force: true }));
+      }
+      // Template volumes built from images (or a sandbox image) that engine no longer has: what a lab
+      // with these images would get today is a different key. Sandboxes hold full copies, so only a
+      // build or copy of this process can be using one.
+      for (const v of (await docker.listVolumes({ filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=template`, `${LABELS.owner}=${owner}`] } })).Volumes ?? []) {
+        if (templates.has(v.Name) || creating.size) continue;
+        const images = (v.Labels?.[TEMPLATE_IMAGES_LABEL] ?? '').split(',').filter(Boolean);
+        const key = await keyOf(images, (n) => deps.sources.inspect(n)).catch(() => null);
+        if (key && templateVolume(key) === v.Name) continue;
+        await idempotent(docker.getVolume(v.Name).remove()).catch((e) => log(`reap: could not remove template volume ${v.Name}`, e));
+        log(`template volume ${v.Name} pruned (its images changed or are gone)`);
       }
       return [...reaped];
     },

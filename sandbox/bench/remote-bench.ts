@@ -1,0 +1,87 @@
+// npx tsx sandbox/bench/remote-bench.ts — create→ready of a sandbox on the local engine against one
+// on a remote engine reached over TCP with TLS (a second dockerd on this host on 127.0.0.1, as the
+// integration test starts it). Prints a table, then (last line) one JSON object; no assertions.
+// Everything it creates carries a bench owner id and is removed at the end, even on failure.
+import Docker from 'dockerode';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createDockerSandboxDriver } from '../driver/docker-driver.ts';
+import { dockerOptions, parseEngine } from '../driver/engines-config.ts';
+import { builtSandboxImage } from '../driver/image-tag.ts';
+import { shipImages } from '../driver/image-ship.ts';
+import { startSecondEngine } from '../driver/second-engine.test-support.ts';
+import { removeTestSandboxes } from '../driver/test-cleanup.test-support.ts';
+import type { SandboxDriver, SandboxLimits } from '../driver/types.ts';
+
+const IMAGES = (process.env.BENCH_IMAGES ?? 'golang:1.19,busybox').split(',');
+const N = Number(process.env.BENCH_N ?? 5);
+const limits: SandboxLimits = { memoryMiB: 2048, pids: 1024, cpuShares: 512, diskGiB: 8 };
+const POOL = '10.227.0.0/16';
+const ISOLATION_RULE = ['INPUT', '-s', POOL, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
+
+const tag = randomBytes(3).toString('hex');
+const owner = `bench-rm-${tag}`;
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-rbench-'));
+const host = new Docker({ socketPath: '/var/run/docker.sock' });
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function series(name: string, driver: SandboxDriver): Promise<{ first: number; runs: number[] }> {
+  const one = async (i: number) => {
+    const t = Date.now();
+    const ref = await driver.create({ sessionId: `${owner}-${name}-${i}`, node: 1, images: IMAGES, limits, expiresAt: Date.now() + 3_600_000 });
+    await driver.waitReady(ref, { images: IMAGES, timeoutMs: 300_000 });
+    const ms = Date.now() - t;
+    await driver.destroy(ref);
+    await driver.removeSessionNetwork(`${owner}-${name}-${i}`);
+    console.error(`[bench] ${name} ${i === 0 ? 'first (template build)' : `${i}/${N}`}: ${ms} ms`);
+    return ms;
+  };
+  const first = await one(0);
+  const runs: number[] = [];
+  for (let i = 1; i <= N; i++) runs.push(await one(i));
+  return { first, runs };
+}
+
+async function main() {
+  const engine = await startSecondEngine({ dir: path.join(dir, 'engine'), name: `rb${tag}`, tls: true });
+  const local = createDockerSandboxDriver({ dataDir: path.join(dir, 'local'), ownerId: owner, limits });
+  let remote: SandboxDriver | undefined;
+  try {
+    const spec = parseEngine({ id: 'far', url: `tcp://127.0.0.1:${engine.tcp!.port}`, tls: engine.tcp!.client }, 1);
+    const tShip = Date.now();
+    await shipImages({ from: host, to: engine.docker, images: [builtSandboxImage(), ...IMAGES.map((i) => (i.includes(':') ? i : `${i}:latest`))] });
+    const shipMs = Date.now() - tShip;
+    remote = createDockerSandboxDriver({ dataDir: path.join(dir, 'remote'), ownerId: owner, docker: dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions, remote: true, allowUnlimited: true, subnetPool: POOL, limits, log: (m) => /sandbox|template/.test(m) && console.error(`[remote] ${m}`) });
+    const l = await series('local', local);
+    const r = await series('remote-tls', remote);
+    const rows: [string, string][] = [
+      ['images', IMAGES.join(', ')],
+      ['ship sandbox image + lab images to the remote engine (once)', `${shipMs} ms`],
+      ['local: first sandbox incl. template build', `${l.first} ms`],
+      ['remote: first sandbox incl. template volume build', `${r.first} ms`],
+      [`local create→ready p50 (n=${N})`, `${median(l.runs)} ms`],
+      [`remote (tcp+TLS) create→ready p50 (n=${N})`, `${median(r.runs)} ms`],
+    ];
+    for (const [k, v] of rows) console.log(`${k.padEnd(64)} ${v}`);
+    console.log(JSON.stringify({ images: IMAGES, n: N, shipMs, localFirstMs: l.first, remoteFirstMs: r.first, localP50Ms: median(l.runs), remoteP50Ms: median(r.runs), local: l.runs, remote: r.runs }));
+  } finally {
+    await remote?.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false }).catch((e) => console.error('cleanup', e));
+    await remote?.dispose();
+    await removeTestSandboxes(host, path.join(dir, 'local'), owner, (m) => console.error(m));
+    spawnSync('iptables', ['-D', ...ISOLATION_RULE]);
+    await engine.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
