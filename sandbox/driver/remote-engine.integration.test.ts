@@ -136,6 +136,10 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
       // Volumes exist while it runs, all labelled.
       const vols = (await remote.listVolumes({ filters: { label: [`${LABELS.owner}=${owner}`] } })).Volumes ?? [];
       assert.ok(vols.length >= 3, `named volumes for data-root, /root and /tmp: ${vols.map((v) => v.Name)}`);
+      // destroy alone removes them (the reaper is only for what a killed process left).
+      await driver.destroy(ref);
+      ref = undefined;
+      assert.deepEqual(await volumes('sandbox-volume'), []);
     } finally {
       if (ref) await driver.destroy(ref);
       await driver.removeSessionNetwork(sessionId);
