@@ -14,9 +14,9 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import * as tarStream from 'tar-stream';
 import { createDockerSandboxDriver } from './docker-driver.ts';
-import { dockerOptions, parseEngine, type EngineSpec } from './engines-config.ts';
+import { dockerOptions, parseEngine, parseEngines, type EngineSpec } from './engines-config.ts';
 import { egressTag } from './egress.ts';
-import { createFleetMember } from './engine-members.ts';
+import { createEngineFleetFromSpecs, createFleetMember } from './engine-members.ts';
 import { builtSandboxImage } from './image-tag.ts';
 import { shipImages } from './image-ship.ts';
 import { makeCerts, startSecondEngine, type SecondEngine } from './second-engine.test-support.ts';
@@ -31,6 +31,7 @@ const log = (m: string, e?: unknown) => process.env.DEBUG && console.error(`[rem
 const host = new Docker({ socketPath: '/var/run/docker.sock' });
 /** A pool no other test uses; the host-isolation rule for it is removed at the end. */
 const POOL = '10.229.0.0/16';
+const FLEET_POOL = '10.226.0.0/16';
 const ISOLATION_RULE = ['INPUT', '-s', POOL, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
 
 let engine: SecondEngine;
@@ -53,12 +54,14 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
   before(async () => {
     engine = await startSecondEngine({ dir: path.join(dir, 'engine'), name: `rm${tag}`, tls: true });
     spec = parseEngine({ id: 'far', url: `tcp://${engine.tcp!.host}:${engine.tcp!.port}`, tls: engine.tcp!.client }, 1);
-    // What the fleet ships before a create (engine-members.ts): the sandbox image and the lab's images.
-    await shipImages({ from: host, to: engine.docker, images: [builtSandboxImage(), 'busybox:latest'] });
+    // What the fleet ships before a create (engine-members.ts): the sandbox image and the lab's images,
+    // here through the TLS connection too.
+    await shipImages({ from: host, to: new Docker(dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions), images: [builtSandboxImage(), 'busybox:latest'] });
   });
 
   after(async () => {
     spawnSync('iptables', ['-D', ...ISOLATION_RULE]);
+    spawnSync('iptables', ['-D', ...ISOLATION_RULE.map((a) => (a === POOL ? FLEET_POOL : a))]);
     await engine?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });
@@ -170,5 +173,39 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
     await assert.rejects(member.probe(), (e: Error) => /engine wrong \(tcp:\/\/127\.0\.0\.1:\d+\): the TLS handshake failed/.test(e.message));
     const plain = new Docker({ protocol: 'http', host: engine.tcp!.host, port: engine.tcp!.port });
     await assert.rejects(plain.ping(), (e: Error & { statusCode?: number }) => e.statusCode === 400 || /Client sent an HTTP request to an HTTPS server|socket hang up|ECONNRESET/.test(e.message));
+  });
+
+  test('through the fleet (ENGINES_FILE with a tcp engine): a session on the remote engine, with lab files', async () => {
+    const file = `engines:\n  - url: unix:///var/run/docker.sock\n  - id: far\n    url: ${spec.url}\n    subnetPool: ${FLEET_POOL}\n    tls: { ca: ${engine.tcp!.client.ca}, cert: ${engine.tcp!.client.cert}, key: ${engine.tcp!.client.key} }\n`;
+    const fleetOwner = `${owner}-f`;
+    const fleet = createEngineFleetFromSpecs(parseEngines({}, file), { dataDir: path.join(dir, 'fleet'), ownerId: fleetOwner, allowUnlimited: true, log }, { memoryMiB: 512, log });
+    const assets = path.join(dir, 'assets');
+    fs.mkdirSync(assets, { recursive: true });
+    fs.writeFileSync(path.join(assets, 'Dockerfile'), 'FROM busybox\n');
+    fs.writeFileSync(path.join(assets, 'verify.sh'), 'the answer key\n');
+    const sessionId = `rmf-${tag}`;
+    try {
+      fleet.drain('local');
+      const network = await fleet.createSessionNetwork(sessionId);
+      const ref = await fleet.create({ sessionId, node: 1, images: ['busybox'], network, assetsDir: assets, limits: { memoryMiB: 512, pids: 512, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 600_000 });
+      assert.equal(ref.engine, 'far');
+      assert.equal(ref.socketDir, '', 'the remote variant: nothing on this host');
+      await fleet.waitReady(ref, { timeoutMs: 60_000 });
+      assert.equal((await fleet.exec(ref, ['sh', '-c', 'cat Dockerfile; ls verify.sh 2>/dev/null || echo no-answer-key'])).stdout, 'FROM busybox\nno-answer-key\n');
+      const later = path.join(dir, 'later');
+      fs.mkdirSync(later);
+      fs.writeFileSync(path.join(later, 'later.txt'), 'copied afterwards\n');
+      await fleet.copyFiles!(ref, later);
+      assert.equal((await fleet.exec(ref, ['cat', 'later.txt'])).stdout, 'copied afterwards\n');
+      assert.ok((await fleet.engine(ref).imageTags()).includes('busybox:latest'));
+      await fleet.destroy(ref);
+    } finally {
+      await fleet.removeSessionNetwork(sessionId).catch(() => {});
+      for (const r of await fleet.list()) await fleet.destroy(r).catch(() => {});
+      await fleet.dispose();
+    }
+    const remote = new Docker(dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions);
+    assert.deepEqual((await remote.listContainers({ all: true, filters: { label: [`${LABELS.owner}=${fleetOwner}-far`] } })).length, 0);
+    assert.deepEqual(((await remote.listVolumes({ filters: { label: [`${LABELS.owner}=${fleetOwner}-far`, `${LABELS.kind}=sandbox-volume`] } })).Volumes ?? []).length, 0);
   });
 });
