@@ -1,6 +1,6 @@
 // npx tsx sandbox/bench/remote-bench.ts — create→ready of a sandbox on the local engine against one
-// on a remote engine reached over TCP with TLS (a second dockerd on this host on 127.0.0.1, as the
-// integration test starts it). Prints a table, then (last line) one JSON object; no assertions.
+// on a remote engine reached over TCP with TLS and over ssh (a second dockerd on this host on
+// 127.0.0.1, and an sshd of its own, as the integration tests start them). Prints a table, then (last line) one JSON object; no assertions.
 // Everything it creates carries a bench owner id and is removed at the end, even on failure.
 import Docker from 'dockerode';
 import { spawnSync } from 'node:child_process';
@@ -14,6 +14,7 @@ import { builtSandboxImage } from '../driver/image-tag.ts';
 import { shipImages } from '../driver/image-ship.ts';
 import { startSecondEngine } from '../driver/second-engine.test-support.ts';
 import { removeTestSandboxes } from '../driver/test-cleanup.test-support.ts';
+import { startSshEngine } from '../driver/ssh-engine.test-support.ts';
 import type { SandboxDriver, SandboxLimits } from '../driver/types.ts';
 
 const IMAGES = (process.env.BENCH_IMAGES ?? 'golang:1.19,busybox').split(',');
@@ -52,15 +53,20 @@ async function series(name: string, driver: SandboxDriver): Promise<{ first: num
 async function main() {
   const engine = await startSecondEngine({ dir: path.join(dir, 'engine'), name: `rb${tag}`, tls: true });
   const local = createDockerSandboxDriver({ dataDir: path.join(dir, 'local'), ownerId: owner, limits });
+  const sshd = await startSshEngine({ dir: path.join(dir, 'sshd'), engineSocket: engine.socketPath });
   let remote: SandboxDriver | undefined;
+  let viaSsh: SandboxDriver | undefined;
   try {
     const spec = parseEngine({ id: 'far', url: `tcp://127.0.0.1:${engine.tcp!.port}`, tls: engine.tcp!.client }, 1);
     const tShip = Date.now();
     await shipImages({ from: host, to: engine.docker, images: [builtSandboxImage(), ...IMAGES.map((i) => (i.includes(':') ? i : `${i}:latest`))] });
     const shipMs = Date.now() - tShip;
     remote = createDockerSandboxDriver({ dataDir: path.join(dir, 'remote'), ownerId: owner, docker: dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions, remote: true, allowUnlimited: true, subnetPool: POOL, limits, log: (m) => /sandbox|template/.test(m) && console.error(`[remote] ${m}`) });
+    const sshSpec = parseEngine({ id: 'side', url: `ssh://root@127.0.0.1:${sshd.port}`, identityFile: sshd.identityFile, hostKey: sshd.hostKey }, 2);
+    viaSsh = createDockerSandboxDriver({ dataDir: path.join(dir, 'ssh'), ownerId: `${owner}-ssh`, docker: dockerOptions(sshSpec, (p) => fs.readFileSync(p)) as Docker.DockerOptions, remote: true, allowUnlimited: true, subnetPool: POOL, limits });
     const l = await series('local', local);
     const r = await series('remote-tls', remote);
+    const sh = await series('remote-ssh', viaSsh);
     const rows: [string, string][] = [
       ['images', IMAGES.join(', ')],
       ['ship sandbox image + lab images to the remote engine (once)', `${shipMs} ms`],
@@ -68,12 +74,16 @@ async function main() {
       ['remote: first sandbox incl. template volume build', `${r.first} ms`],
       [`local create→ready p50 (n=${N})`, `${median(l.runs)} ms`],
       [`remote (tcp+TLS) create→ready p50 (n=${N})`, `${median(r.runs)} ms`],
+      [`remote (ssh) create→ready p50 (n=${N})`, `${median(sh.runs)} ms`],
     ];
     for (const [k, v] of rows) console.log(`${k.padEnd(64)} ${v}`);
-    console.log(JSON.stringify({ images: IMAGES, n: N, shipMs, localFirstMs: l.first, remoteFirstMs: r.first, localP50Ms: median(l.runs), remoteP50Ms: median(r.runs), local: l.runs, remote: r.runs }));
+    console.log(JSON.stringify({ images: IMAGES, n: N, shipMs, localFirstMs: l.first, remoteFirstMs: r.first, localP50Ms: median(l.runs), remoteP50Ms: median(r.runs), sshP50Ms: median(sh.runs), local: l.runs, remote: r.runs, ssh: sh.runs }));
   } finally {
     await remote?.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false }).catch((e) => console.error('cleanup', e));
     await remote?.dispose();
+    await viaSsh?.reap({ now: Number.MAX_SAFE_INTEGER, isLive: () => false }).catch((e) => console.error('cleanup', e));
+    await viaSsh?.dispose();
+    await sshd.stop();
     await removeTestSandboxes(host, path.join(dir, 'local'), owner, (m) => console.error(m));
     spawnSync('iptables', ['-D', ...ISOLATION_RULE]);
     await engine.stop();

@@ -15,16 +15,14 @@ const IDLE_RELAY_MS = 15_000;
 export function asSocket(stream: Duplex): Duplex {
   let timer: NodeJS.Timeout | undefined;
   let idleMs = 0;
-  let onIdle: (() => void) | undefined;
   const arm = () => {
     if (timer) clearTimeout(timer);
-    timer = idleMs > 0 ? setTimeout(() => (onIdle ? onIdle() : stream.emit('timeout')), idleMs) : undefined;
+    timer = idleMs > 0 ? setTimeout(() => stream.emit('timeout'), idleMs) : undefined;
   };
   const s = stream as Duplex & Record<string, unknown>;
   s.setTimeout = (ms: number, cb?: () => void) => {
     idleMs = ms;
     if (cb) stream.once('timeout', cb);
-    onIdle = undefined;
     arm();
     return stream;
   };

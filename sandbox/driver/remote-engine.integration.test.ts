@@ -101,6 +101,14 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
       const inner = driver.engine(ref);
       assert.ok((await inner.imageTags()).includes('busybox:latest'));
       assert.equal((await inner.image('busybox'))?.tags.includes('busybox:latest'), true);
+      // The events stream (what ticks steps by themselves) stays open through its relay.
+      const seen: string[] = [];
+      const stop = inner.events((e) => seen.push(`${e.type} ${e.action}`), () => {});
+      await new Promise((res) => setTimeout(res, 500));
+      await driver.exec(ref, ['docker', 'tag', 'busybox', `mine:v1`]);
+      for (let i = 0; i < 100 && !seen.includes('image tag'); i++) await new Promise((res) => setTimeout(res, 50));
+      stop();
+      assert.ok(seen.includes('image tag'), `events seen: ${seen.join(', ')}`);
 
       // Files in and out.
       const pack = tarStream.pack();
