@@ -43,8 +43,7 @@ export function createTerminalTransport(deps: TerminalTransportDeps): (ref: Sand
   if (!TERMINAL_TRANSPORTS.includes(deps.mode)) {
     throw new AppError('bad_request', `TERMINAL_TRANSPORT must be one of ${TERMINAL_TRANSPORTS.join(', ')}, got "${deps.mode}"`);
   }
-  // A sandbox on a remote engine has no socket folder (its ref carries an empty path): exec.
-  const isLocal = deps.isLocal ?? ((ref: SandboxRef) => ref.socketDir !== '' && isDir(ref.socketDir));
+  const isLocal = deps.isLocal ?? ((ref: SandboxRef) => isDir(ref.socketDir));
   return (ref) => {
     const kind = chooseTransport(deps.mode, deps.mode === 'auto' ? isLocal(ref) : true);
     const log = (m: string, e?: unknown) => deps.log?.(`node${ref.node} (${kind} terminal): ${m}`, e);
