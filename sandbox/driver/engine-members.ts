@@ -74,6 +74,11 @@ export function createFleetMember(spec: EngineSpec, index: number, base: DockerS
       await ship([sandboxImage, ...s.images], s.onProgress);
       return driver.create(s);
     },
+    // A remote engine installs a network's firewall rules with a helper made from the sandbox image.
+    async createSessionNetwork(sessionId: string) {
+      if (!spec.local) await ship([sandboxImage]);
+      return driver.createSessionNetwork(sessionId);
+    },
   };
   return {
     id: spec.id,

@@ -192,9 +192,13 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
     fs.writeFileSync(path.join(assets, 'Dockerfile'), 'FROM busybox\n');
     fs.writeFileSync(path.join(assets, 'verify.sh'), 'the answer key\n');
     const sessionId = `rmf-${tag}`;
+    const remote = new Docker(dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions);
+    // A fresh engine: its session network's firewall helper needs the sandbox image, shipped first.
+    await remote.getImage(builtSandboxImage()).remove({ force: true });
     try {
       fleet.drain('local');
       const network = await fleet.createSessionNetwork(sessionId);
+      assert.ok(await remote.getImage(builtSandboxImage()).inspect());
       const ref = await fleet.create({ sessionId, node: 1, images: ['busybox'], network, assetsDir: assets, limits: { memoryMiB: 512, pids: 512, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 600_000 });
       assert.equal(ref.engine, 'far');
       assert.equal(ref.socketDir, '', 'the remote variant: nothing on this host');
@@ -212,7 +216,6 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
       for (const r of await fleet.list()) await fleet.destroy(r).catch(() => {});
       await fleet.dispose();
     }
-    const remote = new Docker(dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions);
     assert.deepEqual((await remote.listContainers({ all: true, filters: { label: [`${LABELS.owner}=${fleetOwner}-far`] } })).length, 0);
     assert.deepEqual(((await remote.listVolumes({ filters: { label: [`${LABELS.owner}=${fleetOwner}-far`, `${LABELS.kind}=sandbox-volume`] } })).Volumes ?? []).length, 0);
   });

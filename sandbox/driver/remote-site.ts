@@ -63,7 +63,11 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
   const templates = new Map<string, Promise<string>>();
 
   let cgroupVersion: Promise<string> | undefined;
-  const engineCgroups = () => (cgroupVersion ??= docker.info().then((i: { CgroupVersion?: string }) => i.CgroupVersion ?? '1'));
+  const engineCgroups = () => {
+    cgroupVersion ??= docker.info().then((i: { CgroupVersion?: string }) => i.CgroupVersion ?? '1');
+    cgroupVersion.catch(() => (cgroupVersion = undefined)); // an engine that did not answer is asked again
+    return cgroupVersion;
+  };
 
   async function check(): Promise<void> {
     if ((await engineCgroups()) === '2' || deps.allowUnlimited) return;

@@ -5,10 +5,14 @@ import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { Demuxer } from './demux.ts';
+import { SandboxError } from './errors.ts';
 import { idempotent } from './networks.ts';
 import { LABELS } from './types.ts';
 
 export const HELPER_KIND = 'site-helper';
+/** A helper still running after this is stuck (a held lock, a wedged disk) and is removed. Copies of a
+ * large template take seconds; this leaves room for a slow disk. */
+const HELPER_TIMEOUT_MS = 10 * 60_000;
 
 export interface HelperRun {
   /** Part of the container's name, for whoever lists containers on that host. */
@@ -55,7 +59,11 @@ export function createSiteHelpers(deps: { docker: Docker; image: string; owner: 
       });
       await c.start();
       if (hasStdin) stream.end(r.stdin);
-      const { StatusCode } = (await c.wait()) as { StatusCode: number };
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new SandboxError('timeout', `helper ${r.cmd.join(' ')} on the engine's host did not finish in ${HELPER_TIMEOUT_MS / 1000} s`)), HELPER_TIMEOUT_MS);
+      });
+      const { StatusCode } = (await Promise.race([c.wait(), timedOut]).finally(() => clearTimeout(timer))) as { StatusCode: number };
       await Promise.race([ended, new Promise((res) => setTimeout(res, 2_000))]);
       return { code: StatusCode, stdout: d.stdout(), stderr: d.stderr() };
     } finally {
