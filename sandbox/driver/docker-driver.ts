@@ -146,7 +146,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   async function create(spec: SandboxSpec): Promise<SandboxRef> {
     const limits: SandboxLimits = { ...defaults, ...spec.limits };
     const id = randomBytes(6).toString('hex');
-    const name = `lablab-sbx-${id}`;
+    /** The id the sandbox ends up with (the site may hand it storage made ahead, under that id). */
+    let sid = id;
     const images = spec.images.map(normalizeImageName);
     creating.add(id);
     let container: Docker.Container | undefined;
@@ -160,7 +161,9 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       // The engine creates networks one at a time; overlap that with the disk work.
       const networkP = spec.network ? Promise.resolve(spec.network) : networks.create(spec.sessionId);
       networkP.catch(() => {}); // awaited below; this only prevents an unhandled rejection meanwhile
-      const storage = await site.prepare(id, limits, images, spec.onProgress, mark);
+      const prepared = await site.prepare(id, limits, images, spec.onProgress, mark);
+      sid = prepared.id;
+      const name = `lablab-sbx-${sid}`;
       const network = await networkP;
       mark('network');
       const hostname = `node${spec.node}`;
@@ -177,12 +180,12 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
           [LABELS.node]: String(spec.node),
           [LABELS.expiresAt]: String(spec.expiresAt),
           [LABELS.owner]: owner,
-          [SANDBOX_ID_LABEL]: id,
+          [SANDBOX_ID_LABEL]: sid,
           [IMAGES_LABEL]: images.join(','),
         },
         HostConfig: {
           ...hostConfigBase,
-          ...storage,
+          ...prepared.hostConfig,
           Memory: mem,
           MemorySwap: mem,
           PidsLimit: limits.pids,
@@ -204,11 +207,11 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
       mark('created');
       await container.start();
       mark('started');
-      log(`sandbox ${id} (node${spec.node}): ${phases.join(', ')} ms`);
-      return reaper.refFor(id, container.id, name, spec.sessionId, spec.node, spec.expiresAt);
+      log(`sandbox ${sid} (node${spec.node}): ${phases.join(', ')} ms`);
+      return reaper.refFor(sid, container.id, name, spec.sessionId, spec.node, spec.expiresAt);
     } catch (err) {
       if (container) await container.remove({ force: true, v: true }).catch(() => {});
-      await site.release(id).catch((e) => log(`sandbox ${id}: cleanup after failed create failed`, e));
+      await site.release(sid).catch((e) => log(`sandbox ${sid}: cleanup after failed create failed`, e));
       if (err instanceof SandboxError) throw err;
       throw new SandboxError('sandbox_failed', `could not start sandbox node${spec.node}: ${(err as Error).message}`, { cause: err });
     } finally {

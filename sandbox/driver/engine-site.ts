@@ -15,9 +15,10 @@ export interface EngineSite {
   check(limits: SandboxLimits): Promise<void>;
   /**
    * Makes the sandbox's storage (inner data-root with `images` preloaded, /root, /tmp) and limits;
-   * returns the HostConfig fields its container needs. `mark` records a timing phase.
+   * returns the HostConfig fields its container needs, and its id: `id`, or the id of storage made
+   * ahead that it takes instead (remote spares). `mark` records a timing phase.
    */
-  prepare(id: string, limits: SandboxLimits, images: string[], onProgress?: (m: string) => void, mark?: (phase: string) => void): Promise<Partial<Docker.HostConfig>>;
+  prepare(id: string, limits: SandboxLimits, images: string[], onProgress?: (m: string) => void, mark?: (phase: string) => void): Promise<{ id: string; hostConfig: Partial<Docker.HostConfig> }>;
   /** Undoes prepare once the container is gone (idempotent). */
   release(id: string): Promise<void>;
   /** The host paths a ref carries (empty strings on a remote site: nothing is on this host). */

@@ -98,14 +98,17 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
       mark?.('disk');
       const cgroupParent = await cgroups.prepare(id, limits);
       return {
-        CgroupParent: cgroupParent,
-        // The only host paths in the sandbox: its own socket dir and its own loop disk.
-        Binds: [
-          `${path.join(dir, 'run')}:/run/lab`,
-          `${path.join(dir, 'disk', 'docker')}:/var/lib/docker`,
-          `${path.join(dir, 'disk', 'root')}:/root`,
-          `${path.join(dir, 'disk', 'tmp')}:/tmp`,
-        ],
+        id,
+        hostConfig: {
+          CgroupParent: cgroupParent,
+          // The only host paths in the sandbox: its own socket dir and its own loop disk.
+          Binds: [
+            `${path.join(dir, 'run')}:/run/lab`,
+            `${path.join(dir, 'disk', 'docker')}:/var/lib/docker`,
+            `${path.join(dir, 'disk', 'root')}:/root`,
+            `${path.join(dir, 'disk', 'tmp')}:/tmp`,
+          ],
+        },
       };
     },
     release,

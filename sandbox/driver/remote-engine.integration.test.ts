@@ -147,10 +147,24 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
       // Volumes exist while it runs, all labelled.
       const vols = (await remote.listVolumes({ filters: { label: [`${LABELS.owner}=${owner}`] } })).Volumes ?? [];
       assert.ok(vols.length >= 3, `named volumes for data-root, /root and /tmp: ${vols.map((v) => v.Name)}`);
+      // The next create takes the spare copy made after the first: its volumes were there before it.
+      const beforeSecond = await volumes('sandbox-volume');
+      const t1 = Date.now();
+      const ref2 = await driver.create({ sessionId, node: 2, images: ['busybox'], network, limits: { memoryMiB: 512, pids: 512, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 600_000 });
+      try {
+        assert.ok(beforeSecond.includes(`lablab-sbx-${ref2.id}-docker`), `${ref2.id} took a spare: ${beforeSecond.join(', ')}`);
+        await driver.waitReady(ref2, { timeoutMs: 60_000 });
+        log(`second create→ready (a spare) ${Date.now() - t1} ms`);
+        assert.equal((await driver.exec(ref2, ['docker', 'image', 'ls', '-q', 'busybox'])).stdout.trim().length > 0, true);
+      } finally {
+        await driver.destroy(ref2);
+      }
       // destroy alone removes them (the reaper is only for what a killed process left).
+      const mine = (await volumes('sandbox-volume')).filter((v) => v.startsWith(`lablab-sbx-${ref!.id}-`));
+      assert.equal(mine.length, 3);
       await driver.destroy(ref);
+      assert.deepEqual((await volumes('sandbox-volume')).filter((v) => mine.includes(v)), []);
       ref = undefined;
-      assert.deepEqual(await volumes('sandbox-volume'), []);
     } finally {
       if (ref) await driver.destroy(ref);
       await driver.removeSessionNetwork(sessionId);

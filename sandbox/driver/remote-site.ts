@@ -4,8 +4,8 @@
 //   and reaped when orphaned. No size cap: named volumes have no quota (said in the start-up line).
 // - Templates: one labelled volume per image set holds an inner data-root with the lab's images
 //   loaded (the images were shipped to that engine first, image-ship.ts); each sandbox gets a full
-//   copy by a short-lived helper container. A copy, not hard links: a learner is root in the sandbox
-//   and could write into a shared layer file in place.
+//   copy by a short-lived helper container, made ahead when it can (one spare per template). A copy,
+//   not hard links: a learner is root in the sandbox and could write into a shared layer file in place.
 // - Limits: container limits (no host cgroup parent). On cgroup v1 a learner can raise them from inside,
 //   so that is refused unless unlimited sandboxes are allowed, as on the local site.
 // - The inner engine: HTTP over an exec of `docker system dial-stdio` (exec-relay.ts); the shell: the
@@ -13,7 +13,7 @@
 // - Egress and host isolation: iptables on that host, run by a short-lived helper container with the
 //   host's network and NET_ADMIN (the sandbox image has iptables), so the rules match the local ones.
 import type Docker from 'dockerode';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import * as tarFs from 'tar-fs';
 import { createEngineClient } from './engine-client.ts';
@@ -40,6 +40,8 @@ const NOT_READY_EXIT = 3;
 /** A volume or helper without its sandbox is only reaped once this old (a create may be in flight). */
 const ORPHAN_MIN_AGE_MS = 2 * 60_000;
 const SANDBOX_VOLUMES = { docker: '/var/lib/docker', root: '/root', tmp: '/tmp' } as const;
+/** Data-root copies kept ready per template, so a create does not wait for its copy (0: none). */
+const SPARES_PER_TEMPLATE = 1;
 
 export interface RemoteSiteDeps {
   docker: Docker;
@@ -152,7 +154,65 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
     }
   }
 
+  async function makeVolumes(id: string): Promise<void> {
+    for (const what of Object.keys(SANDBOX_VOLUMES) as (keyof typeof SANDBOX_VOLUMES)[]) {
+      await docker.createVolume({ Name: volumeName(id, what), Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'sandbox-volume', [LABELS.owner]: owner, [VOLUME_SANDBOX_LABEL]: id } });
+    }
+  }
+
+  async function copyTemplate(tmpl: string, id: string): Promise<void> {
+    const copy = await helpers.run({
+      name: `copy-${id}`,
+      cmd: ['sh', '-c', `test -e /from/${READY_MARK} || exit ${NOT_READY_EXIT}; cp -a --reflink=auto /from/. /to/ && rm -f /to/${READY_MARK}`],
+      mounts: [
+        { Type: 'volume', Source: tmpl, Target: '/from', ReadOnly: true },
+        { Type: 'volume', Source: volumeName(id, 'docker'), Target: '/to' },
+      ],
+    });
+    if (copy.code === NOT_READY_EXIT) templates.delete(tmpl);
+    if (copy.code !== 0) throw new SandboxError('sandbox_failed', `could not copy the lab's images into the sandbox: ${copy.stderr.trim() || `exit ${copy.code}`}`);
+  }
+
+  // Spare copies: the copy of a large template takes seconds (README, "Remote engines"), so after a
+  // create one copy is made ahead for the next. Kept in memory only: a restarted server's spares have
+  // no sandbox and are reaped as orphans.
+  const spares = new Map<string, { ready: string[]; filling?: Promise<void> }>();
+  /** Ids whose volumes are a spare (ready, filling or just claimed): not orphans. */
+  const spareIds = new Set<string>();
+  let disposed = false;
+  const spareState = (tmpl: string) => {
+    let st = spares.get(tmpl);
+    if (!st) spares.set(tmpl, (st = { ready: [] }));
+    return st;
+  };
+
+  function refillSpares(tmpl: string): void {
+    const st = spareState(tmpl);
+    if (disposed || st.filling || st.ready.length >= SPARES_PER_TEMPLATE) return;
+    const id = randomBytes(6).toString('hex');
+    spareIds.add(id);
+    st.filling = (async () => {
+      try {
+        await makeVolumes(id);
+        await copyTemplate(tmpl, id);
+        st.ready.push(id);
+      } catch (err) {
+        spareIds.delete(id);
+        await release(id).catch(() => {}); // the reaper removes what is left
+        log(`template ${tmpl}: a spare copy failed (the next create copies for itself)`, err);
+      }
+    })().finally(() => (st.filling = undefined));
+  }
+
+  /** A ready spare's id, waiting for one being filled (it is part done), or undefined. */
+  async function claimSpare(tmpl: string): Promise<string | undefined> {
+    const st = spareState(tmpl);
+    if (!st.ready.length && st.filling) await st.filling;
+    return st.ready.shift();
+  }
+
   async function release(id: string): Promise<void> {
+    spareIds.delete(id);
     for (const what of Object.keys(SANDBOX_VOLUMES) as (keyof typeof SANDBOX_VOLUMES)[]) await idempotent(docker.getVolume(volumeName(id, what)).remove());
   }
 
@@ -176,24 +236,20 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
     async prepare(id, _limits, images, onProgress, mark) {
       const tmpl = images.length ? await template(images, onProgress) : undefined;
       mark?.('template');
-      for (const what of Object.keys(SANDBOX_VOLUMES) as (keyof typeof SANDBOX_VOLUMES)[]) {
-        await docker.createVolume({ Name: volumeName(id, what), Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'sandbox-volume', [LABELS.owner]: owner, [VOLUME_SANDBOX_LABEL]: id } });
+      // A copy made ahead (its own id: volume names carry the sandbox id) saves this create the copy.
+      const spare = tmpl ? await claimSpare(tmpl) : undefined;
+      const sid = spare ?? id;
+      if (!spare) {
+        await makeVolumes(sid);
+        if (tmpl) await copyTemplate(tmpl, sid);
       }
-      if (tmpl) {
-        const copy = await helpers.run({
-          name: `copy-${id}`,
-          cmd: ['sh', '-c', `test -e /from/${READY_MARK} || exit ${NOT_READY_EXIT}; cp -a --reflink=auto /from/. /to/ && rm -f /to/${READY_MARK}`],
-          mounts: [
-            { Type: 'volume', Source: tmpl, Target: '/from', ReadOnly: true },
-            { Type: 'volume', Source: volumeName(id, 'docker'), Target: '/to' },
-          ],
-        });
-        if (copy.code === NOT_READY_EXIT) templates.delete(tmpl);
-        if (copy.code !== 0) throw new SandboxError('sandbox_failed', `could not copy the lab's images into the sandbox: ${copy.stderr.trim() || `exit ${copy.code}`}`);
-      }
-      mark?.('disk');
+      mark?.(spare ? 'disk (a spare copy)' : 'disk');
+      if (tmpl) refillSpares(tmpl);
       return {
-        Mounts: (Object.entries(SANDBOX_VOLUMES) as [keyof typeof SANDBOX_VOLUMES, string][]).map(([what, target]) => ({ Type: 'volume' as const, Source: volumeName(id, what), Target: target })),
+        id: sid,
+        hostConfig: {
+          Mounts: (Object.entries(SANDBOX_VOLUMES) as [keyof typeof SANDBOX_VOLUMES, string][]).map(([what, target]) => ({ Type: 'volume' as const, Source: volumeName(sid, what), Target: target })),
+        },
       };
     },
     release,
@@ -230,7 +286,7 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
       for (const v of vols) {
         const id = v.Labels?.[VOLUME_SANDBOX_LABEL] ?? '';
         const created = Date.parse((v as { CreatedAt?: string }).CreatedAt ?? '');
-        if (known.has(id) || creating.has(id) || !(now - created > ORPHAN_MIN_AGE_MS)) continue;
+        if (known.has(id) || creating.has(id) || spareIds.has(id) || !(now - created > ORPHAN_MIN_AGE_MS)) continue;
         await idempotent(docker.getVolume(v.Name).remove()).catch((e) => log(`reap: could not remove volume ${v.Name}`, e));
         reaped.add(id);
       }
@@ -254,7 +310,13 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
       if (images.length) await template(images);
     },
     async dispose() {
+      disposed = true;
       engines.clear();
+      // Spares no sandbox took: this process alone knows them.
+      for (const st of spares.values()) {
+        await st.filling;
+        for (const id of st.ready.splice(0)) await release(id).catch((e) => log(`spare ${id}: could not remove its volumes`, e));
+      }
     },
   };
 }
