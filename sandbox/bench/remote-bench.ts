@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createDockerSandboxDriver } from '../driver/docker-driver.ts';
+import { hostIsolationRule } from '../driver/networks.ts';
 import { dockerOptions, parseEngine } from '../driver/engines-config.ts';
 import { builtSandboxImage } from '../driver/image-tag.ts';
 import { shipImages } from '../driver/image-ship.ts';
@@ -21,7 +22,6 @@ const IMAGES = (process.env.BENCH_IMAGES ?? 'golang:1.19,busybox').split(',');
 const N = Number(process.env.BENCH_N ?? 5);
 const limits: SandboxLimits = { memoryMiB: 2048, pids: 1024, cpuShares: 512, diskGiB: 8 };
 const POOL = '10.227.0.0/16';
-const ISOLATION_RULE = ['INPUT', '-s', POOL, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
 
 const tag = randomBytes(3).toString('hex');
 const owner = `bench-rm-${tag}`;
@@ -85,7 +85,7 @@ async function main() {
     await viaSsh?.dispose();
     await sshd.stop();
     await removeTestSandboxes(host, path.join(dir, 'local'), owner, (m) => console.error(m));
-    spawnSync('iptables', ['-D', ...ISOLATION_RULE]);
+    spawnSync('iptables', ['-D', ...hostIsolationRule(POOL)]);
     await engine.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }

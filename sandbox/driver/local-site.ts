@@ -16,6 +16,7 @@ import { SandboxError } from './errors.ts';
 import { createCgroupManager, disk, engineCgroupInfo, type CgroupManager } from './host.ts';
 import type { ImageSources } from './image-sources.ts';
 import { linkSocket } from './safe-socket.ts';
+import { hostIsolationRule } from './networks.ts';
 import { createLocalShell } from './shell.ts';
 import { createTemplateStore } from './templates.ts';
 import type { EngineClient, ExecOptions, ExecResult, SandboxRef } from './types.ts';
@@ -50,12 +51,10 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
   const shell = createLocalShell(deps.exec);
   const dirOf = (id: string) => path.join(sandboxesDir, id);
 
-  // Sandboxes reach the internet (NAT, through FORWARD) but not the host's own services: packets
-  // from the pool addressed to the host itself go through INPUT, where this rule turns them away.
   let hostIsolation: Promise<void> | undefined;
   function isolateHost(pool: string): Promise<void> {
     hostIsolation ??= (async () => {
-      const rule = ['INPUT', '-s', pool, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
+      const rule = hostIsolationRule(pool);
       const present = spawnSync('iptables', ['-C', ...rule], { stdio: 'ignore' }).status === 0;
       if (present) return;
       const r = spawnSync('iptables', ['-I', ...rule], { encoding: 'utf8' });

@@ -29,6 +29,14 @@ export interface SessionNetworks {
   reap(liveSessions: Set<string>, isLive: (sessionId: string) => boolean): Promise<void>;
 }
 
+/**
+ * The INPUT rule that keeps sandboxes in `pool` from the engine host's own services: packets from the
+ * pool addressed to the host itself go through INPUT (the internet goes through FORWARD).
+ */
+export function hostIsolationRule(pool: string): string[] {
+  return ['INPUT', '-s', pool, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
+}
+
 /** 404 (gone) and 304 (already in that state) count as success for teardown. */
 export async function idempotent(p: Promise<unknown>): Promise<void> {
   try {

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream';
 import Docker from 'dockerode';
 import * as tarStream from 'tar-stream';
 import { createDockerSandboxDriver } from './docker-driver.ts';
+import { hostIsolationRule } from './networks.ts';
 import { dockerOptions, parseEngine, parseEngines, type EngineSpec } from './engines-config.ts';
 import { egressTag } from './egress.ts';
 import { createEngineFleetFromSpecs, createFleetMember } from './engine-members.ts';
@@ -32,7 +33,6 @@ const host = new Docker({ socketPath: '/var/run/docker.sock' });
 /** A pool no other test uses; the host-isolation rule for it is removed at the end. */
 const POOL = '10.229.0.0/16';
 const FLEET_POOL = '10.226.0.0/16';
-const ISOLATION_RULE = ['INPUT', '-s', POOL, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
 
 let engine: SecondEngine;
 let spec: EngineSpec;
@@ -60,8 +60,8 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
   });
 
   after(async () => {
-    spawnSync('iptables', ['-D', ...ISOLATION_RULE]);
-    spawnSync('iptables', ['-D', ...ISOLATION_RULE.map((a) => (a === POOL ? FLEET_POOL : a))]);
+    spawnSync('iptables', ['-D', ...hostIsolationRule(POOL)]);
+    spawnSync('iptables', ['-D', ...hostIsolationRule(FLEET_POOL)]);
     await engine?.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   });

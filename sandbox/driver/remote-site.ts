@@ -23,7 +23,7 @@ import { SandboxError } from './errors.ts';
 import { createExecRelayAgent } from './exec-relay.ts';
 import type { ImageSources } from './image-sources.ts';
 import { createSiteHelpers, HELPER_KIND } from './site-helpers.ts';
-import { idempotent } from './networks.ts';
+import { hostIsolationRule, idempotent } from './networks.ts';
 import type { SandboxExec } from './sandbox-exec.ts';
 import { templateKey } from './templates.ts';
 import { LABEL_PREFIX, LABELS, type EngineClient, type SandboxRef, type SandboxShell } from './types.ts';
@@ -273,7 +273,7 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
     firewall: { run: firewallRun, resolvConf: () => (resolvConf ??= firewallRun('cat', ['/etc/resolv.conf']).catch((e) => ((resolvConf = undefined), Promise.reject(e)))) },
     isolateHost(pool) {
       hostIsolation ??= (async () => {
-        const rule = ['INPUT', '-s', pool, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
+        const rule = hostIsolationRule(pool);
         const present = await firewallRun('iptables', ['-w', '-C', ...rule]).then(() => true, () => false);
         if (present) return;
         await firewallRun('iptables', ['-w', '-I', ...rule]).catch((e) => log(`could not add the host-isolation firewall rule on the remote engine's host (sandboxes can reach its services): ${(e as Error).message}`));

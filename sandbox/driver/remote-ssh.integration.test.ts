@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { createDockerSandboxDriver } from './docker-driver.ts';
+import { hostIsolationRule } from './networks.ts';
 import { dockerOptions, parseEngine } from './engines-config.ts';
 import { builtSandboxImage } from './image-tag.ts';
 import { shipImages } from './image-ship.ts';
@@ -21,7 +22,6 @@ const owner = `test-ssh-${tag}`;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-ssh-'));
 const log = (m: string, e?: unknown) => process.env.DEBUG && console.error(`[ssh] ${m}`, e ?? '');
 const POOL = '10.228.0.0/16';
-const ISOLATION_RULE = ['INPUT', '-s', POOL, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
 
 let engine: SecondEngine;
 let sshd: SshEngine;
@@ -34,7 +34,7 @@ describe('a remote engine over ssh', { timeout: 600_000, skip: sshdMissing() ?? 
   });
 
   after(async () => {
-    spawnSync('iptables', ['-D', ...ISOLATION_RULE]);
+    spawnSync('iptables', ['-D', ...hostIsolationRule(POOL)]);
     await sshd?.stop();
     await engine?.stop();
     fs.rmSync(dir, { recursive: true, force: true });

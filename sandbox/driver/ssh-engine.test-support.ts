@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { freePort } from './second-engine.test-support.ts';
 
 export interface SshEngine {
   port: number;
@@ -17,16 +18,6 @@ export interface SshEngine {
 /** Why sshd cannot run here, or null when it can. */
 export function sshdMissing(): string | null {
   return fs.existsSync('/usr/sbin/sshd') ? null : 'openssh-server is not installed (sandbox/host/setup.sh installs it)';
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
 }
 
 export async function startSshEngine(opts: { dir: string; engineSocket: string }): Promise<SshEngine> {
