@@ -9,8 +9,6 @@ import type { EngineClient, SandboxLimits, SandboxRef } from './types.ts';
 export interface EngineSite {
   /** False when the sandboxes' files and sockets are on this host. */
   readonly remote: boolean;
-  /** One line for the start-up log: what a sandbox with these limits gets on this engine. */
-  describe(limits: SandboxLimits): Promise<string>;
   /** Throws the refusal a create would meet, before any work is done. */
   check(limits: SandboxLimits): Promise<void>;
   /**

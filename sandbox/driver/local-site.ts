@@ -82,7 +82,6 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
 
   return {
     remote: false,
-    describe: (limits) => cgroups.describe(limits),
     // First in a create, so a host that cannot enforce the limits refuses before any disk work.
     check: (limits) => cgroups.check(limits),
     async prepare(id, limits, images, onProgress, mark) {

@@ -224,14 +224,6 @@ export function createRemoteSite(deps: RemoteSiteDeps): EngineSite {
 
   return {
     remote: true,
-    async describe(limits) {
-      const v = await engineCgroups();
-      return (
-        `remote engine: memory ${limits.memoryMiB} MiB, ${limits.pids} pids and CPU weight ${limits.cpuShares} as container limits` +
-        (v === '2' ? '' : ' (cgroup v1: a learner could raise them; allowed by SANDBOX_ALLOW_UNLIMITED)') +
-        `; disk size NOT enforced (${limits.diskGiB} GiB asked; named volumes have no quota); egress rules installed on that host by a helper container`
-      );
-    },
     check,
     async prepare(id, _limits, images, onProgress, mark) {
       const tmpl = images.length ? await template(images, onProgress) : undefined;
