@@ -1,4 +1,7 @@
 import { test } from 'node:test';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import assert from 'node:assert/strict';
 import { createSandboxBackend, ENGINES_TUNING } from './engines.ts';
 import type { Timers } from './timers.ts';
@@ -36,4 +39,19 @@ test('ENGINES_FILE drain flags apply at start and are re-read on each probe', as
   assert.deepEqual(b.fleet!.engines().map((e) => e.lost), [true, true]);
   b.dispose();
   assert.ok(ENGINES_TUNING.probeEveryMs > 0);
+});
+
+test('a tcp engine with TLS is taken (no longer refused), and the start-up line says what differs there', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-engines-'));
+  try {
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) fs.writeFileSync(path.join(dir, f), 'x');
+    const file = `engines:\n  - url: unix:///run/lablab-none/a.sock\n  - id: far\n    url: tcp://build-2:2376\n    tls: { ca: ${dir}/ca.pem, cert: ${dir}/cert.pem, key: ${dir}/key.pem }\n`;
+    const b = createSandboxBackend({ env: { ENGINES_FILE: '/x.yaml' }, readFile: () => file, base, memoryMiB: 512, log: () => {} });
+    assert.deepEqual(b.fleet!.engines().map((e) => e.id), ['local', 'far']);
+    assert.match(b.describe, /far \(tcp:\/\/build-2:2376; remote: .*disk size NOT enforced/);
+    assert.doesNotMatch(b.describe, /local \([^)]*remote/);
+    b.dispose();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

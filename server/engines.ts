@@ -7,6 +7,9 @@ import { createEngineFleetFromSpecs } from '../sandbox/driver/engine-members.ts'
 import { ENGINE_LOST_MESSAGE, type EngineFleet, type FullDriver } from '../sandbox/driver/engine-fleet.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
+/** What differs on an engine on another host (sandbox/driver/remote-site.ts), said once at start. */
+export const REMOTE_NOTE = '; remote: memory, pids and CPU held as container limits, disk size NOT enforced, egress rules set on that host by a helper container';
+
 export const ENGINES_TUNING = {
   /** How often every engine is asked for its health and figures (two misses in a row: lost). */
   probeEveryMs: 10_000,
@@ -61,7 +64,7 @@ export function createSandboxBackend(opts: {
   return {
     driver: fleet,
     fleet,
-    describe: `sandbox engines: ${specs.map((s) => `${s.id} (${s.url}${s.drain ? ', drained' : ''})`).join(', ')}`,
+    describe: `sandbox engines: ${specs.map((s) => `${s.id} (${s.url}${s.drain ? ', drained' : ''}${s.local ? '' : REMOTE_NOTE})`).join(', ')}`,
     async start(l) {
       lose = l;
       await tick();

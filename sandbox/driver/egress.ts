@@ -101,7 +101,8 @@ export interface EgressFirewallOptions {
   policy: EgressPolicy;
   /** Runs iptables-restore/iptables (injectable for tests). */
   run?: (cmd: string, args: string[], stdin?: string) => Promise<string>;
-  resolvConf?: () => string;
+  /** The engine host's /etc/resolv.conf (a remote engine's is read through a helper container). */
+  resolvConf?: () => string | Promise<string>;
   lookup?: (host: string) => Promise<string[]>;
 }
 
@@ -139,7 +140,7 @@ export function createEgressFirewall(opts: EgressFirewallOptions): EgressFirewal
     allow.catch(() => (allow = undefined)); // a DNS hiccup must not poison every later create
     return allow;
   };
-  const resolvers = () => parseResolvers((opts.resolvConf ?? (() => fs.readFileSync('/etc/resolv.conf', 'utf8')))());
+  const resolvers = async () => parseResolvers(await (opts.resolvConf ?? (() => fs.readFileSync('/etc/resolv.conf', 'utf8')))());
   const listing = () => run('iptables', ['-w', '-S', CHAIN]);
 
   // One iptables-restore per change: atomic, and one process instead of a dozen per session.
@@ -153,7 +154,7 @@ export function createEgressFirewall(opts: EgressFirewallOptions): EgressFirewal
   return {
     policy,
     async apply(tag, bridge) {
-      const rules = planEgressRules({ bridge, tag, policy, allowCidrs: await allowCidrs(), resolvers: resolvers() });
+      const rules = planEgressRules({ bridge, tag, policy, allowCidrs: await allowCidrs(), resolvers: await resolvers() });
       const stale = rulesTagged(await listing(), (t) => t === tag).map((l) => l.replace(/^-A /, '-D '));
       // Inserted at the top in reverse, so they end up first in DOCKER-USER in the planned order.
       const insert = [...rules].reverse().map((r) => ['-I', CHAIN, '1', ...r].join(' '));

@@ -21,7 +21,10 @@ const METADATA_INSTRUCTION =
   /^(?:\/bin\/sh -c #\(nop\)\s+)?(?:ENV|CMD|ENTRYPOINT|EXPOSE|LABEL|MAINTAINER|USER|VOLUME|WORKDIR|ARG|ONBUILD|STOPSIGNAL|HEALTHCHECK|SHELL)\b/;
 
 export interface EngineClientOptions {
-  socketPath: string;
+  /** The inner engine's unix socket on this host... */
+  socketPath?: string;
+  /** ...or, for a sandbox on another host, an agent whose connections reach it (exec-relay.ts). */
+  agent?: import('node:http').Agent;
   /** Called before every connection: verifies (and refreshes) the socket; throws to refuse. */
   beforeConnect?: () => void;
   /** Per-request timeout for everything but the events stream (default ENGINE_REQUEST_TIMEOUT_MS). */
@@ -35,9 +38,11 @@ function toState(s: string | undefined): ContainerInfo['state'] {
 }
 
 export function createEngineClient(opts: EngineClientOptions): EngineClient {
-  const docker = new Docker({ socketPath: opts.socketPath, timeout: opts.timeoutMs ?? ENGINE_REQUEST_TIMEOUT_MS });
+  // With an agent, host and port are only what the HTTP requests say: the agent makes the connection.
+  const where = (opts.agent ? { protocol: 'http', host: 'inner-engine', port: 2375, agent: opts.agent } : { socketPath: opts.socketPath }) as Docker.DockerOptions;
+  const docker = new Docker({ ...where, timeout: opts.timeoutMs ?? ENGINE_REQUEST_TIMEOUT_MS });
   // The events stream lives as long as the sandbox: no timeout (the modem's timeout is per client).
-  const streaming = new Docker({ socketPath: opts.socketPath });
+  const streaming = new Docker(where);
   const check = (): void => opts.beforeConnect?.();
 
   async function image(ref: string): Promise<ImageInfo | null> {

@@ -14,20 +14,19 @@ import { LABELS } from './types.ts';
 
 const MiB = 1024 ** 2;
 
-/**
- * Refuses engines on another host: a sandbox's loop disk, its host cgroup, its bind-mounted socket
- * folder and the egress firewall are made on the server's own host. A remote engine needs a named
- * volume for the inner data-root, container limits instead of the cgroup parent and the exec
- * terminal path; that variant is not built yet (see the README).
- */
-export function checkEnginesSupported(specs: EngineSpec[]): void {
-  const remote = specs.filter((s) => !s.local);
-  if (remote.length) {
-    throw new SandboxError(
-      'bad_request',
-      `engine ${remote.map((s) => `${s.id} (${s.url})`).join(', ')} is on another host; sandboxes need a loop disk, a host cgroup and a firewall on the engine's own host, which this server cannot make there yet. List only engines on this host (unix:// sockets), or run a server on that host.`,
-    );
+/** What a failed connection to an engine means, in the words an operator needs (TLS, ssh, reachability). */
+export function engineErrorMessage(spec: EngineSpec, err: unknown): string {
+  const e = err as { message?: string; code?: string; level?: string };
+  const msg = e?.message ?? String(err);
+  let why = msg;
+  if (spec.protocol === 'tcp' && (/certificate|ssl|tls|alert|handshake|self.signed|EPROTO|wrong version/i.test(msg) || /^ERR_(SSL|TLS)|^(EPROTO|ECONNRESET)$/.test(e?.code ?? ''))) {
+    why = `the TLS handshake failed (${msg}); check that tls.ca signed the engine's certificate and that the engine trusts this server's client certificate (tls.cert, tls.key), and that the engine listens with --tlsverify`;
+  } else if (spec.protocol === 'ssh' && (e?.level === 'client-authentication' || /authentication|host key|Host denied|handshake/i.test(msg))) {
+    why = `ssh refused the login (${msg}); check the user, identityFile and hostKey`;
+  } else if (/ECONNREFUSED|EHOSTUNREACH|ETIMEDOUT|ENOTFOUND/.test(msg + (e?.code ?? ''))) {
+    why = `nothing answers there (${msg})`;
   }
+  return `engine ${spec.id} (${spec.url}): ${why}`;
 }
 
 export function createFleetMember(spec: EngineSpec, index: number, base: DockerSandboxDriverConfig, first: Docker): FleetMember {
@@ -44,6 +43,8 @@ export function createFleetMember(spec: EngineSpec, index: number, base: DockerS
     subnetPool: spec.subnetPool ?? (index === 0 ? base.subnetPool : `10.${213 + index}.0.0/16`),
     // The host cgroup manager given in `base` speaks for the first engine; the others ask their own.
     cgroups: index === 0 ? base.cgroups : undefined,
+    // On another host: named volumes, container limits, the engine API for everything (remote-site.ts).
+    remote: !spec.local,
   });
   const shipped = new Map<string, Promise<unknown>>();
   function ship(images: string[], onProgress?: (m: string) => void): Promise<unknown> {
@@ -73,15 +74,24 @@ export function createFleetMember(spec: EngineSpec, index: number, base: DockerS
       await ship([sandboxImage, ...s.images], s.onProgress);
       return driver.create(s);
     },
+    // A remote engine installs a network's firewall rules with a helper made from the sandbox image.
+    async createSessionNetwork(sessionId: string) {
+      if (!spec.local) await ship([sandboxImage]);
+      return driver.createSessionNetwork(sessionId);
+    },
   };
   return {
     id: spec.id,
     driver: wrapped,
     maxSandboxes: spec.maxSandboxes,
     async probe() {
-      const info = (await docker.info()) as { MemTotal: number; NCPU: number };
-      const running = await docker.listContainers({ filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=sandbox`] } });
-      return { memTotalBytes: info.MemTotal, cpus: info.NCPU, running: running.length };
+      try {
+        const info = (await docker.info()) as { MemTotal: number; NCPU: number };
+        const running = await docker.listContainers({ filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=sandbox`] } });
+        return { memTotalBytes: info.MemTotal, cpus: info.NCPU, running: running.length };
+      } catch (err) {
+        throw new SandboxError('engine_lost', engineErrorMessage(spec, err), { cause: err });
+      }
     },
     async prepare(images) {
       await ship([sandboxImage, ...images]);
@@ -92,7 +102,6 @@ export function createFleetMember(spec: EngineSpec, index: number, base: DockerS
 
 /** The fleet over ENGINES' engines, with the first one's Docker client as the image source. */
 export function createEngineFleetFromSpecs(specs: EngineSpec[], base: DockerSandboxDriverConfig, fleet: Omit<EngineFleetConfig, 'members'>): EngineFleet {
-  checkEnginesSupported(specs);
   const first = new Docker(dockerOptions(specs[0]!, (p) => fs.readFileSync(p)) as Docker.DockerOptions);
   return createEngineFleet({ ...fleet, members: specs.map((s, i) => createFleetMember(s, i, base, first)) });
 }

@@ -11,11 +11,23 @@ test('with nothing set, the local engine alone', () => {
   assert.deepEqual({ id: e.id, protocol: e.protocol, socketPath: e.socketPath, local: e.local }, { id: 'local', protocol: 'unix', socketPath: '/var/run/docker.sock', local: true });
 });
 
-test('ENGINES lists unix and ssh engines by URL; ids follow the order', () => {
-  const es = parseEngines({ ENGINES: 'unix:///var/run/docker.sock, unix:///run/lablab/docker2.sock,ssh://lab@build-2:2222' }) as [EngineSpec, EngineSpec, EngineSpec];
-  assert.deepEqual(es.map((e) => [e.id, e.protocol, e.local]), [['local', 'unix', true], ['e2', 'unix', true], ['e3', 'ssh', false]]);
+test('ENGINES lists unix engines by URL; ids follow the order', () => {
+  const es = parseEngines({ ENGINES: 'unix:///var/run/docker.sock, unix:///run/lablab/docker2.sock' }) as [EngineSpec, EngineSpec];
+  assert.deepEqual(es.map((e) => [e.id, e.protocol, e.local]), [['local', 'unix', true], ['e2', 'unix', true]]);
   assert.equal(es[1].socketPath, '/run/lablab/docker2.sock');
-  assert.deepEqual(dockerOptions(es[2], () => Buffer.alloc(0)), { protocol: 'ssh', host: 'build-2', port: 2222, username: 'lab' });
+});
+
+test('an ssh engine needs its host key, which only ENGINES_FILE can give; only that key is accepted', () => {
+  assert.throws(() => parseEngines({ ENGINES: 'unix:///var/run/docker.sock,ssh://lab@build-2:2222' }), refused(/no hostKey/));
+  const file = 'engines:\n  - url: unix:///var/run/docker.sock\n  - url: ssh://lab@build-2:2222\n    identityFile: /etc/lablab/id\n    hostKey: /etc/lablab/build-2.pub\n';
+  const es = parseEngines({}, file) as [EngineSpec, EngineSpec];
+  assert.deepEqual([es[1].id, es[1].protocol, es[1].local], ['e2', 'ssh', false]);
+  const blob = Buffer.from('the host key blob');
+  const files: Record<string, string> = { '/etc/lablab/id': 'PRIVATE', '/etc/lablab/build-2.pub': `ssh-ed25519 ${blob.toString('base64')} root@build-2\n` };
+  const opts = dockerOptions(es[1], (p) => Buffer.from(files[p]!)) as { host: string; port: number; username: string; sshOptions: { privateKey: Buffer; hostVerifier: (k: Buffer) => boolean } };
+  assert.deepEqual([opts.host, opts.port, opts.username, String(opts.sshOptions.privateKey)], ['build-2', 2222, 'lab', 'PRIVATE']);
+  assert.equal(opts.sshOptions.hostVerifier(blob), true);
+  assert.equal(opts.sshOptions.hostVerifier(Buffer.from('another host')), false);
 });
 
 test('a tcp engine needs TLS, which only ENGINES_FILE can give', () => {

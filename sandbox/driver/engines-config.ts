@@ -20,6 +20,10 @@ export interface EngineSpec {
   port?: number;
   /** ssh: the login. */
   username?: string;
+  /** ssh: the private key file (default: the ssh agent at SSH_AUTH_SOCK). */
+  identityFile?: string;
+  /** ssh: the engine host's public host key file (a line of its ssh_host_*_key.pub); the login is refused if it differs. */
+  hostKey?: string;
   /** tcp: client certificate paths (TLS is required on tcp: an open engine port is root on that host). */
   tls?: EngineTls;
   /**
@@ -41,6 +45,8 @@ interface RawEngine {
   id?: string;
   url: string;
   tls?: EngineTls;
+  identityFile?: string;
+  hostKey?: string;
   maxSandboxes?: number;
   subnetPool?: string;
   drain?: boolean;
@@ -66,7 +72,8 @@ export function parseEngine(raw: RawEngine, index: number): EngineSpec {
       return { ...common, protocol: 'tcp', host: u.hostname, port: Number(u.port || 2376), tls: raw.tls, local: false };
     }
     case 'ssh:':
-      return { ...common, protocol: 'ssh', host: u.hostname, port: Number(u.port || 22), username: decodeURIComponent(u.username) || undefined, local: false };
+      if (!raw.hostKey) throw new SandboxError('bad_request', `engine ${id}: ${raw.url} has no hostKey; list it in ENGINES_FILE with hostKey: <a copy of that host's /etc/ssh/ssh_host_ed25519_key.pub> (without it, anyone on the path could pose as the engine)`);
+      return { ...common, protocol: 'ssh', host: u.hostname, port: Number(u.port || 22), username: decodeURIComponent(u.username) || undefined, identityFile: raw.identityFile, hostKey: raw.hostKey, local: false };
     default:
       throw new SandboxError('bad_request', `engine ${id}: ${u.protocol.replace(':', '')} is not an engine address; use unix://, tcp:// (with TLS) or ssh://`);
   }
@@ -103,7 +110,19 @@ export function dockerOptions(spec: EngineSpec, read: (p: string) => Buffer): Re
       return { socketPath: spec.socketPath };
     case 'tcp':
       return { protocol: 'https', host: spec.host, port: spec.port, ca: read(spec.tls!.ca), cert: read(spec.tls!.cert), key: read(spec.tls!.key) };
-    case 'ssh':
-      return { protocol: 'ssh', host: spec.host, port: spec.port, username: spec.username };
+    case 'ssh': {
+      // The .pub line is "<type> <base64 key blob> [comment]"; ssh2 hands the verifier the raw blob.
+      const want = Buffer.from(read(spec.hostKey!).toString('utf8').trim().split(/\s+/)[1] ?? '', 'base64');
+      return {
+        protocol: 'ssh',
+        host: spec.host,
+        port: spec.port,
+        username: spec.username,
+        sshOptions: {
+          ...(spec.identityFile ? { privateKey: read(spec.identityFile) } : { agent: process.env.SSH_AUTH_SOCK }),
+          hostVerifier: (key: Buffer) => want.length > 0 && key.equals(want),
+        },
+      };
+    }
   }
 }

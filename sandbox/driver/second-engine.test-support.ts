@@ -9,15 +9,69 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 
+export interface EngineCerts {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
 export interface SecondEngine {
   socketPath: string;
   docker: Docker;
+  /** With `tls`: where it also listens (127.0.0.1 only) and the client's certificate files. */
+  tcp?: { host: string; port: number; client: EngineCerts; dir: string };
   stop(): Promise<void>;
 }
 
-export async function startSecondEngine(opts: { dir: string; name: string; log?: (m: string) => void }): Promise<SecondEngine> {
+function openssl(cwd: string, ...args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`openssl ${args[0]}: ${r.stderr.trim()}`);
+}
+
+/**
+ * A CA, a server certificate for 127.0.0.1/localhost and a client certificate signed by it, made by
+ * openssl in `dir` (`prefix` lets a second, untrusted set sit beside the first).
+ */
+export function makeCerts(dir: string, prefix = ''): { server: EngineCerts; client: EngineCerts } {
+  fs.mkdirSync(dir, { recursive: true });
+  const f = (n: string) => path.join(dir, `${prefix}${n}`);
+  openssl(dir, 'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=lablab test CA', '-keyout', f('ca-key.pem'), '-out', f('ca.pem'));
+  fs.writeFileSync(f('server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  fs.writeFileSync(f('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  for (const who of ['server', 'client']) {
+    openssl(dir, 'req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${who === 'server' ? 'localhost' : 'lablab client'}`, '-keyout', f(`${who}-key.pem`), '-out', f(`${who}.csr`));
+    openssl(dir, 'x509', '-req', '-in', f(`${who}.csr`), '-CA', f('ca.pem'), '-CAkey', f('ca-key.pem'), '-CAcreateserial', '-days', '2', '-extfile', f(`${who}.ext`), '-out', f(`${who}.pem`));
+  }
+  return {
+    server: { ca: f('ca.pem'), cert: f('server.pem'), key: f('server-key.pem') },
+    client: { ca: f('ca.pem'), cert: f('client.pem'), key: f('client-key.pem') },
+  };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export async function startSecondEngine(opts: { dir: string; name: string; log?: (m: string) => void; tls?: boolean }): Promise<SecondEngine> {
   const dir = path.resolve(opts.dir);
   fs.mkdirSync(dir, { recursive: true });
+  // Engine and client certificates; the engine also listens on TCP with --tlsverify (client certs required).
+  let tcp: SecondEngine['tcp'];
+  const tlsArgs: string[] = [];
+  if (opts.tls) {
+    const certsDir = path.join(dir, 'certs');
+    const { server, client } = makeCerts(certsDir);
+    tcp = { host: '127.0.0.1', port: await freePort(), client, dir: certsDir };
+    tlsArgs.push(`--host=tcp://${tcp.host}:${tcp.port}`, '--tlsverify', `--tlscacert=${server.ca}`, `--tlscert=${server.cert}`, `--tlskey=${server.key}`);
+  }
   // unix socket paths are short (108 bytes): the socket and exec-root live under /run.
   const run = `/run/lablab-${opts.name}`;
   fs.mkdirSync(run, { recursive: true });
@@ -44,6 +98,7 @@ export async function startSecondEngine(opts: { dir: string; name: string; log?:
     `--bridge=${bridge}`,
     '--iptables=false',
     '--ip6tables=false',
+    ...tlsArgs,
   ], { stdio: ['ignore', logFile, logFile] });
   fs.closeSync(logFile);
   const docker = new Docker({ socketPath });
@@ -55,12 +110,16 @@ export async function startSecondEngine(opts: { dir: string; name: string; log?:
       return {
         socketPath,
         docker,
+        tcp,
         async stop() {
           child.kill('SIGTERM');
           await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
           if (child.exitCode === null) child.kill('SIGKILL');
           await exited;
           removeBridge();
+          // The engine leaves its default netns bind-mounted under its exec-root when it made networks.
+          const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${run}/`));
+          for (const m of mounts.reverse()) spawnSync('umount', ['-l', m]);
           fs.rmSync(run, { recursive: true, force: true });
           fs.rmSync(dir, { recursive: true, force: true });
         },

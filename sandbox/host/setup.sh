@@ -30,6 +30,8 @@ need_pkgs() {
   command -v iptables >/dev/null || missing+=(iptables)   # egress rules (DOCKER-USER)
   command -v curl >/dev/null || missing+=(curl)
   command -v ps >/dev/null || missing+=(procps)
+  [ -x /usr/sbin/sshd ] || missing+=(openssh-server)    # the ssh:// engine test runs an sshd of its own
+  command -v openssl >/dev/null || missing+=(openssl)    # the tcp:// engine test makes TLS certificates
   # Replicas' shared state (tests start their own cluster and redis-server when these are absent).
   [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
@@ -48,6 +50,9 @@ if [ -n "$missing" ]; then
   say "installing: $missing"
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # Only the tests use sshd, each with its own config on 127.0.0.1: the system service the package
+  # just enabled would listen on port 22 for everyone, so it is stopped and disabled again.
+  case " $missing " in *" openssh-server "*) command -v systemctl >/dev/null && systemctl disable --now ssh.service >/dev/null 2>&1 || true ;; esac
 else
   say "host packages present"
 fi

@@ -55,3 +55,13 @@ test('exec: attach and ensure through the engine, nothing on this host', async (
 test('an unknown mode is refused', () => {
   assert.throws(() => createTerminalTransport({ mode: 'ssh' as 'auto', spawnLocal: () => ({}) as PtyProcess, ensureLocal: async () => {}, shell: {} as SandboxShell }), /TERMINAL_TRANSPORT/);
 });
+
+test('auto: a sandbox on a remote engine (no socket folder on this host) gets the exec transport', () => {
+  const wireFor = createTerminalTransport({ mode: 'auto', spawnLocal: () => assert.fail('no host dtach'), ensureLocal: async () => assert.fail('no local check'), shell: {} as SandboxShell });
+  assert.equal(wireFor({ ...ref, socketDir: '', engineSocket: '', terminalSocket: '' }).kind, 'exec');
+  assert.equal(wireFor({ ...ref, socketDir: process.cwd() }).kind, 'local', 'a folder here: local');
+  const logs: string[] = [];
+  const forced = createTerminalTransport({ mode: 'local', spawnLocal: () => assert.fail('no host dtach'), ensureLocal: async () => assert.fail('no local check'), shell: {} as SandboxShell, log: (m) => logs.push(m) });
+  assert.equal(forced({ ...ref, socketDir: '', engineSocket: '', terminalSocket: '' }).kind, 'exec', 'local cannot reach a remote sandbox');
+  assert.ok(logs.some((m) => /remote engine/.test(m)));
+});

@@ -3,7 +3,8 @@
 //   sandbox's socket directory on this host; the fastest path (see README, "Two terminal transports").
 // - exec:  the sandbox's own dtach client in an exec with a TTY, through the engine API. Works with an
 //   engine anywhere; nothing on this host is touched.
-// - auto:  local when the sandbox's socket directory is on this host, exec otherwise.
+// - auto:  local when the sandbox's socket directory is on this host, exec otherwise. A sandbox on a
+//          remote engine (sandbox/driver/remote-site.ts) always gets exec, whatever the mode.
 import fs from 'node:fs';
 import type { SandboxRef, SandboxShell } from '../../sandbox/driver/types.ts';
 import { AppError } from '../errors.ts';
@@ -44,8 +45,12 @@ export function createTerminalTransport(deps: TerminalTransportDeps): (ref: Sand
   }
   const isLocal = deps.isLocal ?? ((ref: SandboxRef) => isDir(ref.socketDir));
   return (ref) => {
-    const kind = chooseTransport(deps.mode, deps.mode === 'auto' ? isLocal(ref) : true);
+    // A sandbox on a remote engine has no socket folder here (its ref carries an empty path): even
+    // `local` can only mean exec there.
+    const remote = ref.socketDir === '';
+    const kind = remote ? 'exec' : chooseTransport(deps.mode, deps.mode === 'auto' ? isLocal(ref) : true);
     const log = (m: string, e?: unknown) => deps.log?.(`node${ref.node} (${kind} terminal): ${m}`, e);
+    if (remote && deps.mode === 'local') log(`sandbox ${ref.id} is on a remote engine: TERMINAL_TRANSPORT=local cannot reach it, so its terminal goes through the engine`);
     log(`sandbox ${ref.id}: terminal through ${kind === 'local' ? 'the host dtach client' : 'an engine exec'}`);
     if (kind === 'local') {
       return { kind, spawn: (c, r) => deps.spawnLocal(ref.terminalSocket, c, r), ensureShell: () => deps.ensureLocal(ref) };
