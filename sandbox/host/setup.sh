@@ -49,7 +49,13 @@ if [ -n "$missing" ]; then
   fi
   say "installing: $missing"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  # No package may start its service while it installs (sshd on port 22, a system PostgreSQL and
+  # Redis, a second dockerd): the tests start their own, and this script starts dockerd itself.
+  policy=/usr/sbin/policy-rc.d
+  own_policy=
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy" && own_policy=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null || { [ -n "$own_policy" ] && rm -f "$policy"; die "apt-get install $missing failed"; }
+  [ -n "$own_policy" ] && rm -f "$policy"
   # Only the tests use sshd, each with its own config on 127.0.0.1: the system service the package
   # just enabled would listen on port 22 for everyone, so it is stopped and disabled again.
   case " $missing " in *" openssh-server "*) command -v systemctl >/dev/null && systemctl disable --now ssh.service >/dev/null 2>&1 || true ;; esac
