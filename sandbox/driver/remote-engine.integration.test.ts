@@ -66,6 +66,27 @@ describe('a remote engine over TCP with TLS', { timeout: 600_000 }, () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  test('on a cgroup v1 engine, a remote sandbox is refused unless unlimited is allowed: its limits could be raised from inside', async () => {
+    const strict = createDockerSandboxDriver({
+      dataDir: path.join(dir, 'strict'),
+      ownerId: `${owner}-strict`,
+      docker: dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions,
+      remote: true,
+      subnetPool: POOL,
+      log,
+    });
+    try {
+      await assert.rejects(
+        strict.create({ sessionId: `strict-${tag}`, node: 1, images: [], network: 'none', limits: { memoryMiB: 512, pids: 512, cpuShares: 512, diskGiB: 1 }, expiresAt: Date.now() + 60_000 }),
+        /uses cgroup v1: .*could raise.*SANDBOX_ALLOW_UNLIMITED=1/,
+      );
+      const remote = new Docker(dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions);
+      assert.equal((await remote.listContainers({ all: true, filters: { label: [`${LABELS.owner}=${owner}-strict`] } })).length, 0, 'refused before anything was made');
+    } finally {
+      await strict.dispose();
+    }
+  });
+
   test('a sandbox through tcp:// + TLS: ready, exec, inner engine, files, port, exec terminal; nothing left after', async () => {
     const remote = new Docker(dockerOptions(spec, (p) => fs.readFileSync(p)) as Docker.DockerOptions);
     const driver = createDockerSandboxDriver({
