@@ -32,6 +32,15 @@ export function createLocalAdmission(maxSandboxes: number): Admission {
 
 export const ADMISSION_LEASE = { name: 'admission', ttlMs: 10_000, retryMs: 200 } as const;
 
+/**
+ * Another replica's queued session that was its turn this long ago and is still queued has nobody to
+ * start it (its replica died, and its learner closed the tab): it stops holding its place, so it does
+ * not keep a slot from everyone behind it until it expires. A live replica starts its admitted
+ * sessions within one queue tick (2 s) and a few lease retries. If the learner comes back, the
+ * replica they reach adopts the session and it counts again.
+ */
+export const STALE_TURN_MS = 30_000;
+
 export function createSharedAdmission(deps: {
   store: Pick<Store, 'liveSessions' | 'takeLease' | 'releaseLease'>;
   holder: string;
@@ -51,14 +60,26 @@ export function createSharedAdmission(deps: {
   let retry: unknown;
   let disposed = false;
 
+  /** Other replicas' queued sessions → when they were first seen to be their turn. */
+  const turnSince = new Map<string, number>();
+  const missedTurn = (id: string, now: number) => now - (turnSince.get(id) ?? now) >= STALE_TURN_MS;
+
   const everyone = (local: SessionLike[]): SessionLike[] => {
     const mine = new Set(local.map((s) => s.id));
     const now = timers.now();
     const others = remote
       // A session past its time is swept by the lease holder soon; it holds no place meanwhile.
-      .filter((r) => !mine.has(r.id) && r.expiresAt > now)
+      .filter((r) => !mine.has(r.id) && r.expiresAt > now && !(r.phase === 'queued' && missedTurn(r.id, now)))
       .map((r) => ({ id: r.id, phase: r.phase, createdAt: r.createdAt, expiresAt: r.expiresAt, sandboxes: deps.sandboxesOf(r.labId), seq: 0 }));
     return [...local.map((s) => ({ ...s, seq: 0 })), ...others];
+  };
+
+  /** Remembers when each of these other replicas' sessions was first its turn; forgets the ones no longer queued. */
+  const noteTurns = (theirs: string[]) => {
+    const now = timers.now();
+    const stillQueued = new Set(remote.filter((r) => r.phase === 'queued').map((r) => r.id));
+    for (const id of turnSince.keys()) if (!stillQueued.has(id)) turnSince.delete(id);
+    for (const id of theirs) if (!turnSince.has(id)) turnSince.set(id, now);
   };
 
   const decide = async (local: () => SessionLike[], start: (ids: string[]) => void): Promise<void> => {
@@ -78,7 +99,9 @@ export function createSharedAdmission(deps: {
     try {
       remote = await store.liveSessions();
       const mine = new Set(local().map((s) => s.id));
-      const ids = admit(everyone(local()), deps.maxSandboxes).filter((id) => mine.has(id));
+      const turn = admit(everyone(local()), deps.maxSandboxes);
+      noteTurns(turn.filter((id) => !mine.has(id)));
+      const ids = turn.filter((id) => mine.has(id));
       if (ids.length) {
         start(ids);
         await deps.idle();
