@@ -10,6 +10,7 @@ import { SandboxError } from './errors.ts';
 import { isAnswerFile } from './answer-files.ts';
 import { builtSandboxImage } from './image-tag.ts';
 import { seccompSecurityOpt } from './seccomp.ts';
+import { ownerUid, readUsernsFacts, userNamespacesUsable, type Boundary } from './userns.ts';
 import { createEgressFirewall, type EgressPolicy } from './egress.ts';
 import type { CgroupManager } from './host.ts';
 import { createLocalSite, MAX_SOCKET_PATH } from './local-site.ts';
@@ -76,6 +77,11 @@ export interface DockerSandboxDriverConfig {
   egress?: EgressPolicy;
   /** A host engine runtime instead of runc (SANDBOX_RUNTIME, e.g. sysbox-runc); refused when the engine lacks it. */
   runtime?: string;
+  /**
+   * Start sandboxes without a user namespace where the host cannot give one (SANDBOX_ALLOW_HOST_ACCESS=1):
+   * root in such a sandbox can reach the host kernel. Default false: refuse.
+   */
+  allowHostAccess?: boolean;
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -98,6 +104,15 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
    * runc needs; see seccomp.ts); a private cgroup
    * namespace; docker-init as PID 1 to reap zombies. Device rules and masked paths stay Docker's defaults.
    */
+  // The boundary (userns.ts): a user namespace per sandbox, or, only where the host has none and the
+  // host said so, none at all. A remote engine's kernel is not ours to read: its sandboxes try.
+  const usable = config.remote ? { ok: true as const } : userNamespacesUsable(readUsernsFacts());
+  const boundary: Boundary = usable.ok ? 'userns' : 'host';
+  const boundaryRefusal = !usable.ok && !config.allowHostAccess
+    ? `sandboxes are refused here: ${usable.reason}. Without a user namespace, root in a sandbox is root on the host; set SANDBOX_ALLOW_HOST_ACCESS=1 only on a machine you would hand to every learner`
+    : undefined;
+  /** The environment of every container of the sandbox image (outer-init reads the boundary). */
+  const sandboxEnv = [`LABLAB_BOUNDARY=${boundary}`];
   const hostConfigBase: Docker.HostConfig = {
     Init: true,
     CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
@@ -121,14 +136,14 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     return runtimeChecked;
   }
 
-  const sx = createSandboxExec(docker);
+  const sx = createSandboxExec(docker, ownerUid(boundary));
   const sources = createImageSources({ docker, dir: config.imagesDir ?? path.join(dataDir, 'images'), pull: config.pullImages ?? true, log });
-  const siteDeps = { docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, sources, log };
+  const siteDeps = { docker, dataDir, sandboxImage, ownerId: owner, hostConfigBase, sandboxEnv, sources, log };
   // The terminal through the engine API (TERMINAL_TRANSPORT=exec, or a sandbox on another host).
   const shell = createShellAttach({ docker, exec: sx.exec, log });
   const site: EngineSite = config.remote
     ? createRemoteSite({ ...siteDeps, sx, shell, allowUnlimited: config.allowUnlimited })
-    : createLocalSite({ ...siteDeps, cgroups: config.cgroups, allowUnlimited: config.allowUnlimited, exec: sx.exec });
+    : createLocalSite({ ...siteDeps, cgroups: config.cgroups, allowUnlimited: config.allowUnlimited, exec: sx.exec, owner: ownerUid(boundary) });
   const egress = createEgressFirewall({ policy: config.egress ?? { mode: 'internet' }, ...site.firewall });
   const networks = createSessionNetworks({
     docker,
@@ -155,7 +170,8 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     const phases: string[] = [];
     const mark = (what: string) => phases.push(`${what} ${Date.now() - t0}`);
     try {
-      // First, so an engine that cannot enforce the limits refuses before any disk work.
+      // First, so a host that cannot hold the boundary or enforce the limits refuses before any disk work.
+      if (boundaryRefusal) throw new SandboxError('sandbox_failed', boundaryRefusal);
       await site.check(limits);
       await checkRuntime();
       // The engine creates networks one at a time; overlap that with the disk work.
@@ -172,7 +188,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
         name,
         Image: sandboxImage,
         Hostname: hostname,
-        ...(config.registryMirror ? { Env: [`LABLAB_REGISTRY_MIRROR=${config.registryMirror}`] } : {}),
+        Env: [...sandboxEnv, ...(config.registryMirror ? [`LABLAB_REGISTRY_MIRROR=${config.registryMirror}`] : [])],
         Labels: {
           [LABELS.managed]: '1',
           [LABELS.kind]: 'sandbox',

@@ -32,11 +32,23 @@ export interface LocalSiteDeps {
   sandboxImage: string;
   ownerId: string;
   hostConfigBase: Docker.HostConfig;
+  /** The environment of every container of the sandbox image. */
+  sandboxEnv?: string[];
   sources: ImageSources;
   cgroups?: CgroupManager;
   allowUnlimited?: boolean;
   exec(ref: SandboxRef, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** The host uid of a sandbox's root (userns.ts): what the server copies in belongs to it. */
+  owner: number;
   log: (msg: string, err?: unknown) => void;
+}
+
+/** lchown a copied tree: never follows a symlink out of it. */
+async function chownTree(p: string, uid: number): Promise<void> {
+  await fs.promises.lchown(p, uid, uid);
+  const st = await fs.promises.lstat(p);
+  if (!st.isDirectory()) return;
+  for (const name of await fs.promises.readdir(p)) await chownTree(path.join(p, name), uid);
 }
 
 export function createLocalSite(deps: LocalSiteDeps): EngineSite {
@@ -46,7 +58,7 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
     throw new SandboxError('bad_request', `dataDir "${dataDir}" is too long: sandbox socket paths would exceed ${MAX_SOCKET_PATH} bytes; use a shorter path`);
   }
   const cgroups = deps.cgroups ?? createCgroupManager({ engineInfo: () => engineCgroupInfo(docker), allowUnlimited: deps.allowUnlimited, log });
-  const templates = createTemplateStore({ docker, dataDir, sandboxImage: deps.sandboxImage, ownerId: deps.ownerId, hostConfigBase: deps.hostConfigBase, log, sources: deps.sources });
+  const templates = createTemplateStore({ docker, dataDir, sandboxImage: deps.sandboxImage, ownerId: deps.ownerId, hostConfigBase: deps.hostConfigBase, sandboxEnv: deps.sandboxEnv, log, sources: deps.sources });
   const engines = new Map<string, EngineClient>();
   const shell = createLocalShell(deps.exec);
   const dirOf = (id: string) => path.join(sandboxesDir, id);
@@ -135,6 +147,7 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
         const st = fs.lstatSync(target, { throwIfNoEntry: false });
         if (st?.isSymbolicLink()) throw new SandboxError('forbidden', `sandbox ${ref.id}: ${name} in its home folder is a symlink`);
         await fs.promises.cp(path.join(hostDir, name), target, { recursive: true, force: true, dereference: false, verbatimSymlinks: true });
+        await chownTree(target, deps.owner);
       }
     },
     memoryBytes: (id) => cgroups.memoryBytes(id),

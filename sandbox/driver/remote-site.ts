@@ -48,6 +48,8 @@ export interface RemoteSiteDeps {
   sandboxImage: string;
   ownerId: string;
   hostConfigBase: Docker.HostConfig;
+  /** The environment of every container of the sandbox image. */
+  sandboxEnv?: string[];
   sources: ImageSources;
   sx: SandboxExec;
   shell: SandboxShell;

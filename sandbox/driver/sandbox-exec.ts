@@ -6,6 +6,7 @@ import { Demuxer, stdoutOf } from './demux.ts';
 import { SandboxError } from './errors.ts';
 import { statusOf } from './engine-status.ts';
 import type { ExecOptions, ExecResult, SandboxArchive, SandboxRef } from './types.ts';
+import { enterArgv, reownTar } from './userns.ts';
 
 export const EXEC_TUNING = {
   defaultExecTimeoutMs: 60_000,
@@ -14,7 +15,7 @@ export const EXEC_TUNING = {
   defaultMaxOutputBytes: 1024 * 1024,
 } as const;
 
-/** The PATH of every exec the server runs in a sandbox. */
+/** The PATH of every exec the server runs in a sandbox (the entry puts /.lablab/bin first). */
 const EXEC_PATH = 'PATH=/usr/sbin:/usr/bin:/sbin:/bin';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,7 +29,12 @@ export interface SandboxExec extends SandboxArchive {
   logsTail(ref: SandboxRef): Promise<string>;
 }
 
-export function createSandboxExec(docker: Docker): SandboxExec {
+/**
+ * Every exec starts as /.lablab/bin/enter (userns.ts), which joins the sandbox's user namespace first:
+ * nothing the server runs in a sandbox holds a capability on the host. `owner` is the host uid that
+ * files put into a sandbox belong to (its world's root).
+ */
+export function createSandboxExec(docker: Docker, owner = 0): SandboxExec {
   async function exec(ref: SandboxRef, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const timeoutMs = opts.timeoutMs ?? EXEC_TUNING.defaultExecTimeoutMs;
     const maxOut = opts.maxOutputBytes ?? EXEC_TUNING.defaultMaxOutputBytes;
@@ -36,9 +42,9 @@ export function createSandboxExec(docker: Docker): SandboxExec {
     // coreutils timeout runs the command in its own process group and kills the whole group.
     const secs = Math.max(1, Math.ceil(timeoutMs / 1000));
     const ex = await docker.getContainer(ref.containerId).exec({
-      // Absolute, and a PATH without /usr/local: a learner (root inside) who drops a `timeout`, `sh`
-      // or `test` into /usr/local/bin must not answer for the server's checks.
-      Cmd: ['/usr/bin/timeout', '-s', 'KILL', String(secs), ...cmd],
+      // The trusted tools first (enter's PATH): a learner, root inside, who replaces `timeout`, `sh`
+      // or `docker` in /usr must not answer for the server's checks. The shell runs in the world.
+      Cmd: enterArgv(['timeout', '-s', 'KILL', String(secs), ...cmd], opts.world),
       AttachStdout: true,
       AttachStderr: true,
       AttachStdin: hasStdin,
@@ -87,7 +93,7 @@ export function createSandboxExec(docker: Docker): SandboxExec {
   }
 
   async function pipe(ref: SandboxRef, cmd: string[]): Promise<Duplex> {
-    const ex = await docker.getContainer(ref.containerId).exec({ Cmd: cmd, AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false, Env: [EXEC_PATH] });
+    const ex = await docker.getContainer(ref.containerId).exec({ Cmd: enterArgv(cmd), AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: false, Env: [EXEC_PATH] });
     const raw = (await ex.start({ hijack: true, stdin: true })) as Duplex;
     const readable = raw.pipe(stdoutOf());
     raw.on('error', (err) => readable.destroy(err));
@@ -112,7 +118,9 @@ export function createSandboxExec(docker: Docker): SandboxExec {
   async function putArchive(ref: SandboxRef, dir: string, tar: Readable): Promise<void> {
     try {
       // noOverwriteDirNonDir: a file never replaces a folder (or the other way round) by accident.
-      await docker.getContainer(ref.containerId).putArchive(tar as unknown as NodeJS.ReadableStream, { path: dir, noOverwriteDirNonDir: true });
+      // Everything put in belongs to the sandbox's root (copyUIDGID keeps the owners we set).
+      const owned = reownTar(tar, owner);
+      await docker.getContainer(ref.containerId).putArchive(owned as unknown as NodeJS.ReadableStream, { path: dir, noOverwriteDirNonDir: true, copyUIDGID: true });
     } catch (err) {
       if (statusOf(err) === 404) throw new SandboxError('not_found', `There is no folder ${dir} in node${ref.node}.`);
       throw new SandboxError('sandbox_failed', `could not write into ${dir} in node${ref.node}: ${(err as Error).message}`, { cause: err });

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { SandboxError } from './errors.ts';
+import { enterArgv } from './userns.ts';
 import type { ExecOptions, ExecResult, SandboxRef, SandboxShell, ShellStream } from './types.ts';
 
 /** Where the shell's dtach master listens inside every sandbox (sandbox/image/shell.sh). */
@@ -52,7 +53,7 @@ export function createShellAttach(deps: ShellAttachDeps): SandboxShell {
     let sock: Duplex;
     try {
       ex = await docker.getContainer(ref.containerId).exec({
-        Cmd: ['bash', '-c', ATTACH_SCRIPT, token, String(cols), String(rows)],
+        Cmd: enterArgv(['bash', '-c', ATTACH_SCRIPT, token, String(cols), String(rows)], true),
         AttachStdin: true,
         AttachStdout: true,
         AttachStderr: true,
@@ -109,7 +110,7 @@ export function createShellAttach(deps: ShellAttachDeps): SandboxShell {
       close: async () => {
         sock.destroy();
         // Closing the stream does not end a TTY exec: end our dtach client by its name.
-        await exec(ref, ['pkill', '-HUP', '-f', `^${ATTACH_NAME}${token}( |$)`], { timeoutMs: 5_000 }).catch((err) =>
+        await exec(ref, ['pkill', '-HUP', '-f', `^${ATTACH_NAME}${token}( |$)`], { timeoutMs: 5_000, world: true }).catch((err) =>
           log(`shell attach to node${ref.node}: could not end the attach client (the next attach will)`, err),
         );
       },
@@ -123,7 +124,7 @@ export function createShellAttach(deps: ShellAttachDeps): SandboxShell {
     let p = starts.get(ref.id);
     if (!p) {
       p = (async () => {
-        const r = await exec(ref, ['bash', '-c', ENSURE_SCRIPT], { timeoutMs: 10_000 });
+        const r = await exec(ref, ['bash', '-c', ENSURE_SCRIPT], { timeoutMs: 10_000, world: true });
         if (r.exitCode !== 0) throw new SandboxError('sandbox_failed', `could not start the shell in node${ref.node}: ${(r.stderr || r.stdout).trim()}`);
       })().finally(() => starts.delete(ref.id));
       starts.set(ref.id, p);

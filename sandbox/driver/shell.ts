@@ -41,7 +41,7 @@ export function createLocalShell(exec: (ref: SandboxRef, cmd: string[], opts?: E
       return canConnect(ref.terminalSocket);
     };
     if (await alive()) return;
-    const r = await exec(ref, ['/usr/local/sbin/lablab-shell'], { timeoutMs: 10_000 });
+    const r = await exec(ref, ['/usr/local/sbin/lablab-shell'], { timeoutMs: 10_000, world: true });
     if (r.exitCode !== 0) throw new SandboxError('sandbox_failed', `could not start the shell in node${ref.node}: ${r.stderr.trim()}`);
     const deadline = Date.now() + SHELL_TUNING.shellStartMs;
     while (Date.now() < deadline) {

@@ -18,7 +18,8 @@ import { assertSocket } from './safe-socket.ts';
 import { LABELS } from './types.ts';
 
 /** Bump when the template layout or build recipe changes: old templates are then ignored. */
-export const TEMPLATE_FORMAT = 2;
+/** 3: built inside the sandbox user namespace, so every file is owned by the namespace range. */
+export const TEMPLATE_FORMAT = 3;
 
 export interface TemplateStoreDeps {
   docker: Docker;
@@ -27,6 +28,8 @@ export interface TemplateStoreDeps {
   ownerId: string;
   /** HostConfig fields every sandbox-image container needs (capabilities, seccomp, cgroupns). */
   hostConfigBase: Docker.HostConfig;
+  /** The environment of every container of the sandbox image. */
+  sandboxEnv?: string[];
   log: (msg: string, err?: unknown) => void;
   /** Fetches an image the host lacks (tarball folder, pull); without it a missing image is an error. */
   sources?: ImageSources;
@@ -95,6 +98,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
         name: `lablab-tmpl-${key}-${randomBytes(3).toString('hex')}`,
         Image: deps.sandboxImage,
         Hostname: 'template',
+        Env: deps.sandboxEnv ?? [],
         Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'template-builder', [LABELS.owner]: deps.ownerId },
         HostConfig: {
           ...deps.hostConfigBase,
@@ -105,7 +109,8 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
       await builder.start();
       const sock = path.join(work, 'run', 'docker.sock');
       const inner = new Docker({ socketPath: sock, timeout: 600_000 });
-      const deadline = Date.now() + 60_000;
+      // A busy host (a classroom starting at once) can take long to boot a fresh engine.
+      const deadline = Date.now() + 180_000;
       for (;;) {
         try {
           assertSocket(sock);

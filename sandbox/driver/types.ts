@@ -83,6 +83,11 @@ export interface ExecOptions {
   maxOutputBytes?: number;
   workdir?: string;
   env?: string[];
+  /**
+   * Run in the learner's world, its mounts included (the shell). Default: the container's own mount
+   * table with the trusted tools first on PATH, which a learner's mounts cannot hide or fake.
+   */
+  world?: boolean;
 }
 
 export interface SandboxStatus {

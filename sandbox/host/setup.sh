@@ -164,11 +164,29 @@ if ! have_image redis:latest || [ "$(label_of redis:latest io.lablab.managed)" =
 say "base images: debian:bookworm-slim golang:1.19 busybox redis:7"
 
 # ---- 5. the sandbox image, tagged by the hash of its definition -----------------------------------
-hash=$(recipe_hash "$ROOT/sandbox/image" "$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)")
+# Built from image/, then every owner in it is moved into the sandboxes' user namespace range
+# (host/shift-rootfs.mjs; /.lablab stays host root's): root in a sandbox is an unprivileged host uid.
+SANDBOX_UID_BASE=1048576 # keep in step with image/lablab/sbin/outer-init and driver/userns.ts
+hash=$(recipe_hash "$ROOT/sandbox/image" "$(docker image inspect -f '{{.Id}}' debian:bookworm-slim)" \
+  "$(sha256sum <"$ROOT/sandbox/host/shift-rootfs.mjs" | cut -c1-12)" "$SANDBOX_UID_BASE")
 tag=$SANDBOX_REPO:$hash
 if ! have_image "$tag"; then
   say "building $tag"
-  build "$tag" "$ROOT/sandbox/image" sandbox-image "$hash"
+  build "$SANDBOX_REPO-build:latest" "$ROOT/sandbox/image" sandbox-build "$hash"
+  say "shifting its owners into the sandbox user namespace range (base $SANDBOX_UID_BASE)"
+  cid=$(docker create --label io.lablab.managed=1 "$SANDBOX_REPO-build:latest")
+  changes=()
+  while IFS= read -r e; do [ -n "$e" ] && changes+=(--change "ENV $e"); done \
+    < <(docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$SANDBOX_REPO-build:latest")
+  changes+=(--change "WORKDIR $(docker image inspect -f '{{.Config.WorkingDir}}' "$SANDBOX_REPO-build:latest")")
+  changes+=(--change "ENTRYPOINT $(docker image inspect -f '{{json .Config.Entrypoint}}' "$SANDBOX_REPO-build:latest")")
+  changes+=(--change "LABEL io.lablab.managed=1 io.lablab.kind=sandbox-image io.lablab.recipe=$hash io.lablab.uid-base=$SANDBOX_UID_BASE")
+  if ! docker export "$cid" | node "$ROOT/sandbox/host/shift-rootfs.mjs" "$SANDBOX_UID_BASE" \
+      | docker import "${changes[@]}" - "$tag" >/dev/null; then
+    docker rm -f "$cid" >/dev/null 2>&1
+    die "shifting the sandbox image failed"
+  fi
+  docker rm -f "$cid" >/dev/null
 fi
 docker tag "$tag" "$SANDBOX_REPO:latest"
 echo "$tag" >"$ROOT/sandbox/.image-tag" # the driver uses this build, whatever "latest" becomes

@@ -7,4 +7,4 @@ rm -f "$sock"
 cd /root
 export TERM=xterm-256color HOME=/root SHELL=/bin/bash
 # -z: no suspend key; -E: no detach char, so no key combination drops a learner out of the shell.
-exec /usr/local/sbin/lablab-learner dtach -n "$sock" -E -z bash -l
+exec dtach -n "$sock" -E -z bash -l
