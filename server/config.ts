@@ -98,6 +98,8 @@ export interface Config {
   limits: { memoryMiB: number; pids: number; cpuShares: number; diskGiB: number };
   /** Start sandboxes even on a host whose cgroups cannot enforce `limits` (SANDBOX_ALLOW_UNLIMITED=1). */
   allowUnlimited: boolean;
+  /** Start sandboxes without a user namespace where the host has none (SANDBOX_ALLOW_HOST_ACCESS=1): root in them is host root. */
+  allowHostAccess: boolean;
   /** A short id that marks this server's sandboxes (label), so two servers on one engine don't reap each other. */
   ownerId: string;
   /** Shown on the workshop host page; empty = page disabled. */
@@ -238,6 +240,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
       diskGiB: intOpt('SANDBOX_DISK_GIB', env.SANDBOX_DISK_GIB, 8, 1, 1024),
     },
     allowUnlimited: flagOpt('SANDBOX_ALLOW_UNLIMITED', env.SANDBOX_ALLOW_UNLIMITED),
+    allowHostAccess: flagOpt('SANDBOX_ALLOW_HOST_ACCESS', env.SANDBOX_ALLOW_HOST_ACCESS),
     ownerId: env.LABLAB_OWNER || 'default',
     hostToken: env.HOST_TOKEN || undefined,
     maxUploadBytes: intOpt('UPLOAD_LIMIT_MB', env.UPLOAD_LIMIT_MB, 100, 1, 100_000) * 1_000_000,

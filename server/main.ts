@@ -1,5 +1,7 @@
 // The composition root: the only place that reads argv and env, picks the real adapters,
 // handles signals and exits.
+import { describeBoundary, readUsernsFacts } from '../sandbox/driver/userns.ts';
+import { decideLsm, readLsmFacts } from '../sandbox/driver/lsm.ts';
 import { redactToken } from './http/host-token.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +45,8 @@ async function main(): Promise<void> {
   // Say at once whether this host can hold sandboxes to their limits (or why it refuses to start them).
   const cgroups = createCgroupManager({ allowUnlimited: config.allowUnlimited, log });
   console.log(await cgroups.describe(config.limits));
+  console.log(describeBoundary(readUsernsFacts(), config.allowHostAccess));
+  console.log(decideLsm(readLsmFacts((p) => fs.readFileSync(p, 'utf8'))).line);
   const backend = createSandboxBackend({
     env: process.env,
     readFile: (p) => fs.readFileSync(p, 'utf8'),
@@ -54,6 +58,7 @@ async function main(): Promise<void> {
       sandboxImage: config.sandboxImage,
       ownerId: config.ownerId,
       cgroups,
+      allowHostAccess: config.allowHostAccess,
       egress: config.egress,
       runtime: config.runtime,
       imagesDir: config.imagesDir,

@@ -1,7 +1,11 @@
 // Pure: what the host's cgroups look like + the limits in, a plan out (which cgroup dirs to make, which
 // files to write, the CgroupParent to give the engine) or the reason the limits cannot be enforced.
-// The hard limits always sit on a parent cgroup ABOVE the sandbox's private cgroup namespace root, so a
-// learner who is root with SYS_ADMIN inside can neither see nor raise them.
+// With the cgroupfs driver the hard limits sit on a parent cgroup ABOVE the sandbox's private cgroup
+// namespace root. With Docker's systemd driver (the default on current Debian and Ubuntu) systemd owns
+// the tree: sandboxes go into lablab.slice and the limits are the container's own, on its scope. Both
+// are out of the learner's reach: the limit files belong to host root, and root in a sandbox is an
+// unprivileged host uid (userns.ts); on cgroup v2, nsdelegate also forbids writing a namespace root's
+// own limits.
 import type { SandboxLimits } from './types.ts';
 
 /** v1: only v1 hierarchies; hybrid: v1 controllers plus an empty cgroup2 at unified/; v2: one cgroup2 tree. */
@@ -35,6 +39,8 @@ export type CgroupPlan =
       steps: CgroupStep[];
       /** What is enforced, for people: "memory 2048 MiB, pids 1024, cpu shares 512". */
       enforced: string;
+      /** Where, for people (default: the per-sandbox parent /lablab/<id>). */
+      where?: string;
     }
   | { ok: false; mode: CgroupMode; reason: string };
 
@@ -51,8 +57,8 @@ const MEMORY = 'memory';
 const PIDS = 'pids';
 const CPU = 'cpu';
 
-const TO_CGROUPFS =
-  'switch the host engine to the cgroupfs driver ("exec-opts": ["native.cgroupdriver=cgroupfs"] in /etc/docker/daemon.json, then restart dockerd)';
+/** The slice all sandboxes share under Docker's systemd cgroup driver. */
+export const SYSTEMD_SLICE = 'lablab.slice';
 
 function modeName(mode: CgroupMode): string {
   return mode === 'hybrid' ? 'cgroup v1 (hybrid)' : mode === 'none' ? 'no cgroups' : `cgroup ${mode}`;
@@ -62,11 +68,18 @@ function engineMismatch(f: CgroupFacts, want: string): string | undefined {
   if (f.engineVersion !== undefined && f.engineVersion !== want) {
     return `the host engine reports cgroup v${f.engineVersion} but /sys/fs/cgroup is ${modeName(f.mode)}; restart dockerd so both agree`;
   }
-  if (f.engineDriver === 'systemd') {
-    // systemd owns slices and rewrites their limits; our parent cgroup would be overwritten or refused.
-    return `the host engine uses the systemd cgroup driver, which takes only *.slice parents whose limits systemd rewrites; ${TO_CGROUPFS}`;
-  }
   return undefined;
+}
+
+/** Docker's systemd driver: systemd makes and limits each sandbox's scope in our slice. */
+function planSystemd(f: CgroupFacts, limits: SandboxLimits, want: string): CgroupPlan {
+  const bad = engineMismatch(f, want);
+  if (bad) return { ok: false, mode: f.mode, reason: bad };
+  const has = (c: string) => f.controllers.includes(c);
+  const missing = [MEMORY, PIDS].filter((c) => !has(c));
+  if (missing.length) return { ok: false, mode: f.mode, reason: `no ${missing.join(' or ')} controller is available at /sys/fs/cgroup` };
+  const cpu = has(CPU) ? (want === '2' ? `cpu weight ${cpuSharesToWeight(limits.cpuShares)} (shares ${limits.cpuShares})` : `cpu shares ${limits.cpuShares}`) : 'cpu not limited (no cpu controller)';
+  return { ok: true, mode: f.mode, parent: SYSTEMD_SLICE, steps: [], enforced: `memory ${limits.memoryMiB} MiB, pids ${limits.pids}, ${cpu}`, where: `each sandbox's scope in ${SYSTEMD_SLICE} (systemd driver)` };
 }
 
 export function planCgroups(f: CgroupFacts, limits: SandboxLimits, id: string): CgroupPlan {
@@ -76,6 +89,8 @@ export function planCgroups(f: CgroupFacts, limits: SandboxLimits, id: string): 
   const memBytes = String(limits.memoryMiB * 1024 * 1024);
 
   if (f.mode === 'none') return refuse('no cgroup filesystem is mounted at /sys/fs/cgroup; mount it (cgroup2, or the v1 hierarchies) before starting the server');
+
+  if (f.engineDriver === 'systemd') return planSystemd(f, limits, f.mode === 'v2' ? '2' : '1');
 
   if (f.mode === 'v1' || f.mode === 'hybrid') {
     const bad = engineMismatch(f, '1');
@@ -139,7 +154,7 @@ export function refusalMessage(reason: string): string {
 /** One line for the server's start-up log. */
 export function describeCgroups(plan: CgroupPlan, allowUnlimited: boolean): string {
   const mode = modeName(plan.mode);
-  if (plan.ok) return `${mode}: ${plan.enforced} enforced on /${CGROUP_DIR}/<sandbox id>`;
+  if (plan.ok) return `${mode}: ${plan.enforced} enforced on ${plan.where ?? `/${CGROUP_DIR}/<sandbox id>`}`;
   if (allowUnlimited) return `${mode}: sandbox limits NOT enforced (SANDBOX_ALLOW_UNLIMITED=1): ${plan.reason}`;
   return `${mode}: refusing to start sandboxes: ${refusalMessage(plan.reason)}`;
 }

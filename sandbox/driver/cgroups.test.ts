@@ -80,13 +80,18 @@ test('v2: the root subtree_control is left alone when it already delegates the c
   assert.equal(writes(p)['cgroup.subtree_control'], undefined);
 });
 
-test('v2 with the systemd cgroup driver refuses and says how to switch to cgroupfs', () => {
-  const p = planCgroups({ ...v2, engineDriver: 'systemd' }, limits, 'abc');
-  assert.ok(!p.ok);
-  assert.match(p.reason, /systemd cgroup driver/);
-  assert.match(p.reason, /native\.cgroupdriver=cgroupfs/);
-  // the same engine setting breaks the v1 parent too
-  assert.ok(!planCgroups({ ...v1, engineDriver: 'systemd' }, limits, 'abc').ok);
+test('the systemd cgroup driver (v2 and v1): sandboxes in lablab.slice, limits on their own scopes, nothing written by us', () => {
+  const p = planCgroups({ ...v2, engineDriver: 'systemd', engineVersion: '2' }, limits, 'abc');
+  assert.ok(p.ok);
+  assert.equal(p.parent, 'lablab.slice');
+  assert.deepEqual(p.steps, []);
+  assert.match(describeCgroups(p, false), /^cgroup v2: memory 2048 MiB, pids 1024, cpu weight \d+ .* enforced on each sandbox's scope in lablab\.slice/);
+  const p1 = planCgroups({ ...v1, engineDriver: 'systemd' }, limits, 'abc');
+  assert.ok(p1.ok);
+  assert.equal(p1.parent, 'lablab.slice');
+  // Still refused when the engine and the filesystem disagree, or a controller is missing.
+  assert.ok(!planCgroups({ ...v2, engineDriver: 'systemd', engineVersion: '1' }, limits, 'abc').ok);
+  assert.ok(!planCgroups({ ...v2, engineDriver: 'systemd', controllers: ['cpu', 'io'] }, limits, 'abc').ok);
 });
 
 test('v2 without the memory or pids controller delegated refuses and names both remedies', () => {
@@ -107,7 +112,7 @@ test('an engine that disagrees with the filesystem (v1 engine on a v2 tree) refu
 });
 
 test('refusal lines: refused by default, a loud warning with SANDBOX_ALLOW_UNLIMITED=1', () => {
-  const p = planCgroups({ ...v2, engineDriver: 'systemd' }, limits, 'abc');
+  const p = planCgroups({ ...v2, controllers: ['cpu', 'io'] }, limits, 'abc');
   assert.match(describeCgroups(p, false), /^cgroup v2: refusing to start sandboxes: .*SANDBOX_ALLOW_UNLIMITED=1/);
   assert.match(describeCgroups(p, true), /^cgroup v2: sandbox limits NOT enforced \(SANDBOX_ALLOW_UNLIMITED=1\)/);
 });

@@ -10,6 +10,8 @@ import { SandboxError } from './errors.ts';
 import { isAnswerFile } from './answer-files.ts';
 import { builtSandboxImage } from './image-tag.ts';
 import { seccompSecurityOpt } from './seccomp.ts';
+import { decideLsm, readLsmFacts } from './lsm.ts';
+import fs from 'node:fs';
 import { ownerUid, readUsernsFacts, userNamespacesUsable, type Boundary } from './userns.ts';
 import { createEgressFirewall, type EgressPolicy } from './egress.ts';
 import type { CgroupManager } from './host.ts';
@@ -108,15 +110,18 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   // host said so, none at all. A remote engine's kernel is not ours to read: its sandboxes try.
   const usable = config.remote ? { ok: true as const } : userNamespacesUsable(readUsernsFacts());
   const boundary: Boundary = usable.ok ? 'userns' : 'host';
+  // The host's LSM (lsm.ts): our AppArmor profile where it is loaded, never docker-default (it denies
+  // the mounts Docker-in-Docker needs). A remote engine's host is not ours to read.
+  const lsm = config.remote ? { ok: true as const, securityOpt: undefined } : decideLsm(readLsmFacts((p) => fs.readFileSync(p, 'utf8')));
   const boundaryRefusal = !usable.ok && !config.allowHostAccess
     ? `sandboxes are refused here: ${usable.reason}. Without a user namespace, root in a sandbox is root on the host; set SANDBOX_ALLOW_HOST_ACCESS=1 only on a machine you would hand to every learner`
-    : undefined;
+    : !lsm.ok ? `sandboxes are refused here: ${lsm.reason}` : undefined;
   /** The environment of every container of the sandbox image (outer-init reads the boundary). */
   const sandboxEnv = [`LABLAB_BOUNDARY=${boundary}`];
   const hostConfigBase: Docker.HostConfig = {
     Init: true,
     CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
-    SecurityOpt: [seccompSecurityOpt()],
+    SecurityOpt: [seccompSecurityOpt(), ...(lsm.ok && lsm.securityOpt ? [lsm.securityOpt] : [])],
     CgroupnsMode: 'private',
     LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
   } as Docker.HostConfig;

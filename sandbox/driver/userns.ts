@@ -73,3 +73,11 @@ export function userNamespacesUsable(f: UsernsFacts): { ok: true } | { ok: false
   }
   return { ok: true };
 }
+
+/** The start-up line: which boundary holds on this host, or why sandboxes are refused. */
+export function describeBoundary(f: UsernsFacts, allowHostAccess: boolean): string {
+  const u = userNamespacesUsable(f);
+  if (u.ok) return `sandbox boundary: a user namespace per sandbox (root in a sandbox is host uid ${SANDBOX_UID_BASE} with no capability on the host; kernel ${f.kernel})`;
+  if (allowHostAccess) return `sandbox boundary: NONE (${u.reason}); SANDBOX_ALLOW_HOST_ACCESS=1, so root in a sandbox is root on the host: any learner can take this machine`;
+  return `sandbox boundary: refusing to start sandboxes: ${u.reason}. Without a user namespace, root in a sandbox is root on the host; SANDBOX_ALLOW_HOST_ACCESS=1 starts them anyway`;
+}

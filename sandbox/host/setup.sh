@@ -83,6 +83,15 @@ if ! docker info >/dev/null 2>&1; then
 fi
 say "docker engine $(docker version --format '{{.Server.Version}}') answers"
 
+# AppArmor: sandboxes get our own profile (docker-default denies the mounts Docker-in-Docker needs).
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+  if command -v apparmor_parser >/dev/null && apparmor_parser -r -W "$ROOT/sandbox/host/apparmor/lablab-sandbox" 2>"$CACHE/apparmor.log"; then
+    say "AppArmor profile lablab-sandbox loaded"
+  else
+    say "warning: could not load the AppArmor profile lablab-sandbox (see $CACHE/apparmor.log); sandboxes will run unconfined by AppArmor"
+  fi
+fi
+
 # Loop devices back the per-sandbox disks; make sure the driver can allocate them.
 [ -e /dev/loop-control ] || modprobe loop 2>/dev/null || say "warning: no /dev/loop-control; sandboxes cannot get a disk"
 

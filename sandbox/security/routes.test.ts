@@ -21,8 +21,6 @@ const labDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-rt-lab-'));
 const driver = createDockerSandboxDriver({ dataDir, sandboxImage: process.env.SANDBOX_IMAGE || undefined, ownerId: `test-rt-${randomBytes(3).toString('hex')}`, log: () => {} });
 const LIMITS = { memoryMiB: 768, pids: 512, cpuShares: 512, diskGiB: 2 };
 const IMAGES = ['debian:bookworm-slim'];
-/** How the learner's own commands run: the same wrapper as the terminal (image/learner.sh). */
-const AS_LEARNER = process.env.LABLAB_SECURITY_NO_LEARNER_WRAPPER === '1' ? [] : ['/usr/local/sbin/lablab-learner'];
 const sessions: string[] = [];
 let a: SandboxRef;
 let b: SandboxRef;
@@ -36,7 +34,8 @@ async function sandbox(files?: string): Promise<SandboxRef> {
   return ref;
 }
 
-const learner = (ref: SandboxRef, script: string, timeoutMs = 30_000) => driver.exec(ref, [...AS_LEARNER, 'bash', '-c', script], { timeoutMs });
+/** How the learner's own commands run: in the world, as the terminal's shell does. */
+const learner = (ref: SandboxRef, script: string, timeoutMs = 30_000) => driver.exec(ref, ['bash', '-c', script], { timeoutMs, world: true });
 
 before(async () => {
   fs.writeFileSync(path.join(labDir, 'app.go'), 'package main\n');
