@@ -84,6 +84,8 @@ export interface DockerSandboxDriverConfig {
    * root in such a sandbox can reach the host kernel. Default false: refuse.
    */
   allowHostAccess?: boolean;
+  /** Force the boundary (tests: 'host' shows what the user namespace refuses; needs allowHostAccess). */
+  boundary?: Boundary;
   log?: (msg: string, err?: unknown) => void;
 }
 
@@ -109,7 +111,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   // The boundary (userns.ts): a user namespace per sandbox, or, only where the host has none and the
   // host said so, none at all. A remote engine's kernel is not ours to read: its sandboxes try.
   const usable = config.remote ? { ok: true as const } : userNamespacesUsable(readUsernsFacts());
-  const boundary: Boundary = usable.ok ? 'userns' : 'host';
+  const boundary: Boundary = config.boundary === 'host' && config.allowHostAccess ? 'host' : usable.ok ? 'userns' : 'host';
   // The host's LSM (lsm.ts): our AppArmor profile where it is loaded, never docker-default (it denies
   // the mounts Docker-in-Docker needs). A remote engine's host is not ours to read.
   const lsm = config.remote ? { ok: true as const, securityOpt: undefined } : decideLsm(readLsmFacts((p) => fs.readFileSync(p, 'utf8')));

@@ -16,7 +16,16 @@ import type { SandboxRef } from '../driver/types.ts';
 import { SANDBOX_UID_BASE } from '../driver/userns.ts';
 
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-bd-'));
-const driver = createDockerSandboxDriver({ dataDir, sandboxImage: process.env.SANDBOX_IMAGE || undefined, ownerId: `test-bd-${randomBytes(3).toString('hex')}`, log: () => {} });
+// LABLAB_TEST_NO_BOUNDARY=1: the same tests against sandboxes without the user namespace (the defence
+// removed), which must fail.
+const noBoundary = process.env.LABLAB_TEST_NO_BOUNDARY === '1';
+const driver = createDockerSandboxDriver({
+  dataDir,
+  sandboxImage: process.env.SANDBOX_IMAGE || undefined,
+  ownerId: `test-bd-${randomBytes(3).toString('hex')}`,
+  ...(noBoundary ? { boundary: 'host' as const, allowHostAccess: true } : {}),
+  log: () => {},
+});
 const LIMITS = { memoryMiB: 768, pids: 512, cpuShares: 512, diskGiB: 2 };
 const IMAGES = ['busybox'];
 const sessions: string[] = [];

@@ -2,14 +2,15 @@
 // environment. A login shell sources the learner's ~/.profile (and through it ~/.bashrc), where a
 // learner could define `docker() { echo expected; }` or an alias and make any check pass; an
 // inherited environment could carry BASH_ENV, exported functions or a DOCKER_CONTEXT pointing at a
-// fake engine. `env -i` drops all of that; --noprofile --norc reads no dotfiles. The PATH leaves out
-// /usr/local so a script dropped there does not shadow the real tools.
-// What this cannot stop (the learner is root in the sandbox): replacing /usr/bin/docker itself, or
-// the inner engine's socket. Checks that can be answered from the engine API use the API instead.
+// fake engine. `env -i` drops all of that; --noprofile --norc reads no dotfiles. The tools come first
+// from /.lablab/bin, the sandbox's trusted toolset (host root's, read-only, with its own libraries and
+// loader; see sandbox/README.md "The boundary"), so a learner who replaces /usr/bin/docker, bash or
+// grep does not answer for the check; the PATH leaves out /usr/local.
+// What this cannot stop: the engine the tools ask is the learner's own.
 
 /** The whole environment a command check sees. */
 export const CHECK_ENV: Readonly<Record<string, string>> = {
-  PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+  PATH: '/.lablab/bin:/usr/sbin:/usr/bin:/sbin:/bin',
   HOME: '/root',
   LANG: 'C.UTF-8',
   TERM: 'dumb',
@@ -21,5 +22,5 @@ export const CHECK_ENV: Readonly<Record<string, string>> = {
 /** The argv for running `script` in `workdir`; the script is an argument, never spliced into code. */
 export function cleanShellArgv(workdir: string, script: string): string[] {
   const env = Object.entries(CHECK_ENV).map(([k, v]) => `${k}=${v}`);
-  return ['/usr/bin/env', '-i', ...env, '/bin/bash', '--noprofile', '--norc', '-c', 'cd -- "$1" && eval "$2"', 'check', workdir, script];
+  return ['/.lablab/bin/env', '-i', ...env, '/.lablab/bin/bash', '--noprofile', '--norc', '-c', 'cd -- "$1" && eval "$2"', 'check', workdir, script];
 }
