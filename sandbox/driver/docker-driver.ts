@@ -125,6 +125,9 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
     CapAdd: ['SYS_ADMIN', 'NET_ADMIN'],
     SecurityOpt: [seccompSecurityOpt(), ...(lsm.ok && lsm.securityOpt ? [lsm.securityOpt] : [])],
     CgroupnsMode: 'private',
+    // Only the DNS relay listens in the container's own network namespace (the world has its own):
+    // it binds port 53 as nobody without a capability.
+    Sysctls: { 'net.ipv4.ip_unprivileged_port_start': '0' },
     LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
   } as Docker.HostConfig;
   if (config.runtime) (hostConfigBase as { Runtime?: string }).Runtime = config.runtime;

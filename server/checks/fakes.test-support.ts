@@ -199,7 +199,7 @@ export function fakeContext(engine: EngineClient, sb: Partial<FakeSandbox> = {})
         const text = sandbox.files.get(f);
         return text === undefined ? code(2) : ok(text.slice(0, Number(cmd[5])));
       }
-      if (cmd[0] === '/usr/bin/env' && cmd.includes('--norc')) {
+      if (cmd[0] === '/.lablab/bin/env' && cmd.includes('--norc')) {
         const script = cmd.at(-1)!;
         const r = sandbox.commands.get(script);
         if (r === 'hang') {
