@@ -2,32 +2,15 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { openPgPool } from '../db/pg-pool.ts';
+import { SESSION_MIGRATIONS } from './schema.ts';
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
 import { LIVE_PHASES, toProgress, toSession, type ProgressDbRow, type SessionRow, type Store } from './store.ts';
 
-// Applied at every open, under the migration lock (see openPgPool).
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY, learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, phase TEXT NOT NULL,
-  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, message TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_learner ON sessions (learner_id, lab_id);
-CREATE TABLE IF NOT EXISTS sandboxes (
-  session_id TEXT NOT NULL, node INTEGER NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (session_id, node)
-);
-CREATE TABLE IF NOT EXISTS progress (
-  learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, check_id TEXT NOT NULL, step_id TEXT NOT NULL,
-  status TEXT NOT NULL, message TEXT NOT NULL, actual TEXT, expected TEXT, updated_at BIGINT NOT NULL,
-  PRIMARY KEY (learner_id, lab_id, check_id)
-);
-CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);
-`;
 const MIGRATION_LOCK = 0x1ab1ab;
 const LIVE = `(${LIVE_PHASES.map((p) => `'${p}'`).join(',')})`;
 
 export async function openPgStore(url: string): Promise<Store> {
-  const pool = await openPgPool(url, SCHEMA, MIGRATION_LOCK);
+  const pool = await openPgPool(url, 'sessions', SESSION_MIGRATIONS.pg, MIGRATION_LOCK);
   const rows = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await pool.query(sql, params)).rows as T[];
   const tx = async (fn: (c: pg.PoolClient) => Promise<void>): Promise<void> => {
     const c = await pool.connect();

@@ -5,28 +5,15 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
+import { migrateSqlite } from '../db/migrations.ts';
+import { SESSION_MIGRATIONS } from './schema.ts';
 import { LIVE_PHASES, toProgress, toSession, type ProgressDbRow, type SessionRow, type Store } from './store.ts';
 
-// Each statement is idempotent and runs at every open: an older file gains the new tables.
-const SCHEMA = `
+// Per connection; the tables come from SESSION_MIGRATIONS (schema.ts), applied forward at every open.
+const PRAGMAS = `
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA busy_timeout = 5000;
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY, learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, phase TEXT NOT NULL,
-  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, message TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_learner ON sessions (learner_id, lab_id);
-CREATE TABLE IF NOT EXISTS sandboxes (
-  session_id TEXT NOT NULL, node INTEGER NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (session_id, node)
-);
-CREATE TABLE IF NOT EXISTS progress (
-  learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, check_id TEXT NOT NULL, step_id TEXT NOT NULL,
-  status TEXT NOT NULL, message TEXT NOT NULL, actual TEXT, expected TEXT, updated_at INTEGER NOT NULL,
-  PRIMARY KEY (learner_id, lab_id, check_id)
-);
-CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
 `;
 
 const LIVE = `(${LIVE_PHASES.map((p) => `'${p}'`).join(',')})`;
@@ -34,7 +21,8 @@ const LIVE = `(${LIVE_PHASES.map((p) => `'${p}'`).join(',')})`;
 export function openSqliteStore(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
-  db.exec(SCHEMA);
+  db.exec(PRAGMAS);
+  migrateSqlite(db, 'sessions', SESSION_MIGRATIONS.sqlite);
 
   const q = {
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
