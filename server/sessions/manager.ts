@@ -64,6 +64,7 @@ export interface SessionManagerDeps {
 }
 
 const EXPIRED = 'Your session reached its time limit and its sandbox was removed. Your progress is saved: open the lab again to get a fresh sandbox.';
+const QUEUE_LEFT = 'You left the queue: this page was closed while you waited. Open the lab again to queue for a sandbox.';
 
 export class SessionManager {
   private readonly table = new SessionTable();
@@ -188,7 +189,11 @@ export class SessionManager {
     const live = this.table.get(sessionId);
     if (!live) return () => {};
     live.listeners.add(l);
-    return () => live.listeners.delete(l);
+    live.unwatchedSince = undefined;
+    return () => {
+      live.listeners.delete(l);
+      if (live.listeners.size === 0) live.unwatchedSince = this.now();
+    };
   }
 
   /** The learner's sandbox for a lab and node, while that session is ready. */
@@ -336,9 +341,26 @@ export class SessionManager {
     return live;
   }
 
+  /**
+   * Queued sessions nobody has watched for QUEUE_ABANDON (the learner closed the tab, or never opened
+   * the socket) leave the line, so a sandbox is not started for nobody and held until it expires.
+   */
+  private dropAbandoned(): void {
+    const now = this.now();
+    for (const live of this.table.all()) {
+      if (live.rec.phase !== 'queued' || live.listeners.size > 0) continue;
+      live.unwatchedSince ??= now;
+      if (now - live.unwatchedSince >= this.deps.config.queueAbandonMs) {
+        this.deps.log(`session ${live.rec.id}: left the queue (nobody watching for ${Math.round((now - live.unwatchedSince) / 1000)} s)`);
+        this.close(live, 'ended', QUEUE_LEFT);
+      }
+    }
+  }
+
   /** Lone: done when it returns. Shared: resolves once this replica's admissions are written. */
   private pumpQueue(): Promise<void> | void {
     if (this.disposed) return;
+    this.dropAbandoned();
     const pumped = this.admission.pump(() => this.table.likes(), (ids) => {
       for (const id of ids) {
         const live = this.table.get(id);
