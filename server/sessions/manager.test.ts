@@ -160,6 +160,17 @@ test('a queued session nobody watches for QUEUE_ABANDON leaves the queue; a watc
   await m.dispose();
 });
 
+test('joins with caps: two labs opened at once by a learner with a cap of one: one session, one clear refusal', async () => {
+  const { m, store } = await setup();
+  const caps = { address: '10.1.1.1', perLearner: 1, perAddress: 10 };
+  const results = await Promise.allSettled([m.join('ada', 'one', caps), m.join('ada', 'two', caps)]);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  assert.match((refused.reason as AppError).message, /You already have 1 labs open/);
+  assert.equal((await store.liveSessions()).length, 1);
+  await m.dispose();
+});
+
 test('a failed start ends in a clear message and frees the slot', async () => {
   const { m, driver } = await setup({ MAX_SANDBOXES: '1' });
   driver.failNext = true;

@@ -6,6 +6,7 @@
 //   adoption.ts (picking sessions up after a restart or a dead replica), expiry.ts and reaper.ts
 //   (timers), session-table.ts (what this replica serves), teardown.ts, session-writes.ts.
 // Work done once for all replicas (reaping, sweeping) runs only while `lease` says this replica holds it.
+import { capError, type SessionCaps } from './caps.ts';
 import crypto from 'node:crypto';
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
@@ -141,8 +142,11 @@ export class SessionManager {
     this.reaper.start(TUNING.reapIntervalMs);
   }
 
-  /** The learner opens a lab: returns their live session for it, or a new (possibly queued) one. */
-  async join(learnerId: string, labId: string): Promise<SessionView> {
+  /**
+   * The learner opens a lab: returns their live session for it, or a new (possibly queued) one. With
+   * `caps`, a new session is only made within them, counted and inserted in one step by the store.
+   */
+  async join(learnerId: string, labId: string, caps?: SessionCaps): Promise<SessionView> {
     const lab = this.deps.lab(labId);
     if (!lab) throw new AppError('not_found', `There is no lab called "${labId}".`);
     if (lab.problems.length > 0) throw new AppError('lab_broken', `The lab "${lab.title}" has errors and cannot run yet. Its author can see them on the lab page.`);
@@ -163,7 +167,12 @@ export class SessionManager {
     }
     const now = this.now();
     const rec: SessionRecord = { id: crypto.randomBytes(9).toString('base64url'), learnerId, labId, phase: 'queued', createdAt: now, expiresAt: now + this.deps.config.sessionTtlMs };
-    await this.deps.store.saveSession(rec);
+    if (caps) {
+      const refused = await this.deps.store.createSession(rec, caps);
+      if (refused) throw capError(refused);
+    } else {
+      await this.deps.store.saveSession(rec);
+    }
     this.track(rec, lab);
     await this.pumpQueue();
     return this.view(rec.id);

@@ -3,10 +3,13 @@ import crypto from 'node:crypto';
 import type pg from 'pg';
 import { openPgPool } from '../db/pg-pool.ts';
 import { SESSION_MIGRATIONS } from './schema.ts';
+import { capRefusal, type CapRefusal } from './caps.ts';
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
 import { LIVE_PHASES, toProgress, toSession, type ProgressDbRow, type SessionRow, type Store } from './store.ts';
 
 const MIGRATION_LOCK = 0x1ab1ab;
+/** Held for the length of a session create's transaction: the caps' counts and the insert are one step. */
+const CREATE_LOCK = 0x1ab1ad;
 const LIVE = `(${LIVE_PHASES.map((p) => `'${p}'`).join(',')})`;
 
 export async function openPgStore(url: string): Promise<Store> {
@@ -38,6 +41,18 @@ export async function openPgStore(url: string): Promise<Store> {
       await pool.query(`INSERT INTO sessions (id, learner_id, lab_id, phase, created_at, expires_at, message) VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, expires_at = excluded.expires_at, message = excluded.message`,
       [s.id, s.learnerId, s.labId, s.phase, s.createdAt, s.expiresAt, s.message ?? null]);
+    },
+    async createSession(s, caps) {
+      let refused: CapRefusal | undefined;
+      await tx(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);
+        const count = async (col: string, v: string) => Number((await c.query<{ n: string }>(`SELECT COUNT(*) AS n FROM sessions WHERE ${col} = $1 AND phase IN ${LIVE}`, [v])).rows[0]!.n);
+        refused = capRefusal(caps, await count('learner_id', s.learnerId), caps.perAddress === undefined ? 0 : await count('address', caps.address));
+        if (refused) return;
+        await c.query('INSERT INTO sessions (id, learner_id, lab_id, phase, created_at, expires_at, message, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [s.id, s.learnerId, s.labId, s.phase, s.createdAt, s.expiresAt, s.message ?? null, caps.address]);
+      });
+      return refused;
     },
     session: async (id) => (await rows<SessionRow>('SELECT * FROM sessions WHERE id = $1', [id])).map(toSession)[0],
     liveSessionFor: async (learnerId, labId) =>

@@ -3,6 +3,7 @@
 import type { Migration } from '../db/migrations.ts';
 
 const PHASE_INDEX = 'CREATE INDEX IF NOT EXISTS sessions_phase ON sessions (phase)';
+const ADDRESS = 'ALTER TABLE sessions ADD COLUMN address TEXT';
 
 export const SESSION_MIGRATIONS: { sqlite: Migration[]; pg: Migration[] } = {
   sqlite: [
@@ -25,6 +26,8 @@ CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, 
 ` },
     // Live sessions are listed by phase at every reap and admission.
     { version: 2, sql: PHASE_INDEX },
+    // The address a session came from: the per-address cap is counted in the same step as the insert.
+    { version: 3, sql: ADDRESS },
   ],
   pg: [
     { version: 1, sql: `
@@ -45,5 +48,6 @@ CREATE TABLE IF NOT EXISTS progress (
 CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);
 ` },
     { version: 2, sql: PHASE_INDEX },
+    { version: 3, sql: ADDRESS },
   ],
 };
