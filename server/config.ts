@@ -90,6 +90,8 @@ export interface Config {
   /** Allowed Origin values for websocket upgrades; empty = same host as the request. */
   allowedOrigins: string[];
   sessionTtlMs: number;
+  /** A queued session nobody watches (no socket) this long leaves the queue (QUEUE_ABANDON). */
+  queueAbandonMs: number;
   /** How much a click on "extend" adds (capped at sessionMaxMs from creation). */
   sessionExtendMs: number;
   sessionMaxMs: number;
@@ -230,6 +232,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     sessionTtlMs: durationOpt('session-ttl', a['session-ttl'] ?? env.SESSION_TTL, 4 * 3_600_000),
     sessionExtendMs: durationOpt('SESSION_EXTEND', env.SESSION_EXTEND, 30 * 60_000),
+    queueAbandonMs: durationOpt('QUEUE_ABANDON', env.QUEUE_ABANDON, 2 * 60_000),
     sessionMaxMs: durationOpt('SESSION_MAX', env.SESSION_MAX, 8 * 3_600_000),
     maxSandboxes,
     sandboxImage: env.SANDBOX_IMAGE || undefined,

@@ -18,6 +18,7 @@ import { loadLabs } from './labs/load.ts';
 import { withAppErrors } from './sandbox-edge.ts';
 import { createSandboxBackend } from './engines.ts';
 import { createCgroupManager } from '../sandbox/driver/host.ts';
+import { stopTemplateBuilds } from '../sandbox/driver/templates.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
     try {
+      // First: a create waiting on a template build would otherwise hold the stop past the force exit.
+      await stopTemplateBuilds();
       backend.dispose();
       await server.close();
       await store.close();

@@ -156,9 +156,13 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
     async reapOrphans(known, creating, now) {
       // Leftovers of a process killed mid-create or mid-destroy: a dir or cgroup without a container.
       // Several servers (owners) may share one data dir: a dir is an orphan only if no container of ANY
-      // owner claims it, and it is old enough not to be another process's create in flight.
+      // owner claims it, and it is old enough not to be another process's create in flight, unless no
+      // other live process uses the data dir (then it is a dead one's whatever its age).
       const reaped: string[] = [];
+      await templates.join();
+      const alone = !templates.othersPresent();
       const oldEnough = (id: string) => {
+        if (alone) return true;
         try {
           return now - fs.statSync(dirOf(id)).mtimeMs > ORPHAN_DIR_MIN_AGE_MS;
         } catch {
@@ -179,6 +183,7 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
       }
       for (const id of cgroups.list()) if (!known.has(id) && !creating.has(id)) cgroups.remove(id);
       await templates.reapPartialBuilds();
+      await templates.unmountAbandoned(inUseTemplates()).catch((e) => log('reap: unmounting abandoned templates failed', e));
       await templates.prune(inUseTemplates()).catch((e) => log('reap: template pruning failed', e));
       return reaped;
     },

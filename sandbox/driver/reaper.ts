@@ -4,12 +4,13 @@ import type Docker from 'dockerode';
 import type { EngineSite } from './engine-site.ts';
 import { statusOf } from './engine-status.ts';
 import { idempotent, type SessionNetworks } from './networks.ts';
+import { builderLive } from './templates.ts';
 import { LABEL_PREFIX, LABELS, type SandboxRef, type SandboxStatus } from './types.ts';
 
 /** Driver-internal labels (not part of the shared contract). */
 export const SANDBOX_ID_LABEL = `${LABEL_PREFIX}.sandbox`;
 export const IMAGES_LABEL = `${LABEL_PREFIX}.images`;
-/** A template builder running longer than this is taken for a killed process's leftover. */
+/** A builder without a lock label (an older release's) running longer than this is taken for a leftover. */
 const BUILDER_MAX_AGE_MS = 30 * 60_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -103,8 +104,15 @@ export function createReaper(deps: ReaperDeps) {
       const id = c.Labels?.[SANDBOX_ID_LABEL];
       if (id) known.add(id);
     }
-    for (const c of await listContainers('template-builder')) {
-      if (c.State === 'running' && opts.now - c.Created * 1000 < BUILDER_MAX_AGE_MS) continue; // maybe ours, still building
+    // Every builder on this engine is judged by its build lock (templates.ts builderLive): one whose
+    // lock nobody holds is a dead process's (killed, or stopped mid-build) and goes, whatever its owner
+    // or age. A builder this host cannot judge (another host's, or an older release's) is left alone,
+    // unless it is this owner's and old.
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=template-builder`] } })) {
+      const live = builderLive(c.Labels);
+      if (live === true) continue;
+      if (live === undefined && (c.Labels?.[LABELS.owner] !== owner || (c.State === 'running' && opts.now - c.Created * 1000 < BUILDER_MAX_AGE_MS))) continue;
+      log(`reap: removing template builder ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')} (its process is gone)`);
       await idempotent(docker.getContainer(c.Id).remove({ force: true }));
     }
     reaped.push(...(await site.reapOrphans(known, deps.creating, opts.now)));

@@ -6,6 +6,10 @@
 //   layers.txt   the overlay2 layer ids whose diff/ directories sandboxes bind-mount read-only
 //   ready.json   written last; its presence means the template is complete
 //   mnt/         the read-only mount
+// Beside them: <key>.build-<random>/ while a build runs, and .locks/<key>, the key's lock (work-lock.ts).
+// Whoever holds a key's lock builds it, so a build dir whose key lock nobody holds is a dead
+// process's, and so is a builder container labelled with a free lock. Mounting and unmounting a key
+// take the lock too, and a template is only unmounted when no other live process uses the data dir.
 import Docker from 'dockerode';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -15,7 +19,41 @@ import { SandboxError } from './errors.ts';
 import { disk } from './host.ts';
 import type { ImageSources } from './image-sources.ts';
 import { assertSocket } from './safe-socket.ts';
-import { LABELS } from './types.ts';
+import { LABEL_PREFIX, LABELS } from './types.ts';
+import { dataDirPresence, holdLock, lockHeld } from './work-lock.ts';
+
+/** On a builder container: the lock file of the build it serves (free lock: its process is dead). */
+export const BUILD_LOCK_LABEL = `${LABEL_PREFIX}.build-lock`;
+
+/** Builds in flight in this process, so a clean shutdown can stop their builders (stopTemplateBuilds). */
+const activeBuilds = new Set<{ abort(): Promise<void> }>();
+
+/** Stops every template build of this process: builder containers removed, build dirs released. */
+export async function stopTemplateBuilds(): Promise<void> {
+  await Promise.allSettled([...activeBuilds].map((b) => b.abort()));
+}
+
+/** On a builder container: the kernel it was made on (/proc/sys/kernel/random/boot_id); its lock is only judged there. */
+export const BUILD_BOOT_LABEL = `${LABEL_PREFIX}.build-boot`;
+
+function bootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Whether a template builder container belongs to a live build: its build lock is held. Undefined
+ * when this process cannot tell: no lock label (an older release), made on another kernel (host), or
+ * its lock file is not here (another host, or a container that sees other paths).
+ */
+export function builderLive(labels: Record<string, string> | undefined): boolean | undefined {
+  const lock = labels?.[BUILD_LOCK_LABEL];
+  if (!lock || labels?.[BUILD_BOOT_LABEL] !== bootId() || !fs.existsSync(lock)) return undefined;
+  return lockHeld(lock);
+}
 
 /** Bump when the template layout or build recipe changes: old templates are then ignored. */
 /** 3: built inside the sandbox user namespace, so every file is owned by the namespace range. */
@@ -52,8 +90,34 @@ export function templateKey(images: { name: string; id: string }[], sandboxImage
 
 export function createTemplateStore(deps: TemplateStoreDeps) {
   const root = path.join(deps.dataDir, 'templates');
+  const locks = path.join(root, '.locks');
+  const lockOf = (key: string) => path.join(locks, key);
   const inflight = new Map<string, Promise<string>>();
   const mounted = new Set<string>();
+  const presence = dataDirPresence(deps.dataDir);
+
+  /** Runs `fn` holding the key's lock (waiting for whoever holds it: another process building it). */
+  async function withKeyLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    await presence.join();
+    fs.mkdirSync(locks, { recursive: true });
+    const lock = (await holdLock(lockOf(key), { wait: true }))!;
+    try {
+      return await fn();
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** Under the key's lock every other build dir of that key is a dead process's. */
+  async function removeDeadBuilds(key: string): Promise<number> {
+    let n = 0;
+    for (const e of fs.existsSync(root) ? fs.readdirSync(root) : []) {
+      if (!e.startsWith(`${key}.build-`)) continue;
+      await disk(['release', path.join(root, e)]);
+      n++;
+    }
+    return n;
+  }
 
   async function resolve(images: string[], fetch = false, progress?: (message: string) => void): Promise<{ key: string; images: { name: string; id: string; size: number }[] }> {
     const names = [...new Set(images.map(normalizeImageName))];
@@ -92,20 +156,34 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
     // docker load spools the whole archive under tmp/ before unpacking it: room for both, plus the journal.
     const sizeMiB = Math.ceil((images.reduce((s, i) => s + i.size, 0) * 2.5) / 1024 / 1024) + 512;
     let builder: Docker.Container | undefined;
+    let aborted = false;
+    let settled: Promise<unknown> = Promise.resolve();
+    const entry = {
+      async abort() {
+        aborted = true;
+        await builder?.remove({ force: true }).catch(() => {});
+        await settled.catch(() => {});
+      },
+    };
+    activeBuilds.add(entry);
+    let done!: () => void;
+    settled = new Promise<void>((r) => (done = r));
     try {
       await disk(['tmpl-new', work, String(sizeMiB)]);
+      if (aborted) throw new SandboxError('sandbox_failed', 'template build stopped: the process is stopping');
       builder = await deps.docker.createContainer({
         name: `lablab-tmpl-${key}-${randomBytes(3).toString('hex')}`,
         Image: deps.sandboxImage,
         Hostname: 'template',
         Env: deps.sandboxEnv ?? [],
-        Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'template-builder', [LABELS.owner]: deps.ownerId },
+        Labels: { [LABELS.managed]: '1', [LABELS.kind]: 'template-builder', [LABELS.owner]: deps.ownerId, [BUILD_LOCK_LABEL]: lockOf(key), [BUILD_BOOT_LABEL]: bootId() },
         HostConfig: {
           ...deps.hostConfigBase,
           NetworkMode: 'none',
           Binds: [`${path.join(work, 'run')}:/run/lab`, `${path.join(work, 'build')}:/var/lib/docker`],
         },
       });
+      if (aborted) throw new SandboxError('sandbox_failed', 'template build stopped: the process is stopping');
       await builder.start();
       const sock = path.join(work, 'run', 'docker.sock');
       const inner = new Docker({ socketPath: sock, timeout: 600_000 });
@@ -117,6 +195,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
           await inner.ping();
           break;
         } catch (err) {
+          if (aborted) throw new SandboxError('sandbox_failed', 'template build stopped: the process is stopping');
           if (Date.now() > deadline) throw new SandboxError('sandbox_failed', 'template builder: inner engine did not start', { cause: err });
           await new Promise((r) => setTimeout(r, 100));
         }
@@ -154,6 +233,9 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
       if (builder) await builder.remove({ force: true }).catch(() => {});
       await disk(['release', work]).catch((e) => deps.log(`template ${key}: cleanup failed`, e));
       throw err;
+    } finally {
+      activeBuilds.delete(entry);
+      done();
     }
   }
 
@@ -168,26 +250,56 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
       if (!p) {
         p = (async () => {
           fs.mkdirSync(root, { recursive: true });
-          if (!fs.existsSync(path.join(dir, 'ready.json'))) {
-            progress?.(`Preparing this lab's images (${resolved.map((i) => i.name).join(', ')}) for every sandbox: a one-time step…`);
-            await build(key, resolved);
-          }
-          return mount(dir);
+          return withKeyLock(key, async () => {
+            // Checked under the lock: another process may have built it while we waited.
+            if (!fs.existsSync(path.join(dir, 'ready.json'))) {
+              const dead = await removeDeadBuilds(key);
+              if (dead) deps.log(`template ${key}: removed ${dead} unfinished build(s) of a stopped process`);
+              progress?.(`Preparing this lab's images (${resolved.map((i) => i.name).join(', ')}) for every sandbox: a one-time step…`);
+              await build(key, resolved);
+            }
+            return mount(dir);
+          });
         })().finally(() => inflight.delete(key));
         inflight.set(key, p);
       }
       return p;
     },
 
-    /** Unmounts every template this process mounted. Sandboxes still using one keep their bind mounts. */
+    /**
+     * Unmounts every template this process mounted, unless another live process uses the data dir (it
+     * may be using them; the last one out unmounts). Sandboxes still using one keep their bind mounts.
+     */
     async unmountAll(): Promise<void> {
       for (const dir of mounted) {
-        await disk(['tmpl-unmount', dir]).catch((e) => deps.log(`template ${dir}: unmount failed`, e));
+        await withKeyLock(path.basename(dir), async () => {
+          if (presence.othersPresent()) return;
+          await disk(['tmpl-unmount', dir]);
+        }).catch((e) => deps.log(`template ${dir}: unmount failed`, e));
       }
       mounted.clear();
+      await presence.leave();
     },
 
-    /** Removes unfinished builds left by a killed process (never one this process is running). */
+    /** Unmounts templates a dead process left mounted: not ours, not in `inUse`, nobody else alive here. */
+    async unmountAbandoned(inUse: Set<string>): Promise<string[]> {
+      const done: string[] = [];
+      const mnts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+      for (const m of mnts) {
+        const key = path.basename(path.dirname(m));
+        const dir = path.join(root, key);
+        if (m !== path.join(dir, 'mnt') || !/^[0-9a-f]{16}$/.test(key) || mounted.has(dir) || inUse.has(key) || inflight.has(key)) continue;
+        await withKeyLock(key, async () => {
+          if (presence.othersPresent()) return;
+          await disk(['tmpl-unmount', dir]);
+          done.push(key);
+        });
+      }
+      if (done.length) deps.log(`templates unmounted (left by a stopped process): ${done.join(', ')}`);
+      return done;
+    },
+
+    /** Removes unfinished builds left by a dead process: those whose key lock nobody holds. */
     async reapPartialBuilds(): Promise<number> {
       let n = 0;
       let entries: string[] = [];
@@ -198,7 +310,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
       }
       for (const e of entries) {
         const m = /^([0-9a-f]+)\.build-/.exec(e);
-        if (!m || inflight.has(m[1]!)) continue;
+        if (!m || inflight.has(m[1]!) || lockHeld(lockOf(m[1]!))) continue;
         await disk(['release', path.join(root, e)]);
         n++;
       }
@@ -221,7 +333,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
         fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? ''),
       );
       for (const key of entries) {
-        if (!/^[0-9a-f]{16}$/.test(key) || inUse.has(key) || inflight.has(key)) continue;
+        if (!/^[0-9a-f]{16}$/.test(key) || inUse.has(key) || inflight.has(key) || lockHeld(lockOf(key))) continue;
         const dir = path.join(root, key);
         if (mounted.has(dir) || mountedNow.has(path.join(dir, 'mnt'))) continue;
         // Still what a lab with these images would get today? Then it is warm, not stale: keep it.
@@ -237,6 +349,10 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
       if (removed.length) deps.log(`templates pruned: ${removed.join(', ')}`);
       return removed;
     },
+
+    /** Whether another live process uses this data dir (their young work cannot be told from a dead one's). */
+    othersPresent: () => presence.othersPresent(),
+    join: () => presence.join(),
 
     root,
   };

@@ -64,6 +64,8 @@ interface AddressBook {
 const ADDRESS_TTL_S = 24 * 3600;
 /** PostgreSQL's unique_violation: a concurrent CREATE TABLE by another replica. */
 const UNIQUE_VIOLATION = '23505';
+const DUPLICATE_TABLE = '42P07';
+const DUPLICATE_OBJECT = '42710';
 
 /** A limiter of the chosen store, and the address book beside it. */
 interface LimitStore {
@@ -134,7 +136,8 @@ function postgresStore(url: string): LimitStore {
   const store: LimitStore = {
     ready: pool.query(`CREATE TABLE IF NOT EXISTS session_addresses (session_id TEXT PRIMARY KEY, address TEXT NOT NULL, at BIGINT NOT NULL)`)
       .catch((err: { code?: string }) => {
-        if (err.code !== UNIQUE_VIOLATION) throw err; // another replica created it at the same moment
+        // Another replica created it at the same moment: PostgreSQL reports that as any of these.
+        if (![UNIQUE_VIOLATION, DUPLICATE_TABLE, DUPLICATE_OBJECT].includes(err.code ?? '')) throw err;
       })
       .then(() => {}),
     // One table for every limiter (keys carry their prefix).

@@ -121,9 +121,12 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
     guard(ack, async () => {
       if (!req || typeof req.labId !== 'string' || req.labId.length > 200) throw new AppError('bad_request', 'session:join needs a labId.');
       const creating = !!deps.limits && ((await deps.wouldCreate?.(learnerId, req.labId)) ?? true);
-      if (creating) await deps.limits!.admitSession(learnerId, address, { inEvent: (await deps.inEvent?.(learnerId)) ?? false });
+      const inEvent = creating && ((await deps.inEvent?.(learnerId)) ?? false);
+      if (creating) await deps.limits!.admitSession(learnerId, address, { inEvent });
       detach();
-      const view = await deps.sessions.join(learnerId, req.labId);
+      // The caps again, atomically with the insert: two joins at once (tabs, replicas) cannot both pass.
+      const caps = creating ? { address, perLearner: deps.config.learnerLimits.sessionsPerLearner, perAddress: inEvent ? undefined : deps.config.learnerLimits.sessionsPerAddress } : undefined;
+      const view = await deps.sessions.join(learnerId, req.labId, caps);
       if (creating) deps.limits!.sessionStarted(view.id, address);
       sessionId = view.id;
       let attached = view.phase === 'ready';

@@ -128,6 +128,49 @@ test('past capacity learners queue in order, and move up when a session ends', a
   await m.dispose();
 });
 
+test('a queued session nobody watches for QUEUE_ABANDON leaves the queue; a watched one keeps its place and gets the slot', async () => {
+  const timers = createFakeTimers(0);
+  const { m, store } = await setup({ MAX_SANDBOXES: '1', QUEUE_ABANDON: '2m' }, { timers });
+  await m.restore(); // starts the queue tick
+  const a = await m.join('a', 'one');
+  await until(() => m.view(a.id).phase === 'ready');
+  const gone = await m.join('gone', 'one'); // opened the page, then closed the tab before the socket came
+  const left = await m.join('left', 'one'); // watched for a while, then closed the tab
+  const stays = await m.join('stays', 'one');
+  const offLeft = m.subscribe(left.id, { update() {}, checks() {} });
+  m.subscribe(stays.id, { update() {}, checks() {} });
+  timers.advance(TUNING.queueTickMs);
+  timers.advance(60_000);
+  offLeft();
+  assert.equal(m.view(gone.id).phase, 'queued', 'not yet: a minute unwatched');
+  timers.advance(60_000);
+  await until(() => m.view(gone.id).phase === 'ended');
+  assert.match(m.view(gone.id).message ?? '', /You left the queue/);
+  assert.equal(m.view(left.id).phase, 'queued', 'one minute since its socket went');
+  assert.equal(m.view(stays.id).queuePosition, 2);
+  timers.advance(60_000);
+  await until(() => m.view(left.id).phase === 'ended');
+  assert.equal(m.view(stays.id).queuePosition, 1);
+  timers.advance(10 * 60_000);
+  assert.equal(m.view(stays.id).phase, 'queued', 'a watched session never leaves');
+  m.end(a.id);
+  await until(() => m.view(stays.id).phase === 'ready');
+  await m.flush();
+  assert.equal((await store.session(gone.id))?.phase, 'ended', 'stored as ended');
+  await m.dispose();
+});
+
+test('joins with caps: two labs opened at once by a learner with a cap of one: one session, one clear refusal', async () => {
+  const { m, store } = await setup();
+  const caps = { address: '10.1.1.1', perLearner: 1, perAddress: 10 };
+  const results = await Promise.allSettled([m.join('ada', 'one', caps), m.join('ada', 'two', caps)]);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  assert.match((refused.reason as AppError).message, /You already have 1 labs open/);
+  assert.equal((await store.liveSessions()).length, 1);
+  await m.dispose();
+});
+
 test('a failed start ends in a clear message and frees the slot', async () => {
   const { m, driver } = await setup({ MAX_SANDBOXES: '1' });
   driver.failNext = true;

@@ -6,6 +6,7 @@
 //   adoption.ts (picking sessions up after a restart or a dead replica), expiry.ts and reaper.ts
 //   (timers), session-table.ts (what this replica serves), teardown.ts, session-writes.ts.
 // Work done once for all replicas (reaping, sweeping) runs only while `lease` says this replica holds it.
+import { capError, type SessionCaps } from './caps.ts';
 import crypto from 'node:crypto';
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
 import type { Lab } from '../labs/types.ts';
@@ -64,6 +65,7 @@ export interface SessionManagerDeps {
 }
 
 const EXPIRED = 'Your session reached its time limit and its sandbox was removed. Your progress is saved: open the lab again to get a fresh sandbox.';
+const QUEUE_LEFT = 'You left the queue: this page was closed while you waited. Open the lab again to queue for a sandbox.';
 
 export class SessionManager {
   private readonly table = new SessionTable();
@@ -140,8 +142,11 @@ export class SessionManager {
     this.reaper.start(TUNING.reapIntervalMs);
   }
 
-  /** The learner opens a lab: returns their live session for it, or a new (possibly queued) one. */
-  async join(learnerId: string, labId: string): Promise<SessionView> {
+  /**
+   * The learner opens a lab: returns their live session for it, or a new (possibly queued) one. With
+   * `caps`, a new session is only made within them, counted and inserted in one step by the store.
+   */
+  async join(learnerId: string, labId: string, caps?: SessionCaps): Promise<SessionView> {
     const lab = this.deps.lab(labId);
     if (!lab) throw new AppError('not_found', `There is no lab called "${labId}".`);
     if (lab.problems.length > 0) throw new AppError('lab_broken', `The lab "${lab.title}" has errors and cannot run yet. Its author can see them on the lab page.`);
@@ -162,7 +167,12 @@ export class SessionManager {
     }
     const now = this.now();
     const rec: SessionRecord = { id: crypto.randomBytes(9).toString('base64url'), learnerId, labId, phase: 'queued', createdAt: now, expiresAt: now + this.deps.config.sessionTtlMs };
-    await this.deps.store.saveSession(rec);
+    if (caps) {
+      const refused = await this.deps.store.createSession(rec, caps);
+      if (refused) throw capError(refused);
+    } else {
+      await this.deps.store.saveSession(rec);
+    }
     this.track(rec, lab);
     await this.pumpQueue();
     return this.view(rec.id);
@@ -188,7 +198,11 @@ export class SessionManager {
     const live = this.table.get(sessionId);
     if (!live) return () => {};
     live.listeners.add(l);
-    return () => live.listeners.delete(l);
+    live.unwatchedSince = undefined;
+    return () => {
+      live.listeners.delete(l);
+      if (live.listeners.size === 0) live.unwatchedSince = this.now();
+    };
   }
 
   /** The learner's sandbox for a lab and node, while that session is ready. */
@@ -336,9 +350,26 @@ export class SessionManager {
     return live;
   }
 
+  /**
+   * Queued sessions nobody has watched for QUEUE_ABANDON (the learner closed the tab, or never opened
+   * the socket) leave the line, so a sandbox is not started for nobody and held until it expires.
+   */
+  private dropAbandoned(): void {
+    const now = this.now();
+    for (const live of this.table.all()) {
+      if (live.rec.phase !== 'queued' || live.listeners.size > 0) continue;
+      live.unwatchedSince ??= now;
+      if (now - live.unwatchedSince >= this.deps.config.queueAbandonMs) {
+        this.deps.log(`session ${live.rec.id}: left the queue (nobody watching for ${Math.round((now - live.unwatchedSince) / 1000)} s)`);
+        this.close(live, 'ended', QUEUE_LEFT);
+      }
+    }
+  }
+
   /** Lone: done when it returns. Shared: resolves once this replica's admissions are written. */
   private pumpQueue(): Promise<void> | void {
     if (this.disposed) return;
+    this.dropAbandoned();
     const pumped = this.admission.pump(() => this.table.likes(), (ids) => {
       for (const id of ids) {
         const live = this.table.get(id);

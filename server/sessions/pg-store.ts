@@ -2,32 +2,18 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { openPgPool } from '../db/pg-pool.ts';
+import { SESSION_MIGRATIONS } from './schema.ts';
+import { capRefusal, type CapRefusal } from './caps.ts';
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
 import { LIVE_PHASES, toProgress, toSession, type ProgressDbRow, type SessionRow, type Store } from './store.ts';
 
-// Applied at every open, under the migration lock (see openPgPool).
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY, learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, phase TEXT NOT NULL,
-  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, message TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_learner ON sessions (learner_id, lab_id);
-CREATE TABLE IF NOT EXISTS sandboxes (
-  session_id TEXT NOT NULL, node INTEGER NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (session_id, node)
-);
-CREATE TABLE IF NOT EXISTS progress (
-  learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, check_id TEXT NOT NULL, step_id TEXT NOT NULL,
-  status TEXT NOT NULL, message TEXT NOT NULL, actual TEXT, expected TEXT, updated_at BIGINT NOT NULL,
-  PRIMARY KEY (learner_id, lab_id, check_id)
-);
-CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at BIGINT NOT NULL);
-`;
 const MIGRATION_LOCK = 0x1ab1ab;
+/** Held for the length of a session create's transaction: the caps' counts and the insert are one step. */
+const CREATE_LOCK = 0x1ab1ad;
 const LIVE = `(${LIVE_PHASES.map((p) => `'${p}'`).join(',')})`;
 
 export async function openPgStore(url: string): Promise<Store> {
-  const pool = await openPgPool(url, SCHEMA, MIGRATION_LOCK);
+  const pool = await openPgPool(url, 'sessions', SESSION_MIGRATIONS.pg, MIGRATION_LOCK);
   const rows = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await pool.query(sql, params)).rows as T[];
   const tx = async (fn: (c: pg.PoolClient) => Promise<void>): Promise<void> => {
     const c = await pool.connect();
@@ -55,6 +41,18 @@ export async function openPgStore(url: string): Promise<Store> {
       await pool.query(`INSERT INTO sessions (id, learner_id, lab_id, phase, created_at, expires_at, message) VALUES ($1, $2, $3, $4, $5, $6, $7)
         ON CONFLICT (id) DO UPDATE SET phase = excluded.phase, expires_at = excluded.expires_at, message = excluded.message`,
       [s.id, s.learnerId, s.labId, s.phase, s.createdAt, s.expiresAt, s.message ?? null]);
+    },
+    async createSession(s, caps) {
+      let refused: CapRefusal | undefined;
+      await tx(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock($1)', [CREATE_LOCK]);
+        const count = async (col: string, v: string) => Number((await c.query<{ n: string }>(`SELECT COUNT(*) AS n FROM sessions WHERE ${col} = $1 AND phase IN ${LIVE}`, [v])).rows[0]!.n);
+        refused = capRefusal(caps, await count('learner_id', s.learnerId), caps.perAddress === undefined ? 0 : await count('address', caps.address));
+        if (refused) return;
+        await c.query('INSERT INTO sessions (id, learner_id, lab_id, phase, created_at, expires_at, message, address) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+          [s.id, s.learnerId, s.labId, s.phase, s.createdAt, s.expiresAt, s.message ?? null, caps.address]);
+      });
+      return refused;
     },
     session: async (id) => (await rows<SessionRow>('SELECT * FROM sessions WHERE id = $1', [id])).map(toSession)[0],
     liveSessionFor: async (learnerId, labId) =>

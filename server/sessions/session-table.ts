@@ -15,6 +15,8 @@ export interface Live {
   /** Terminals and checks, while the session is ready on this replica. */
   runtime?: SessionRuntime;
   listeners: Set<SessionEvents>;
+  /** Since when nobody has listened (no socket on this replica); undefined while someone does. */
+  unwatchedSince?: number;
   provisioning?: Promise<void>;
   /** Synthetic session ids its sandboxes or network carry (a pool unit's, a pre-made network's). */
   aliases: Set<string>;

@@ -5,28 +5,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
-import { LIVE_PHASES, toProgress, toSession, type ProgressDbRow, type SessionRow, type Store } from './store.ts';
+import { migrateSqlite } from '../db/migrations.ts';
+import { SESSION_MIGRATIONS } from './schema.ts';
+import { capRefusal, type CapRefusal, type SessionCaps } from './caps.ts';
+import { LIVE_PHASES, toProgress, toSession, type ProgressDbRow, type SessionRecord, type SessionRow, type Store } from './store.ts';
 
-// Each statement is idempotent and runs at every open: an older file gains the new tables.
-const SCHEMA = `
+// Per connection; the tables come from SESSION_MIGRATIONS (schema.ts), applied forward at every open.
+const PRAGMAS = `
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA busy_timeout = 5000;
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY, learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, phase TEXT NOT NULL,
-  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, message TEXT
-);
-CREATE INDEX IF NOT EXISTS sessions_learner ON sessions (learner_id, lab_id);
-CREATE TABLE IF NOT EXISTS sandboxes (
-  session_id TEXT NOT NULL, node INTEGER NOT NULL, ref TEXT NOT NULL, PRIMARY KEY (session_id, node)
-);
-CREATE TABLE IF NOT EXISTS progress (
-  learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, check_id TEXT NOT NULL, step_id TEXT NOT NULL,
-  status TEXT NOT NULL, message TEXT NOT NULL, actual TEXT, expected TEXT, updated_at INTEGER NOT NULL,
-  PRIMARY KEY (learner_id, lab_id, check_id)
-);
-CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
 `;
 
 const LIVE = `(${LIVE_PHASES.map((p) => `'${p}'`).join(',')})`;
@@ -34,7 +22,8 @@ const LIVE = `(${LIVE_PHASES.map((p) => `'${p}'`).join(',')})`;
 export function openSqliteStore(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
-  db.exec(SCHEMA);
+  db.exec(PRAGMAS);
+  migrateSqlite(db, 'sessions', SESSION_MIGRATIONS.sqlite);
 
   const q = {
     getSetting: db.prepare<[string], { value: string }>('SELECT value FROM settings WHERE key = ?'),
@@ -45,6 +34,10 @@ export function openSqliteStore(file: string): Store {
       ON CONFLICT(id) DO UPDATE SET phase = excluded.phase, expires_at = excluded.expires_at, message = excluded.message`),
     session: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE id = ?'),
     liveFor: db.prepare<[string, string], SessionRow>(`SELECT * FROM sessions WHERE learner_id = ? AND lab_id = ? AND phase IN ${LIVE} ORDER BY created_at DESC LIMIT 1`),
+    insertSession: db.prepare(`INSERT INTO sessions (id, learner_id, lab_id, phase, created_at, expires_at, message, address)
+      VALUES (@id, @learnerId, @labId, @phase, @createdAt, @expiresAt, @message, @address)`),
+    liveOfLearner: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM sessions WHERE learner_id = ? AND phase IN ${LIVE}`),
+    liveOfAddress: db.prepare<[string], { n: number }>(`SELECT COUNT(*) AS n FROM sessions WHERE address = ? AND phase IN ${LIVE}`),
     live: db.prepare<[], SessionRow>(`SELECT * FROM sessions WHERE phase IN ${LIVE} ORDER BY created_at`),
     recent: db.prepare<[number], SessionRow>('SELECT * FROM sessions ORDER BY created_at DESC LIMIT ?'),
     delSandboxes: db.prepare('DELETE FROM sandboxes WHERE session_id = ?'),
@@ -68,6 +61,13 @@ export function openSqliteStore(file: string): Store {
     q.delSandboxes.run(sessionId);
     for (const r of refs) q.addSandbox.run(sessionId, r.node, JSON.stringify(r));
   });
+  // IMMEDIATE: the write lock is taken before the counts, so another connection (process) waits.
+  const createWithin = (s: SessionRecord, caps: SessionCaps): CapRefusal | undefined =>
+    db.transaction(() => {
+      const refused = capRefusal(caps, q.liveOfLearner.get(s.learnerId)!.n, caps.perAddress === undefined ? 0 : q.liveOfAddress.get(caps.address)!.n);
+      if (!refused) q.insertSession.run({ ...s, message: s.message ?? null, address: caps.address });
+      return refused;
+    }).immediate();
   const saveProgressTx = db.transaction((rows: object[]) => {
     for (const r of rows) q.upsertProgress.run(r);
   });
@@ -83,6 +83,7 @@ export function openSqliteStore(file: string): Store {
       return existing?.value;
     },
     saveSession: async (s) => void q.upsertSession.run({ ...s, message: s.message ?? null }),
+    createSession: async (s, caps) => createWithin(s, caps),
     session: async (id) => {
       const r = q.session.get(id);
       return r ? toSession(r) : undefined;

@@ -3,6 +3,7 @@
 // PostgreSQL (DATABASE_URL, shared by replicas). Both pass store.test.ts.
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
 import type { CheckView, SessionPhase } from '../protocol/realtime.ts';
+import type { CapRefusal, SessionCaps } from './caps.ts';
 
 export interface SessionRecord {
   id: string;
@@ -25,6 +26,11 @@ export interface Store {
   /** The cookie secret an older version kept here, removed as it is read (it moves to a 0600 file). */
   takeLegacySecret(): Promise<string | undefined>;
   saveSession(s: SessionRecord): Promise<void>;
+  /**
+   * Inserts a new session unless its learner, or its address, already has `caps` live sessions: the
+   * count and the insert are one atomic step (every replica's sessions included). The refusal says which.
+   */
+  createSession(s: SessionRecord, caps: SessionCaps): Promise<CapRefusal | undefined>;
   session(id: string): Promise<SessionRecord | undefined>;
   /** The learner's newest session for a lab that is still queued, starting or ready. */
   liveSessionFor(learnerId: string, labId: string): Promise<SessionRecord | undefined>;

@@ -1,33 +1,17 @@
 // Events on PostgreSQL, for replicas sharing DATABASE_URL: same tables as SQLite.
 import { openPgPool } from '../db/pg-pool.ts';
+import { EVENT_MIGRATIONS } from './schema.ts';
 import {
   eventFull, insertWithFreshCode, mayJoin, noSuchEvent, toEvent, toEventParams, toParticipant,
   type EventRow, type EventStore, type ParticipantRow,
 } from './event-store.ts';
 
-// Idempotent, run at every open (under MIGRATION_LOCK, see openPgPool).
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS events (
-  id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labs TEXT NOT NULL,
-  starts_at BIGINT NOT NULL, ends_at BIGINT NOT NULL, expected INTEGER NOT NULL, capacity INTEGER,
-  created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS event_participants (
-  event_id TEXT NOT NULL, learner_id TEXT NOT NULL, name TEXT NOT NULL, joined_at BIGINT NOT NULL,
-  PRIMARY KEY (event_id, learner_id)
-);
-CREATE INDEX IF NOT EXISTS event_participants_learner ON event_participants (learner_id);
-CREATE TABLE IF NOT EXISTS event_messages (
-  seq BIGSERIAL PRIMARY KEY, event_id TEXT NOT NULL, text TEXT NOT NULL, at BIGINT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS event_messages_event ON event_messages (event_id, at);
-`;
 const MIGRATION_LOCK = 0x1ab1ac;
 /** PostgreSQL's unique_violation: the drawn event code is taken. */
 const UNIQUE_VIOLATION = '23505';
 
 export async function openPgEventStore(url: string): Promise<EventStore> {
-  const pool = await openPgPool(url, SCHEMA, MIGRATION_LOCK);
+  const pool = await openPgPool(url, 'events', EVENT_MIGRATIONS.pg, MIGRATION_LOCK);
   const rows = async <T>(sql: string, params: unknown[] = []): Promise<T[]> => (await pool.query(sql, params)).rows as T[];
 
   return {

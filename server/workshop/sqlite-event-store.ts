@@ -3,36 +3,24 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import { migrateSqlite } from '../db/migrations.ts';
+import { EVENT_MIGRATIONS } from './schema.ts';
 import {
   eventFull, insertWithFreshCode, mayJoin, noSuchEvent, toEvent, toEventParams, toParticipant,
   type EventRow, type EventStore, type Participant, type ParticipantRow,
 } from './event-store.ts';
 
-// Same style as the session store: each statement is idempotent, run at every open, so an older
-// file gains the new tables and a newer one is left as it is.
-const SCHEMA = `
+// Per connection; the tables come from EVENT_MIGRATIONS (schema.ts), applied forward at every open.
+const PRAGMAS = `
 PRAGMA journal_mode = WAL;
 PRAGMA busy_timeout = 5000;
-CREATE TABLE IF NOT EXISTS events (
-  id TEXT PRIMARY KEY, code TEXT NOT NULL UNIQUE, name TEXT NOT NULL, labs TEXT NOT NULL,
-  starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, expected INTEGER NOT NULL, capacity INTEGER,
-  created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS event_participants (
-  event_id TEXT NOT NULL, learner_id TEXT NOT NULL, name TEXT NOT NULL, joined_at INTEGER NOT NULL,
-  PRIMARY KEY (event_id, learner_id)
-);
-CREATE INDEX IF NOT EXISTS event_participants_learner ON event_participants (learner_id);
-CREATE TABLE IF NOT EXISTS event_messages (
-  event_id TEXT NOT NULL, text TEXT NOT NULL, at INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS event_messages_event ON event_messages (event_id, at);
 `;
 
 export function openSqliteEventStore(file: string): EventStore {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file);
-  db.exec(SCHEMA);
+  db.exec(PRAGMAS);
+  migrateSqlite(db, 'events', EVENT_MIGRATIONS.sqlite);
   const q = {
     insert: db.prepare(`INSERT INTO events (id, code, name, labs, starts_at, ends_at, expected, capacity, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     byId: db.prepare<[string], EventRow>('SELECT * FROM events WHERE id = ?'),
