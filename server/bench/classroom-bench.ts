@@ -26,6 +26,7 @@ import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
 import { fixed, percentile } from '../../sandbox/bench/stats.ts';
 import { formatBaseline, measureBaseline, relativeTo } from '../../sandbox/bench/baseline.ts';
 import { LabClient } from './lab-client.ts';
+import { createPhases, summarisePhases } from './create-phases.ts';
 
 const LAB = '03-multi-stage';
 const TOKEN = 'bench-classroom';
@@ -241,6 +242,7 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
     clients.push(obsClient);
     await sleep(1_000);
 
+    const logBefore = server.output().length;
     await eventLoop(server); // resets the server's histogram: what follows is the room's
     const sample = samplers(server.proc.pid!);
     const obs = observer(obsClient);
@@ -286,6 +288,12 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
       latecomer_prompt_ms: latecomerMs,
       ...sampled,
     });
+    // Where the creates during the room (cold creates, pool refills) spent their time, per phase.
+    const creates = createPhases(server.output().slice(logBefore));
+    out.creates_during_room = creates.length;
+    if (creates.length) out.create_phases_ms = JSON.stringify(summarisePhases(creates));
+    const fills = createPhases(server.output().slice(0, logBefore));
+    if (fills.length) out.creates_before_room_phases_ms = JSON.stringify(summarisePhases(fills));
     console.log(`[${label}] ${JSON.stringify(out)}`);
     return out;
   } finally {
