@@ -207,6 +207,18 @@ async function waitIdle(dataDir: string, ownerId: string): Promise<void> {
   }
 }
 
+/** A learner the bench needs (observer, noisy one): three tries, since a sandbox can time out on a loaded host. */
+async function openWithTries(server: ServerProc, who: string): Promise<LabClient> {
+  for (let i = 1; ; i++) {
+    try {
+      return await LabClient.open(server.url, LAB);
+    } catch (err) {
+      console.log(`[${who}] try ${i} failed: ${(err as Error).message}`);
+      if (i === 3) throw err;
+    }
+  }
+}
+
 type Figures = Record<string, number | null | string>;
 
 /** One round: a server, the yardstick learner alone, then the room with observer, latecomer and (maybe) the noisy one. */
@@ -245,12 +257,12 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
 
     let noisy: LabClient | undefined;
     if (o.noisy) {
-      noisy = await LabClient.open(server.url, LAB);
+      noisy = await openWithTries(server, `${label}, noisy learner`);
       clients.push(noisy);
       noisy.type(`${NOISY_LOADS[o.noisy]}\r`);
       await sleep(3_000);
     }
-    const obsClient = await LabClient.open(server.url, LAB);
+    const obsClient = await openWithTries(server, `${label}, observer`);
     clients.push(obsClient);
     await sleep(1_000);
 
