@@ -9,9 +9,15 @@ import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { createDockerSandboxDriver } from '../driver/docker-driver.ts';
 import type { SandboxLimits, SandboxRef } from '../driver/types.ts';
+import { parseArgs } from 'node:util';
+import { formatBaseline, measureBaseline, relativeTo } from './baseline.ts';
+import { percentile } from './stats.ts';
 
-const IMAGES = (process.env.BENCH_IMAGES ?? 'golang:1.19,busybox').split(',');
-const N = Number(process.env.BENCH_N ?? 10);
+// --n and --images (the environment's BENCH_N and BENCH_IMAGES still work).
+const { values: args } = parseArgs({ options: { n: { type: 'string' }, images: { type: 'string' } } });
+const IMAGES = (args.images ?? process.env.BENCH_IMAGES ?? 'golang:1.19,busybox').split(',');
+const N = Number(args.n ?? process.env.BENCH_N ?? 10);
+if (!Number.isInteger(N) || N < 1) throw new Error(`--n must be a whole number ≥ 1, got ${args.n ?? process.env.BENCH_N}`);
 const limits: SandboxLimits = { memoryMiB: 2048, pids: 1024, cpuShares: 512, diskGiB: 8 };
 
 const owner = `bench-${randomBytes(3).toString('hex')}`;
@@ -20,12 +26,8 @@ const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 const driver = createDockerSandboxDriver({ dataDir, ownerId: owner, limits });
 const expiresAt = Date.now() + 3_600_000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.ceil(0.95 * xs.length) - 1]!;
+const median = (xs: number[]) => percentile(xs, 50);
+const p95 = (xs: number[]) => percentile(xs, 95);
 
 async function timedSandbox(session: string, node: number, t0 = Date.now()): Promise<{ ref: SandboxRef; ms: number }> {
   const ref = await driver.create({ sessionId: session, node, images: IMAGES, limits, expiresAt });
@@ -39,6 +41,8 @@ async function destroyAll(refs: SandboxRef[]) {
 
 async function main() {
   const rows: [string, string][] = [];
+  const baseline = await measureBaseline();
+  console.error(`[bench] ${formatBaseline(baseline)}`);
   console.error(`[bench] images: ${IMAGES.join(', ')}; warming up (builds the template once)...`);
   const warm = Date.now();
   const w = await timedSandbox(`${owner}-warm`, 1);
@@ -93,18 +97,22 @@ async function main() {
     speedup: Math.round((loadMs / median(seq)) * 10) / 10,
     idle_mib: Math.round(median(mem)),
   };
+  const vs = relativeTo(baseline, 'docker_run_ms', { ready_p50_ms: result.ready_p50_ms, ready_p95_ms: result.ready_p95_ms, concurrent10_p50_ms: result.concurrent10_p50_ms, concurrent10_p95_ms: result.concurrent10_p95_ms, docker_load_ms: loadMs });
   rows.push(
     [`ready, ${N} one after another: p50 / p95`, `${result.ready_p50_ms} / ${result.ready_p95_ms} ms`],
     [`ready, ${N} at once: p50 / p95`, `${result.concurrent10_p50_ms} / ${result.concurrent10_p95_ms} ms`],
     ['docker save | docker load into a fresh sandbox', `${loadMs} ms`],
     ['speedup (load / ready p50)', `${result.speedup}x`],
     ['idle sandbox memory (median)', `${result.idle_mib} MiB`],
+    ['ready p50 / p95, in `docker run` times', `${vs.ready_p50_ms} / ${vs.ready_p95_ms}`],
+    [`${N} at once p95, in \`docker run\` times`, `${vs.concurrent10_p95_ms}`],
+    ['machine baseline (same run)', formatBaseline(baseline).replace(/^machine baseline /, '')],
   );
   const w1 = Math.max(...rows.map((r) => r[0].length));
   console.log(`${'measure'.padEnd(w1)}  value`);
   console.log(`${'-'.repeat(w1)}  ${'-'.repeat(16)}`);
   for (const [k, v] of rows) console.log(`${k.padEnd(w1)}  ${v}`);
-  console.log(JSON.stringify(result));
+  console.log(JSON.stringify({ ...result, baseline, vs_baseline: vs }));
 }
 
 async function cleanup() {

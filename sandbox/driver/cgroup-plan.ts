@@ -47,6 +47,15 @@ export type CgroupPlan =
 /** Parent directory (under each hierarchy on v1, under the root on v2) that holds one cgroup per sandbox. */
 export const CGROUP_DIR = 'lablab';
 
+/**
+ * CPU weight of /lablab, the common parent of every sandbox: a quarter of the default (1024 shares on
+ * v1, weight 100 on v2), so that under contention all sandboxes together weigh a quarter of the
+ * server or the host engine (each at the default), and a room of learners' builds cannot starve
+ * keystroke echo, check ticks or new creates. Only a weight: idle CPU still goes to the sandboxes.
+ */
+export const PARENT_CPU_SHARES = 256;
+export const PARENT_CPU_WEIGHT = 25;
+
 /** Docker's cpu shares (2..262144, default 1024) to cgroup v2's cpu.weight (1..10000, default 100), linearly. */
 export function cpuSharesToWeight(shares: number): number {
   const s = Math.min(262_144, Math.max(2, shares));
@@ -109,7 +118,10 @@ export function planCgroups(f: CgroupFacts, limits: SandboxLimits, id: string): 
       { kind: 'mkdir', path: rel(PIDS) },
       { kind: 'write', path: rel(PIDS, 'pids.max'), value: String(limits.pids) },
     ];
-    if (has(CPU)) steps.push({ kind: 'mkdir', path: rel(CPU) }, { kind: 'write', path: rel(CPU, 'cpu.shares'), value: String(limits.cpuShares) });
+    if (has(CPU)) {
+      steps.push({ kind: 'mkdir', path: rel(CPU) }, { kind: 'write', path: [CPU, CGROUP_DIR, 'cpu.shares'].join('/'), value: String(PARENT_CPU_SHARES) });
+      steps.push({ kind: 'write', path: rel(CPU, 'cpu.shares'), value: String(limits.cpuShares) });
+    }
     const cpu = has(CPU) ? `cpu shares ${limits.cpuShares}` : 'cpu not limited (no cpu hierarchy)';
     return { ok: true, mode: f.mode, parent, steps, enforced: `memory ${limits.memoryMiB} MiB, pids ${limits.pids}, ${cpu}` };
   }
@@ -131,6 +143,7 @@ export function planCgroups(f: CgroupFacts, limits: SandboxLimits, id: string): 
   const rel = (...p: string[]) => [CGROUP_DIR, ...p].join('/');
   steps.push(
     { kind: 'mkdir', path: CGROUP_DIR },
+    ...(has(CPU) ? [{ kind: 'write' as const, path: rel('cpu.weight'), value: String(PARENT_CPU_WEIGHT) }] : []),
     { kind: 'write', path: rel('cgroup.subtree_control'), value: enable },
     { kind: 'mkdir', path: rel(id) },
     { kind: 'write', path: rel(id, 'memory.max'), value: memBytes },

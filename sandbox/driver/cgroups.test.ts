@@ -36,6 +36,7 @@ test('v1: limits on memory, pids and cpu hierarchies under /lablab/<id>', () => 
     'memory/lablab/abc/memory.limit_in_bytes': MEM,
     'memory/lablab/abc/memory.memsw.limit_in_bytes': MEM,
     'pids/lablab/abc/pids.max': '1024',
+    'cpu/lablab/cpu.shares': '256',
     'cpu/lablab/abc/cpu.shares': '512',
   });
   assert.ok(p.steps.find((s) => s.path.endsWith('memsw.limit_in_bytes') && s.kind === 'write' && s.optional), 'no swap accounting is not fatal');
@@ -61,6 +62,7 @@ test('v2 (cgroupfs driver): parent /lablab/<id> with memory.max, no swap, pids.m
   assert.equal(p.parent, '/lablab/abc');
   assert.deepEqual(writes(p), {
     'cgroup.subtree_control': '+cpu +memory +pids',
+    'lablab/cpu.weight': '25',
     'lablab/cgroup.subtree_control': '+cpu +memory +pids',
     'lablab/abc/memory.max': MEM,
     'lablab/abc/memory.swap.max': '0',
@@ -151,6 +153,7 @@ test('executor carries out a v2 plan on a tree laid out like /sys/fs/cgroup, the
   const read = (rel: string) => fs.readFileSync(path.join(root, rel), 'utf8');
   assert.equal(read('cgroup.subtree_control'), '+cpu +memory +pids');
   assert.equal(read('lablab/cgroup.subtree_control'), '+cpu +memory +pids');
+  assert.equal(read('lablab/cpu.weight'), '25', 'all sandboxes together weigh a quarter of the default');
   assert.equal(read('lablab/abc/memory.max'), MEM);
   assert.equal(read('lablab/abc/memory.swap.max'), '0');
   assert.equal(read('lablab/abc/pids.max'), '1024');

@@ -12,6 +12,9 @@ import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
 import { spawnDtachAttach } from '../terminals/dtach-pty.ts';
 import { spawnExecAttach } from '../terminals/exec-attach.ts';
 import type { PtyProcess } from '../terminals/terminal.ts';
+import { parseArgs } from 'node:util';
+import { percentile } from '../../sandbox/bench/stats.ts';
+import { formatBaseline, measureBaseline, relativeTo, type Baseline } from '../../sandbox/bench/baseline.ts';
 
 const FLOOD_BYTES = 50_000_000;
 const ECHO_SAMPLES = 200;
@@ -63,22 +66,29 @@ function carriers(serverPid: number, containerId: string): Record<'server' | 'cl
   };
 }
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
+const pct = percentile;
 
 type Transport = 'local' | 'exec';
 /** `npm run bench:terminal -- exec` measures one transport only. */
-const TRANSPORTS: Transport[] = process.argv.slice(2).length ? (process.argv.slice(2) as Transport[]) : ['local', 'exec'];
+const { positionals } = parseArgs({ allowPositionals: true, options: {} });
+for (const t of positionals) if (t !== 'local' && t !== 'exec') throw new Error(`unknown transport "${t}" (local or exec)`);
+const TRANSPORTS: Transport[] = positionals.length ? (positionals as Transport[]) : ['local', 'exec'];
 
 async function main(): Promise<void> {
-  const results: Partial<Record<Transport, Record<string, unknown>>> = {};
+  const baseline: Baseline = await measureBaseline();
+  console.log(formatBaseline(baseline));
+  const results: Record<string, unknown> = {};
   for (const t of TRANSPORTS) results[t] = await benchOne(t);
   const attach = await benchAttach();
-  for (const t of TRANSPORTS) results[t] = { ...results[t], attach_p50_ms: attach[t].p50, attach_max_ms: attach[t].max };
+  for (const t of TRANSPORTS) {
+    const r: Record<string, unknown> = { ...(results[t] as Record<string, unknown>), attach_p50_ms: attach[t].p50, attach_max_ms: attach[t].max };
+    // Terminal figures are CPU work: in CPU-loop times (throughput: MB per CPU loop).
+    results[t] = { ...r, vs_baseline: relativeTo(baseline, 'cpu_loop_ms', { echo_p50_ms: r.echo_p50_ms, echo_p99_ms: r.echo_p99_ms, throughput_mb_s: r.throughput_mb_s, ctrl_c_ms: r.ctrl_c_ms, attach_p50_ms: r.attach_p50_ms }, ['throughput_mb_s']) };
+  }
   console.log(`\nattach (spawn → the attach is through), ${ATTACH_SAMPLES} each: ${TRANSPORTS.map((t) => `${t} p50 ${attach[t].p50} ms, max ${attach[t].max} ms`).join('; ')}`);
-  console.log(JSON.stringify(results));
+  for (const t of TRANSPORTS) console.log(`${t}, in CPU-loop times: ${JSON.stringify((results[t] as { vs_baseline: unknown }).vs_baseline)}`);
+  console.log(formatBaseline(baseline));
+  console.log(JSON.stringify({ ...results, baseline }));
 }
 
 const ATTACH_SAMPLES = 10;

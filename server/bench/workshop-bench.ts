@@ -12,16 +12,20 @@ import { cleanupOwner } from '../../e2e/cleanup.ts';
 import { defaultDataDir, TUNING } from '../config.ts';
 import { readMemAvailableMiB } from '../pool/warm-pool.ts';
 import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
+import { parseArgs } from 'node:util';
+import { percentile } from '../../sandbox/bench/stats.ts';
+import { formatBaseline, measureBaseline, relativeTo } from '../../sandbox/bench/baseline.ts';
 
-const WANTED = Number(process.env.BENCH_ARRIVALS ?? 30);
+// --arrivals N (the environment's BENCH_ARRIVALS still works); --warm-only: the warm-pool round alone.
+const { values: args } = parseArgs({ options: { arrivals: { type: 'string' }, 'warm-only': { type: 'boolean' } } });
+const WANTED = Number(args.arrivals ?? process.env.BENCH_ARRIVALS ?? 30);
+if (!Number.isInteger(WANTED) || WANTED < 1) throw new Error(`--arrivals must be a whole number ≥ 1, got ${args.arrivals ?? process.env.BENCH_ARRIVALS}`);
+const WARM_ONLY = !!(args['warm-only'] || process.env.BENCH_WARM_ONLY);
 const LAB = '03-multi-stage';
 const TOKEN = 'bench-workshop';
 const RESERVE_MIB = 4096;
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return Math.round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!);
-};
+const pct = (xs: number[], p: number) => Math.round(percentile(xs, p));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // eslint-disable-next-line no-control-regex
 const stripAnsi = (s: string) => s.replace(/\x1b\[[0-9;?]*[a-zA-Z]|\x1b\][^\x07]*\x07/g, '');
@@ -122,6 +126,8 @@ async function waitIdle(dataDir: string, ownerId: string): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const baseline = await measureBaseline();
+  console.log(formatBaseline(baseline));
   const labsDir = tempDir('bench-workshop-labs');
   fs.cpSync(path.join(ROOT, 'labs', LAB), path.join(labsDir, LAB), { recursive: true });
   const dataDir = defaultDataDir(ROOT);
@@ -154,8 +160,8 @@ async function main(): Promise<void> {
     await server.stop();
     server = undefined;
     await cleanupOwner(dataDir, ownerId);
-    if (process.env.BENCH_WARM_ONLY) {
-      console.log(JSON.stringify(out));
+    if (WARM_ONLY) {
+      console.log(JSON.stringify({ ...out, baseline, vs_baseline: relativeTo(baseline, 'docker_run_ms', { ready_p50_ms: out.ready_p50_ms, ready_p95_ms: out.ready_p95_ms }) }));
       return;
     }
 
@@ -181,7 +187,10 @@ async function main(): Promise<void> {
   console.log(`warm pool: first prompt     p50 ${out.ready_p50_ms} ms, p95 ${out.ready_p95_ms} ms   (target p95 ≤ 500 ms)`);
   console.log(`pool off: first prompt      p50 ${out.cold_ready_p50_ms} ms, p95 ${out.cold_ready_p95_ms} ms`);
   console.log(`10 cold at once             p50 ${out.concurrent10_p50_ms} ms, p95 ${out.concurrent10_p95_ms} ms   (target p95 ≤ 4000 ms)`);
-  console.log(JSON.stringify(out));
+  const vs = relativeTo(baseline, 'docker_run_ms', { ready_p50_ms: out.ready_p50_ms, ready_p95_ms: out.ready_p95_ms, cold_ready_p50_ms: out.cold_ready_p50_ms, cold_ready_p95_ms: out.cold_ready_p95_ms, concurrent10_p50_ms: out.concurrent10_p50_ms, concurrent10_p95_ms: out.concurrent10_p95_ms });
+  console.log(`in \`docker run\` times         ${JSON.stringify(vs)}`);
+  console.log(formatBaseline(baseline));
+  console.log(JSON.stringify({ ...out, baseline, vs_baseline: vs }));
 }
 
 main().catch((err) => {
