@@ -89,22 +89,23 @@ function directives(l: string, c: Ctx, line: number): string {
     const a = directiveAttrs(cond[1]!);
     c.variables.add(a.variable ?? '');
     const test = a.requiredValue !== undefined ? `${a.variable}=${a.requiredValue}` : a.hasNoValue !== undefined ? `${a.variable}=` : `${a.variable}`;
-    return '\n' + fence(`.if ${test}`, '') + '\n';
+    const when = a.requiredValue !== undefined ? `is "${a.requiredValue}"` : a.hasNoValue !== undefined ? 'is not set' : 'is set';
+    return `\n*When \`${a.variable}\` ${when}:*\n`;
   }
-  if (/^\s*:::\s*$/.test(l)) return '\n' + fence('.endif', '') + '\n';
+  if (/^\s*:::\s*$/.test(l)) return '';
   if (/^\s*:::\w/.test(l)) c.warnings.push({ file: c.file, line, message: `"${l.trim()}" is a container directive this server does not know; its content is shown as is` });
   // ::variableDefinition[name]{prompt="…"}
   let out = l.replace(/^\s*::variableDefinition\[([^\]]+)\](?:\{([^}]*)\})?\s*$/, (_m, name: string, attrs?: string) => {
     c.variables.add(name.trim());
     const a = directiveAttrs(attrs ?? '');
-    return '\n' + fence(`.variable ${name.trim()}`, a.prompt ?? `Value of ${name.trim()}`) + '\n';
+    return `\n*${a.prompt ?? `Value of ${name.trim()}`}* (\`${name.trim()}\`: this server uses the lab's default, $$${name.trim()}$$)\n`;
   });
   // ::variableSetButton[label]{variables="a=1,b=2"} (or variable= value=), also inline
   out = out.replace(/:{1,2}variableSetButton\[((?:\\.|[^\]])*)\]\{([^}]*)\}/g, (_m, label: string, attrs: string) => {
     const a = directiveAttrs(attrs);
     const pairs = a.variables ?? (a.variable ? `${a.variable}=${a.value ?? ''}` : '');
     for (const p of pairs.split(',')) if (p.includes('=')) c.variables.add(p.split('=')[0]!.trim());
-    return '\n\n' + fence(`.variable-set ${pairs.replace(/\s+/g, '')}`, label.replace(/\\(.)/g, '$1')) + '\n\n';
+    return `*${label.replace(/\\(.)/g, '$1')}* (\`${pairs.replace(/\s+/g, '')}\`)`;
   });
   // :tabLink[text]{href="http://localhost:8080" …} and ::tabLink
   out = out.replace(/:{1,2}tabLink\[([^\]]*)\]\{([^}]*)\}/g, (_m, text: string, attrs: string) => {
@@ -182,7 +183,8 @@ export function labspaceToMarkdown(src: ImportSource): ImportResult {
 
   const project = 'project';
   const hasProject = [...src.files].some((f) => f.startsWith(`${project}/`));
-  const body = parts.join('\n');
+  // $$var$$ takes the variable's default (labspace.yaml); a variable without one stays as written.
+  const body = parts.join('\n').replace(/\$\$([A-Za-z_][\w-]*)\$\$/g, (m, v: string) => (variables[v] ? variables[v]! : m));
   const fm = frontMatter({
     title: oneLine(spec.title, 'Untitled Labspace'),
     description: typeof spec.description === 'string' ? spec.description.trim() : undefined,
@@ -191,16 +193,19 @@ export function labspaceToMarkdown(src: ImportSource): ImportResult {
     variables: Object.keys(variables).length ? variables : undefined,
   });
   const r: ImportResult = { markdown: `${fm}\n${body}`, problems, warnings, workspace: hasProject ? project : null };
-  if (needsUnsupported(src)) r.unsupported = UNSUPPORTED;
+  if (needsUnsupported(src, dir)) r.unsupported = UNSUPPORTED;
   return r;
 }
 
-/** models: in a compose file, the MCP Gateway image, or a GPU reservation. */
-function needsUnsupported(src: ImportSource): boolean {
+/** models: in a compose file (or one a page saves), the MCP Gateway, Model Runner commands, or a GPU reservation. */
+function needsUnsupported(src: ImportSource, dir: string): boolean {
   for (const f of src.files) {
-    if (!/(^|\/)(docker-)?compose[\w.-]*\.ya?ml$/i.test(f)) continue;
+    const compose = /(^|\/)(docker-)?compose[\w.-]*\.ya?ml$/i.test(f);
+    const page = f.startsWith(dir) && /\.md$/i.test(f);
+    if (!compose && !page) continue;
     const t = src.read(f) ?? '';
     if (/^models:/m.test(t) || /docker\/mcp-gateway/.test(t) || /capabilities:\s*\[?\s*["']?gpu/.test(t)) return true;
+    if (page && /^\s*docker (?:model (?:run|pull)|mcp (?:gateway|server))\b/m.test(t)) return true;
   }
   return false;
 }
