@@ -170,9 +170,16 @@ function educatesAction(action: string, text: string, src: ImportSource, warn: (
 
 /** {{< param name >}} and {{% param "name" %}} with the values our sandboxes have. */
 function substitute(text: string, params: Record<string, string>, warn: (m: string) => void): string {
-  return text.replace(/\{\{[<%]\s*param\s+"?([\w.]+)"?\s*[>%]\}\}/g, (m, name: string) => {
-    if (name in params) return params[name]!;
-    warn(`{{< param ${name} >}} has no value here; it is shown as written`);
-    return m;
-  });
+  return text
+    .replace(/\{\{[<%]\s*param\s+"?([\w.]+)"?\s*[>%]\}\}/g, (m, name: string) => {
+      if (name in params) return params[name]!;
+      warn(`{{< param ${name} >}} has no value here; it is shown as written`);
+      return m;
+    })
+    // The workshop's own shortcodes (layouts/shortcodes/*.html): their tags go, what they wrap stays.
+    .replace(/\{\{[<%]\s*(\/?)\s*([\w-]+)[^}]*?[>%]\}\}/g, (m, close: string, name: string) => {
+      if (name === 'param') return m;
+      if (!close) warn(`the shortcode {{< ${name} >}} is not one this server renders; what it wraps is shown`);
+      return '';
+    });
 }

@@ -6,6 +6,8 @@ import YAML from 'yaml';
 import { type ImportNote, type ImportResult, type ImportSource, type LabImporter, fence, frontMatter, oneLine, setupBlock, splitPage } from './importer.ts';
 
 const KINDS = new Set(['tutorial', 'challenge', 'course', 'lesson', 'skill-path', 'roadmap', 'training']);
+/** Components that only frame Markdown. */
+const BOXES = new Set(['remark-box', 'card-box', 'box', 'slide-box', 'tabbed-box', 'details-box']);
 const SHELL = new Set(['sh', 'bash', 'shell', 'console', 'zsh']);
 
 /** iximiuz's helper functions that its task scripts call, written for our sandboxes. */
@@ -104,6 +106,8 @@ export function iximiuzToMarkdown(src: ImportSource): ImportResult {
 
   const lines = page.body.split('\n');
   const out: string[] = [];
+  /** What closes each component opened and not yet closed. */
+  const open: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const l = lines[i]!;
     const f = /^(\s*)(`{3,}|~{3,})\s*([\w+-]*)(.*)$/.exec(l);
@@ -133,12 +137,30 @@ export function iximiuzToMarkdown(src: ImportSource): ImportResult {
         }
         j++;
       }
-      const inner: string[] = [];
-      for (; j < lines.length && !/^\s*::\s*$/.test(lines[j]!); j++) inner.push(lines[j]!);
-      out.push(component(comp[1]!, props, inner, all, placed, warnAt(i + 1)));
-      i = j;
+      const name = comp[1]!;
+      if (name === 'simple-task' || name === 'user-input-task' || name === 'image-box') {
+        const inner: string[] = [];
+        for (; j < lines.length && !/^\s*::\s*$/.test(lines[j]!); j++) inner.push(lines[j]!);
+        out.push(component(name, props, inner, all, placed, warnAt(i + 1)));
+        i = j;
+        continue;
+      }
+      // A box around Markdown: its content goes on through this loop (fences in it stay clickable).
+      if (name === 'hint-box' || name === 'details-box') {
+        out.push('', '<details>', `<summary>${props.summary ?? 'Hint'}</summary>`, '');
+        open.push('\n</details>\n');
+      } else {
+        if (!BOXES.has(name)) warnAt(i + 1)(`::${name} is a component this server does not know; its text is shown as is`);
+        open.push('');
+      }
+      i = j - 1;
       continue;
     }
+    if (/^\s*::\s*$/.test(l) && open.length) {
+      out.push(open.pop()!);
+      continue;
+    }
+    if (open.length && /^\s*#(active|completed|default)\s*$/.test(l)) continue;
     out.push(l);
   }
   // Tasks the text never shows: their checks go to the last step.
