@@ -37,6 +37,7 @@ test('Katacoda: execute with T2/HOST2, interrupt and no-newline; copy; open; por
     { step: 'Run things', term: 2, code: 'tail -f /root/tour/prepared.txt' },
     { step: 'Run things', term: 2, code: 'echo stopped', interrupt: true },
     { step: 'Run things', term: 2, code: 'tour-name', noNewline: true },
+    { step: 'Run things', term: 2, code: '# Ctrl-C', interrupt: true },
     { step: 'Run things', term: 1, code: 'ls' },
   ]);
   const intro = l.steps[0]!;
@@ -55,7 +56,7 @@ test('Katacoda: execute with T2/HOST2, interrupt and no-newline; copy; open; por
   assert.match(l.html, /data-port-term="2" data-port="9090"/);
   assert.match(l.html, /data-port-term="1" data-port="3000"/);
   assert.doesNotMatch(l.html, /\{\{|\[\[/);
-  assert.deepEqual(warnings(l), ['katacoda-tour/step1/text.md:23: {{execute sideways}}: "sideways" is not an option this server knows (T2, HOST2, interrupt, no-newline); the block runs without it']);
+  assert.deepEqual(warnings(l), ['katacoda-tour/step1/text.md:23: {{execute ctrl-seq}} "^D": only ^C can be sent by a click here; it is shown to copy', 'katacoda-tour/step1/text.md:25: {{execute sideways}}: "sideways" is not an option this server knows (T2, HOST2, interrupt, no-newline); the block runs without it']);
 });
 
 test('Katacoda text: a fenced execute block keeps its lines exactly', () => {

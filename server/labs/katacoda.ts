@@ -35,8 +35,16 @@ export function convertKatacodaText(md: string, note: (line: number, msg: string
   const src = md.replace(/\r\n?/g, '\n');
   let out = src.replace(/```[^\n]*\n((?:(?!```)[\s\S])*?)\n```\{\{execute([^}]*)\}\}/g, (_m, body: string, flags: string, at: number) =>
     fence(actionInfo(flags, (m) => note(lineAt(src, at), m)), body));
-  out = out.replace(/`([^`\n]+)`\{\{execute([^}]*)\}\}/g, (_m, cmd: string, flags: string) =>
-    '\n\n' + fence(actionInfo(flags, (m) => note(lineAt(src, src.indexOf(cmd)), m)), cmd) + '\n\n');
+  out = out.replace(/`([^`\n]+)`\{\{execute([^}]*)\}\}/g, (_m, cmd: string, flags: string) => {
+    const warn = (m: string) => note(lineAt(src, src.indexOf(cmd)), m);
+    // A control sequence: ^C is our interrupt; others cannot be typed by a click here.
+    if (/\bctrl-seq\b/.test(flags)) {
+      if (cmd.trim() === '^C') return '\n\n' + fence(`${actionInfo(flags.replace(/\bctrl-seq\b/, ''), warn)} interrupt`, '# Ctrl-C') + '\n\n';
+      warn(`{{execute ctrl-seq}} "${cmd}": only ^C can be sent by a click here; it is shown to copy`);
+      return '`' + cmd + '`';
+    }
+    return '\n\n' + fence(actionInfo(flags, warn), cmd) + '\n\n';
+  });
   // `path/to/file`{{open}}: the editor opens it.
   out = out.replace(/`([^`\n]+)`\{\{open\}\}/g, (_m, p: string) => openLink(p, workspacePath(p)));
   // https://[[HOST_SUBDOMAIN]]-8080-[[KATACODA_HOST]].environments.katacoda.com/path
