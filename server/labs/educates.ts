@@ -174,7 +174,8 @@ function substitute(text: string, params: Record<string, string>, warn: (m: stri
     .replace(/\{\{[<%]\s*param\s+"?([\w.]+)"?\s*[>%]\}\}/g, (m, name: string) => {
       if (name in params) return params[name]!;
       warn(`{{< param ${name} >}} has no value here; it is shown as written`);
-      return m;
+      // As written, but not as a Liquid tag (which the renderer would report again, at the wrong file).
+      return m.replace(/\{/g, '&#123;').replace(/\}/g, '&#125;');
     })
     // The workshop's own shortcodes (layouts/shortcodes/*.html): their tags go, what they wrap stays.
     .replace(/\{\{[<%]\s*(\/?)\s*([\w-]+)[^}]*?[>%]\}\}/g, (m, close: string, name: string) => {
