@@ -31,7 +31,7 @@ test('Labspace: Save file writes into the workspace, the run block runs, sidecar
   await page.waitForSelector('[data-term-state="1"][data-state="ready"]', { timeout: 180_000 }).catch(async (e: Error) => {
     throw new Error(`${e.message}\npage says: ${await page.locator('#session-status').textContent()} / ${await page.locator('#overlay-box').textContent()}\nserver:\n${server.output().slice(-3000)}`);
   });
-  await waitForTermText(page, 1, /\$ $/m);
+  await waitForTermText(page, 1, /\[node1\] \/root \$/);
 
   // The sidecar's checks are on the page, pending.
   const checks = page.locator('.checks[data-step-id="s1"] [data-check-status]');
@@ -41,7 +41,9 @@ test('Labspace: Save file writes into the workspace, the run block runs, sidecar
   const save = page.locator('pre.save-block[data-save-path="notes/today.txt"]');
   assert.equal(await save.getAttribute('data-term'), null);
   await page.locator('[data-save-block]').click();
-  await page.waitForSelector('pre.save-block.ran', { timeout: 20_000 });
+  await page.waitForSelector('pre.save-block.ran', { timeout: 30_000 }).catch(async (e: Error) => {
+    throw new Error(`${e.message}\nthe page said: ${await page.locator('#toasts').textContent().catch(() => '')}`);
+  });
   await typeInTerminal(page, 1, 'cat notes/today.txt seed.txt\r');
   await waitForTermText(page, 1, /hello from a saved file\s*\n\s*seed from the project/);
 
@@ -59,8 +61,8 @@ test('Labspace: Save file writes into the workspace, the run block runs, sidecar
     served = await (await page.request.get(await link.evaluate((a) => (a as HTMLAnchorElement).href))).text();
   }
   assert.match(served, /hello from a saved file/);
-  const [popup] = await Promise.all([page.waitForEvent('popup'), link.click()]);
-  await popup.getByText('seed from the project').waitFor({ timeout: 10_000 });
+  const [popup] = await Promise.all([page.waitForEvent('popup', { timeout: 90_000 }), link.click()]);
+  await popup.getByText('seed from the project').waitFor({ timeout: 60_000 });
   await popup.close();
   await screenshot(page, 'labspace-actions');
   await page.context().close();
