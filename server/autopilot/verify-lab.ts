@@ -10,6 +10,7 @@ import type { BlockOutcome } from './shell.ts';
 import type { BlockReport, LabReport, StepReport, VariantReport } from './types.ts';
 import type { WrongVariant } from './variants.ts';
 import { labStatus } from './report.ts';
+import { runStepSetup, saveBlockFile } from '../checks/step-actions.ts';
 import { negativeVerdict, variantVerdict } from './verdict.ts';
 
 /** What a lab run needs from a shell (ShellSession in production). */
@@ -70,7 +71,14 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
     }
     const ctx = deps.checkContext(sandboxes.refs[0]!);
 
-    const runBlock = async (b: Pick<RunBlock, 'id' | 'term' | 'line' | 'code'>): Promise<BlockReport> => {
+    const runBlock = async (b: Pick<RunBlock, 'id' | 'term' | 'line' | 'code' | 'save'>): Promise<BlockReport> => {
+      if (b.save !== undefined) {
+        // A "Save file" action: written as the page's button writes it.
+        const t0 = deps.now();
+        const saved = await saveBlockFile(deps.checkContext(sandboxes!.refs[b.term - 1] ?? sandboxes!.refs[0]!), b.save, b.code);
+        deps.progress(`  ${lab.id} ${b.id} (save ${b.save}): ${saved.ok ? 'saved' : saved.message}`);
+        return { id: b.id, term: b.term, line: b.line, ms: deps.now() - t0, exitCode: saved.ok ? 0 : 1, timedOut: false, output: saved.message ?? '' };
+      }
       const shell = shells[b.term - 1]?.shell;
       if (!shell) return { id: b.id, term: b.term, line: b.line, ms: 0, exitCode: null, timedOut: false, output: `no terminal ${b.term} (the lab has ${lab.terms})` };
       const r = await shell.run(b.code, opts.blockTimeoutMs);
@@ -82,12 +90,19 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
       const t0 = deps.now();
       const sr: StepReport = { id: step.id, index: step.index, title: step.title, blocksTotal: step.blocks.length, blocks: [], ms: 0 };
       report.steps.push(sr);
+      // The step's set-up prepares the sandbox before anything else, as in a learner's session.
+      if (step.setup?.length) {
+        const done = await runStepSetup(ctx, step.setup);
+        deps.progress(`  ${lab.id} ${step.id} set-up: ${done.ok ? 'done' : done.message}`);
+        if (!done.ok) report.problems.push(`${step.title}: ${done.message}`);
+      }
       if (opts.negative && step.checks.length > 0) {
         const before = await deps.evaluate(step.checks, ctx);
         sr.without = { checks: before, verdict: negativeVerdict(before) };
         deps.progress(`  ${lab.id} ${step.id} without its blocks: ${sr.without.verdict.kind}`);
       }
-      for (const b of step.blocks) sr.blocks.push(await runBlock(b));
+      // A no-newline block is the start of an answer a person finishes: nothing to run unattended.
+      for (const b of step.blocks) if (!b.noNewline) sr.blocks.push(await runBlock(b));
       if (step.checks.length > 0) {
         sr.checks = await deps.evaluate(step.checks, ctx);
         deps.progress(`  ${lab.id} ${step.id} checks: ${sr.checks.filter((c) => c.status === 'pass').length}/${sr.checks.length} pass`);

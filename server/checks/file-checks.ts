@@ -65,6 +65,16 @@ export async function fileContains(spec: Extract<CheckSpec, { kind: 'file.contai
     'compare it with the lab text; did the block that writes it run completely?');
 }
 
+/** What a check's live hint script prints (iximiuz's hintcheck), or nothing; it never fails the check by itself. */
+async function liveHint(spec: Extract<CheckSpec, { kind: 'command' }>, ctx: CheckContext, deadline: number): Promise<string | undefined> {
+  if (spec.hintRun === undefined) return undefined;
+  const left = deadline - ctx.now();
+  if (left < 1_000) return undefined; // no time left for it: the verdict matters more than the hint
+  const r = await ctx.exec(cleanShellArgv(ctx.workdir, spec.hintRun), { timeoutMs: Math.floor(left / 2) });
+  const text = r.stdout.trim().split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  return r.timedOut || !text ? undefined : clip(text, 300);
+}
+
 export async function command(spec: Extract<CheckSpec, { kind: 'command' }>, ctx: CheckContext, deadline: number): Promise<Verdict> {
   const wantCode = spec.exitCode ?? 0;
   const parts = [`exit code ${wantCode}`];
@@ -94,8 +104,15 @@ export async function command(spec: Extract<CheckSpec, { kind: 'command' }>, ctx
   const lastOut = out.split('\n').pop() ?? '';
   const lastErr = r.stderr.trim().split('\n').pop() ?? '';
   if (r.exitCode !== wantCode) {
+    // An imported check script names its own reason (Instruqt's "FAIL: …" line).
+    const reason = spec.failLine === undefined ? undefined : (r.stdout + '\n' + r.stderr).split('\n').map((l) => l.trim()).find((l) => l.startsWith(spec.failLine!));
+    const hint = await liveHint(spec, ctx, deadline);
+    if (reason !== undefined) {
+      const said = reason.slice(spec.failLine!.length).trim() || reason;
+      return { status: 'fail', actual: `exit code ${r.exitCode}`, expected, message: `${said}${hint ? ` — ${hint}` : ''}` };
+    }
     const said = lastErr || lastOut;
-    return failing(spec, `exit code ${r.exitCode}`, expected, `${shown} exited with code ${r.exitCode}${said ? ` (${quote(clip(said, 100))})` : ''}`, undefined);
+    return failing(spec, `exit code ${r.exitCode}`, expected, `${shown} exited with code ${r.exitCode}${said ? ` (${quote(clip(said, 100))})` : ''}`, hint);
   }
   if (spec.stdoutContains !== undefined && !r.stdout.includes(spec.stdoutContains)) {
     return failing(spec, out ? `printed ${quote(clip(lastOut, 80))}` : 'printed nothing', expected,

@@ -35,7 +35,11 @@ export type CheckSpec = CheckBase &
     | { kind: 'file.exists'; path: string; exists: boolean }
     | { kind: 'file.contains'; path: string; pattern: string }
     /** Runs `run` with bash in the sandbox's workdir. */
-    | { kind: 'command'; run: string; exitCode?: number; stdoutContains?: string; stdoutMatches?: string }
+    /**
+     * failLine: on failure the reason is the output line starting with this text (Instruqt's "FAIL:").
+     * hintRun: a live hint, run when the check fails; what it prints is shown as the hint (iximiuz's hintcheck).
+     */
+    | { kind: 'command'; run: string; exitCode?: number; stdoutContains?: string; stdoutMatches?: string; failLine?: string; hintRun?: string }
   )
   | (CheckBase & ObjectCheckBody);
 

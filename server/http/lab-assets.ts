@@ -22,8 +22,9 @@ export function createLabAssets(deps: LabAssetsDeps) {
     const lab = deps.labs.get(String(req.params.id));
     const raw = (req.params as Record<string, unknown>).file;
     const rel = assetRequestPath(Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' ? [raw] : []);
-    if (!lab?.assetsDir || rel === null) return notFound();
-    const file = await inside(lab.assetsDir, rel);
+    const dir = lab?.picturesDir ?? lab?.assetsDir;
+    if (!dir || rel === null) return notFound();
+    const file = await inside(dir, rel);
     if (!file) return notFound();
     const ext = path.extname(file).slice(1).toLowerCase();
     res.setHeader('Content-Type', IMAGE_TYPES[ext]!);

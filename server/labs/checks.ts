@@ -60,7 +60,7 @@ const KEYS: Record<Subject, readonly string[]> = {
   image: ['exists', 'size', 'minsize', 'maxsize', 'layers', 'minlayers', 'maxlayers', 'from', 'notfrom', 'entrypoint', 'cmd', 'workdir', 'env', 'exposes', 'labels', 'user', 'haspath', 'lackspath', 'target', 'dockerfile'],
   container: ['state', 'exitcode', 'port', 'hostport', 'logs', 'gone'],
   file: ['exists', 'contains', 'matches'],
-  run: ['exitcode', 'output', 'outputmatches'],
+  run: ['exitcode', 'output', 'outputmatches', 'failline', 'hintrun'],
   ...OBJECT_KEYS,
 };
 KEYS.image = [...KEYS.image, ...IMAGE_OBJECT_KEYS];
@@ -71,7 +71,7 @@ const KEY_NAMES: Record<Subject, string> = {
   image: 'exists, size, min_size, max_size, layers, from, not_from, entrypoint, cmd, workdir, env, exposes, labels, user, has_path, lacks_path, target, dockerfile',
   container: 'state, exit_code, port, host_port, logs, gone',
   file: 'exists, contains, matches',
-  run: 'output, output_matches, exit_code',
+  run: 'output, output_matches, exit_code, fail_line, hint_run',
   ...OBJECT_KEY_NAMES,
 };
 KEY_NAMES.image += `, ${IMAGE_OBJECT_KEY_NAMES}`;
@@ -419,6 +419,11 @@ function runCheck(run: string, f: Map<string, Field>, report: Report): Draft | n
     const err = regexError(matches.value);
     if (err) report(matches.line, `bad regular expression "${String(matches.value)}": ${err}`);
     else d.stdoutMatches = String(matches.value);
+  }
+  for (const [key, field] of [['failLine', f.get('failline')], ['hintRun', f.get('hintrun')]] as const) {
+    if (!field) continue;
+    if (typeof field.value !== 'string' || !field.value.trim()) report(field.line, `"${field.key}" is ${key === 'failLine' ? 'the text the reason line starts with (e.g. "FAIL:")' : 'a script whose output is the hint'}`);
+    else d[key] = field.value;
   }
   // A command must succeed unless the author says otherwise ("exit_code: any" disables it).
   const code = exitCode ? parseExitCode(exitCode, report) : 0;

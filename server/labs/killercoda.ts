@@ -1,3 +1,4 @@
+import type { LabImporter } from './importer.ts';
 // Killercoda-style scenarios as a second lab format: a folder with index.json (title, intro,
 // steps with text.md and verify.sh, finish). Pure: the scenario becomes our own lab Markdown,
 // which then goes through the same renderer, checks and validation as any lab.md.
@@ -111,3 +112,16 @@ export function killercodaToMarkdown(indexJson: string, readText: (rel: string) 
   parts[termsAt] = `terms: ${nodesUsed(parts.join('\n'))}`;
   return { markdown: parts.join('\n'), problems };
 }
+
+/** Killercoda behind the importer interface (katacoda.ts claims index.json folders with Katacoda's own keys first). */
+export const killercodaImporter: LabImporter = {
+  format: 'killercoda',
+  detect: (src) => (src.files.has('index.json') ? 'index.json' : undefined),
+  convert(src) {
+    const conv = killercodaToMarkdown(src.read('index.json') ?? '', (p) => src.read(p.replace(/^\.\//, '')));
+    // Only unreadable JSON refuses the lab; a missing page or step list is an authoring nit.
+    const notes = conv.problems.map((message) => ({ file: 'index.json', line: 1, message }));
+    const fatal = notes.filter((n) => /not valid JSON/.test(n.message));
+    return { markdown: conv.markdown, problems: fatal, warnings: notes.filter((n) => !fatal.includes(n)), workspace: '' };
+  },
+};

@@ -20,6 +20,11 @@ const CHECK_INFO = /^(?:checks?|\{\s*\.?checks?\s*\})$/;
 /** ```.term1, ``` .term1, ```{.term1}, ```{: .term1 }, ```.term1 bash */
 const TERM_INFO = /^\{?:?\s*\.\s?term(\d+)\s*\}?(?:\s|$)/;
 const INTERRUPT_INFO = /\sinterrupt\b/;
+const NO_NEWLINE_INFO = /\sno-newline\b/;
+/** ```.save path/to/file: a "Save file" action that writes the block into the working directory. */
+const SAVE_INFO = /^\{?:?\s*\.save\s*\}?\s+(?:path=)?("[^"]+"|\S+)\s*$/;
+/** ```setup: a script that prepares the sandbox for its step (imported labs' set-up scripts). */
+const SETUP_INFO = /^setup$/;
 const COPY_INFO = /^\{?:?\s*\.copy\s*\}?(?:\s|$)/;
 /** A file a lab may ask the editor to open: relative to /root, no "..", nothing odd. */
 const OPEN_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w@%+=:,./ -]{1,255}$/;
@@ -103,11 +108,19 @@ export function labPlugin(md: MarkdownIt): void {
       if (COPY_INFO.test(t.info.trim())) return `<div class="run-block-wrap copy-only"><pre class="copy-block"><code>${esc(t.content.replace(/\n+$/, ''))}</code></pre><button type="button" class="copy-button" data-copy-block="copy">Copy</button></div>\n`;
       return prevFence(tokens, idx, options, env, self);
     }
+    if (meta.kind === 'setup') return meta.stepId ? `<div class="step-setup" data-setup-step="${meta.stepId}" hidden></div>\n` : '';
+    if (meta.kind === 'run' && meta.block?.save !== undefined) {
+      const b = meta.block;
+      return (
+        `<div class="run-block-wrap save-wrap"><div class="save-path">${esc(b.save!)}</div><pre class="save-block" data-save-path="${esc(b.save!)}" data-block-id="${b.id}" data-step-id="${meta.stepId}" data-save-term="${b.term}">` +
+        `<code>${esc(b.code)}</code></pre><button type="button" class="save-button" data-save-block="${b.id}">Save file</button><button type="button" class="copy-button" data-copy-block="${b.id}">Copy</button></div>\n`
+      );
+    }
     if (meta.kind === 'run') {
       const b = meta.block!;
       return (
         // "interrupt" (Killercoda's {{exec interrupt}}): Ctrl-C goes first, to stop what is running.
-        `<div class="run-block-wrap"><pre class="run-block" data-term="${b.term}" data-block-id="${b.id}" data-step-id="${meta.stepId}"${INTERRUPT_INFO.test(t.info) ? ' data-interrupt="1"' : ''} title="Click to run in terminal ${b.term}">` +
+        `<div class="run-block-wrap"><pre class="run-block" data-term="${b.term}" data-block-id="${b.id}" data-step-id="${meta.stepId}"${b.interrupt ? ' data-interrupt="1"' : ''}${b.noNewline ? ' data-no-newline="1"' : ''} title="Click to run in terminal ${b.term}">` +
         `<code>${esc(b.code)}</code></pre><button type="button" class="copy-button" data-copy-block="${b.id}">Copy</button></div>\n`
       );
     }
@@ -395,8 +408,11 @@ function closingIndex(tokens: Token[], start: number): number {
 // ---- fences: run blocks and checks ----------------------------------------------------------
 
 interface FenceMeta {
-  kind: 'run' | 'check' | 'plain';
+  kind: 'run' | 'check' | 'plain' | 'setup';
   term?: number;
+  interrupt?: boolean;
+  noNewline?: boolean;
+  save?: string;
   block?: RunBlock;
   checks?: CheckSpec[];
   stepId?: string;
@@ -427,7 +443,23 @@ function fences(state: StateCore): void {
       t.meta = { kind: 'plain' } satisfies FenceMeta;
       if (n < 1 || n > MAX_TERMS) st.problems.push({ line, message: `.term${n} is not a terminal: use .term1 to .term${MAX_TERMS}` });
       else if (n > st.terms) st.problems.push({ line, message: `this block runs in terminal ${n}, but the lab has terms: ${st.terms}` });
-      else t.meta = { kind: 'run', term: n } satisfies FenceMeta;
+      else {
+        const m = { kind: 'run', term: n } as FenceMeta & Record<string, unknown>;
+        if (INTERRUPT_INFO.test(info)) m.interrupt = true;
+        if (NO_NEWLINE_INFO.test(info)) m.noNewline = true;
+        t.meta = m;
+      }
+      continue;
+    }
+    const save = SAVE_INFO.exec(info);
+    if (save) {
+      const p = save[1]!.replace(/^"|"$/g, '');
+      if (!OPEN_PATH.test(p)) st.problems.push({ line, message: `.save ${p}: the file must be a path under the working directory without ".." (e.g. .save app/Dockerfile)` });
+      else t.meta = { kind: 'run', term: 1, save: p } satisfies FenceMeta;
+      continue;
+    }
+    if (SETUP_INFO.test(info)) {
+      t.meta = { kind: 'setup' } satisfies FenceMeta;
       continue;
     }
     if (CHECK_INFO.test(info)) {
@@ -460,7 +492,7 @@ function steps(state: StateCore): void {
   const starts: number[] = [];
   if (level) tokens.forEach((t, i) => t.type === 'heading_open' && t.level === 0 && t.tag === level && starts.push(i));
   const owns = (from: number, to: number) =>
-    tokens.slice(from, to).some((t) => (t.meta as FenceMeta | null)?.kind === 'run' || (t.meta as FenceMeta | null)?.kind === 'check');
+    tokens.slice(from, to).some((t) => ['run', 'check', 'setup'].includes((t.meta as FenceMeta | null)?.kind ?? ''));
   // With "#" steps, the first "#" is usually the lab's title: part of the intro unless it holds work.
   if (level === 'h1' && starts.length > 1 && !owns(starts[0]!, starts[1]!)) starts.shift();
   const introEnd = starts[0] ?? tokens.length;
@@ -484,9 +516,19 @@ function steps(state: StateCore): void {
       const meta = t.meta as FenceMeta | null;
       if (t.type === 'fence' && meta?.kind === 'run') {
         const block: RunBlock = { id: `b${++blockCount}`, term: meta.term!, code: runCode(t.content), line: (t.map?.[0] ?? 0) + 1 };
+        if (meta.interrupt) block.interrupt = true;
+        if (meta.noNewline) block.noNewline = true;
+        // A file keeps its last newline: it is written, not typed.
+        if (meta.save !== undefined) {
+          block.save = meta.save;
+          block.code = t.content.replace(/\r\n?/g, '\n');
+        }
         meta.block = block;
         meta.stepId = id;
         step.blocks.push(block);
+      } else if (t.type === 'fence' && meta?.kind === 'setup') {
+        meta.stepId = id;
+        (step.setup ??= []).push(t.content.replace(/\r\n?/g, '\n'));
       } else if (t.type === 'fence' && meta?.kind === 'check') {
         meta.stepId = id;
         for (const c of meta.checks ?? []) {

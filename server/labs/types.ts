@@ -18,6 +18,15 @@ export interface RunBlock {
   /** The text to type, exactly as the shell needs it (LF line endings, trailing newline trimmed). */
   code: string;
   line: number;
+  /** Ctrl-C goes first, to stop what is running (```.term1 interrupt). */
+  interrupt?: boolean;
+  /** Typed without Enter: an answer to a prompt the learner finishes (```.term1 no-newline). */
+  noNewline?: boolean;
+  /**
+   * A "Save file" action (```.save path): `code` is written to this path (relative to the
+   * working directory) instead of being typed.
+   */
+  save?: string;
 }
 
 export interface LabStep {
@@ -28,6 +37,11 @@ export interface LabStep {
   line: number;
   blocks: RunBlock[];
   checks: CheckSpec[];
+  /**
+   * Scripts that prepare the sandbox for this step (```setup fences, from imported labs' set-up
+   * scripts): run once per session in terminal 1's sandbox before the step's first block.
+   */
+  setup?: string[];
 }
 
 export interface Lab {
@@ -37,6 +51,8 @@ export interface Lab {
   file: string;
   /** Folder whose other files are copied into the sandbox workdir; undefined for single-file labs. */
   assetsDir?: string;
+  /** Folder the lab's pictures are served from, when not assetsDir (an imported lab whose project/ seeds the workspace). */
+  picturesDir?: string;
   title: string;
   description: string;
   duration?: string;

@@ -58,6 +58,8 @@ export interface ClientToServer {
   'checks:run': (req: { stepId: string }, ack: Ack<CheckView[]>) => void;
   /** The learner clicked a block of this step (so its checks' failures are now worth showing). */
   'block:ran': (req: { stepId: string }) => void;
+  /** Run this step's set-up (an imported lab's scripts) before its first block; answered when done. */
+  'step:setup': (req: { stepId: string }, ack: Ack<{ ok: boolean; message?: string }>) => void;
 }
 
 export interface ServerToClient {

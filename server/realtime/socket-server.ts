@@ -187,6 +187,13 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
     }),
   );
 
+  socket.on('step:setup', (req, ack) =>
+    guard(ack, async () => {
+      if (!req || typeof req.stepId !== 'string' || req.stepId.length > 100) throw new AppError('bad_request', 'step:setup needs a stepId.');
+      return deps.sessions.stepSetup(mySession(), req.stepId);
+    }),
+  );
+
   socket.on('block:ran', (req) => {
     if (!sessionId || !req || typeof req.stepId !== 'string' || req.stepId.length > 100) return;
     deps.sessions.stepStarted(sessionId, req.stepId);

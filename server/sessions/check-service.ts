@@ -8,6 +8,7 @@ import { evaluateChecks, type CheckContext } from '../checks/evaluate.ts';
 import { createCheckWatcher } from '../checks/watcher.ts';
 import type { CheckRunner, CheckService } from './types.ts';
 import type { Timers } from '../timers.ts';
+import { runStepSetup, type SetupOutcome } from '../checks/step-actions.ts';
 
 export function createCheckService(deps: { driver: SandboxDriver; timers: Timers; log(msg: string, err?: unknown): void }): CheckService {
   return {
@@ -43,15 +44,33 @@ export function createCheckService(deps: { driver: SandboxDriver; timers: Timers
         onError: (err) => deps.log(`checks for ${ref.id}: ${err.message}`),
       });
 
+      // Each step's set-up runs once per session; the first step's as soon as the sandbox is ready.
+      const setups = new Map<string, Promise<SetupOutcome>>();
+      const setup = (stepId: string): Promise<SetupOutcome> => {
+        const step = lab.steps.find((s) => s.id === stepId);
+        if (!step?.setup?.length) return Promise.resolve({ ok: true });
+        let run = setups.get(stepId);
+        if (!run) {
+          run = runStepSetup(ctx, step.setup).catch((err: Error) => ({ ok: false, message: `the step's set-up could not run: ${err.message}` }));
+          run.then((r) => { if (!r.ok) deps.log(`set-up of ${lab.id}/${stepId} for ${ref.id}: ${r.message}`); }, () => undefined);
+          setups.set(stepId, run);
+        }
+        return run;
+      };
+      if (lab.steps[0]) void setup(lab.steps[0].id);
+
       const runner: CheckRunner = {
+        setup,
         async runStep(stepId) {
           started.add(stepId);
+          await setup(stepId);
           const step = lab.steps.find((s) => s.id === stepId);
           if (!step) return [];
           const results = await evaluateChecks(step.checks, ctx);
           return results.map((r) => toView(r, stepOf));
         },
         stepStarted(stepId) {
+          void setup(stepId);
           if (stepOf.size && lab.steps.some((s) => s.id === stepId)) started.add(stepId);
         },
         poke: () => watcher.poke(),

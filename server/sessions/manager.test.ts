@@ -78,7 +78,7 @@ async function setup(env: Record<string, string> = {}, opts: { store?: Store; dr
   const labs = new Map([['one', lab('one')], ['two', lab('two', 2)], ['broken', broken]]);
   const checks: CheckService & { pokes: number } = {
     pokes: 0,
-    start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, poke() { checks.pokes++; }, dispose() {} }),
+    start: () => ({ runStep: async () => opts.checkResults ?? [], stepStarted() {}, setup: async () => ({ ok: true }), poke() { checks.pokes++; }, dispose() {} }),
   };
   const m = new SessionManager({ config, store, driver, lab: (id) => labs.get(id), checks, spawnPty: pty, timers: opts.timers ?? systemTimers, log: () => {}, lease: opts.lease, replicaId: opts.replicaId });
   managers.push(m);

@@ -237,6 +237,15 @@ export class SessionManager {
     this.table.find(learnerId, labId)?.runtime?.runner?.poke();
   }
 
+  /** Prepares a step of an imported lab (its set-up scripts) before the learner's first block of it runs. */
+  async stepSetup(sessionId: string, stepId: string): Promise<{ ok: boolean; message?: string }> {
+    const live = this.table.get(sessionId);
+    const runner = live?.runtime?.runner;
+    if (!live || live.rec.phase !== 'ready' || !runner) throw new AppError('bad_request', 'The sandbox is not ready yet; wait for the terminal, then try again.');
+    if (!live.lab.steps.some((s) => s.id === stepId)) throw new AppError('bad_request', `This lab has no step "${stepId}".`);
+    return runner.setup(stepId);
+  }
+
   stepStarted(sessionId: string, stepId: string): void {
     const live = this.table.get(sessionId);
     if (live) this.deps.observer?.stepStarted(live.rec, stepId);

@@ -10,6 +10,8 @@ export interface CheckRunner {
   runStep(stepId: string): Promise<CheckView[]>;
   /** The learner ran a block of this step: from now on its failures are worth showing unprompted. */
   stepStarted(stepId: string): void;
+  /** Runs the step's set-up scripts (imported labs), once per session; later calls wait for the same run. */
+  setup(stepId: string): Promise<{ ok: boolean; message?: string }>;
   /** Something may have changed (a block finished, a prompt came back): re-check pending checks soon. */
   poke(): void;
   dispose(): void;

@@ -84,16 +84,37 @@ export function startLabPage(): void {
     const term = Number(block.dataset.term);
     queues.get(term)?.click({ key: block.dataset.blockId ?? '', code: (block.textContent ?? '').replace(/\n+$/, ''), stepId: block.dataset.stepId, interrupt: !!block.dataset.interrupt });
   }
+  // An imported lab's step may have set-up scripts: they run (once) before the step's first block.
+  const setupDone = new Map<string, Promise<void>>();
+  const stepSetup = (stepId: string | undefined): Promise<void> => {
+    if (!stepId || !document.querySelector(`[data-setup-step="${CSS.escape(stepId)}"]`)) return Promise.resolve();
+    let p = setupDone.get(stepId);
+    if (!p) {
+      p = new Promise<void>((resolve) =>
+        socket.emit('step:setup', { stepId }, (res) => {
+          if (!res.ok) notice(res.error.message);
+          else if (!res.value.ok) notice(`This step's preparation failed: ${res.value.message ?? 'unknown error'}. The block runs anyway.`);
+          resolve();
+        }),
+      );
+      setupDone.set(stepId, p);
+    }
+    return p;
+  };
   function typeBlock(term: number, b: QueuedBlock): void {
     const pane = panes.get(term)!;
-    if (b.stepId) socket.emit('block:ran', { stepId: b.stepId });
-    // {{exec interrupt}}: Ctrl-C first, then the block once the shell has had a moment to stop it.
-    if (b.interrupt) {
-      pane.input('\x03');
-      setTimeout(() => pane.run(b.code), 150);
-    } else pane.run(b.code);
-    blockByKey.get(b.key)?.classList.add('ran');
-    pane.focus();
+    const el = blockByKey.get(b.key);
+    void stepSetup(b.stepId).then(() => {
+      if (b.stepId) socket.emit('block:ran', { stepId: b.stepId });
+      // {{exec interrupt}}: Ctrl-C first, then the block once the shell has had a moment to stop it.
+      if (b.interrupt) {
+        pane.input('\x03');
+        setTimeout(() => pane.run(b.code), 150);
+      } else if (el?.dataset.noNewline) pane.input(b.code); // the learner finishes the line and presses Enter
+      else pane.run(b.code);
+      el?.classList.add('ran');
+      pane.focus();
+    });
   }
   const queueStatus = document.createElement('span');
   queueStatus.id = 'run-queue-status';
@@ -155,6 +176,31 @@ export function startLabPage(): void {
         () => flash(btn, 'Copied'),
         () => flash(btn, 'Copy failed'),
       );
+    });
+  }
+  // ---- "Save file" blocks: the block's text is written into the working directory of its node ----
+  for (const btn of $$<HTMLButtonElement>('[data-save-block]')) {
+    btn.addEventListener('click', () => {
+      const pre = btn.parentElement?.querySelector<HTMLElement>('pre[data-save-path]');
+      if (!pre) return;
+      if (session?.phase !== 'ready') return notice('Your sandbox is still starting; try again in a moment.', 'info');
+      const node = pre.dataset.saveTerm ?? '1';
+      btn.disabled = true;
+      void stepSetup(pre.dataset.stepId)
+        .then(() =>
+          fetch(`/labs/${encodeURIComponent(boot.labId)}/files/${node}/write?path=${encodeURIComponent(pre.dataset.savePath!)}&base=`, {
+            method: 'PUT', credentials: 'same-origin', headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: pre.textContent ?? '',
+          }),
+        )
+        .then(async (res) => {
+          const body = (await res.json().catch(() => ({}))) as { ok?: boolean; error?: { message?: string } };
+          if (!body.ok) throw new Error(body.error?.message ?? `The server answered ${res.status}.`);
+          pre.classList.add('ran');
+          flash(btn, 'Saved');
+          if (pre.dataset.stepId) socket.emit('block:ran', { stepId: pre.dataset.stepId });
+        })
+        .catch((e: Error) => notice(`Could not save ${pre.dataset.savePath}: ${e.message}`, 'error'))
+        .finally(() => (btn.disabled = false));
     });
   }
   for (const a of $$<HTMLAnchorElement>('a.port-link')) {
