@@ -15,9 +15,9 @@ fs.writeFileSync(
   path.join(labsDir, 'starting.md'),
   [
     '---', 'title: A program still starting', 'images: [busybox]', '---', '## Start it', '',
-    // Says it is starting, switches the terminal into bracketed-paste mode, reads nothing for a while,
+    // Says it is starting (in words its own command line does not show), switches the terminal into bracketed-paste mode, reads nothing for a while,
     // then becomes a shell that reads what was typed meanwhile.
-    '```.term1', `docker run --rm -it busybox sh -c 'printf "starting up\\033[?2004h\\n"; sleep 6; echo inner-ready; exec sh'`, '```', '',
+    '```.term1', `docker run --rm -it busybox sh -c 'printf "%s-%s\\033[?2004h\\n" inner starting; sleep 6; echo inner-ready; exec sh'`, '```', '',
     '```.term1', 'echo second-block', '```', '',
     '```.term1', 'echo third-block', '```', '',
   ].join('\n'),
@@ -42,7 +42,7 @@ test('blocks sent to a program that is still starting show no [200~ and run once
   await page.goto(server.url + '/labs/starting');
   const blocks = page.locator('pre[data-term]');
   await blocks.first().click();
-  await waitForTermText(page, 1, /starting up/, 240_000).catch((e: Error) => {
+  await waitForTermText(page, 1, /^inner-starting/m, 240_000).catch((e: Error) => {
     throw new Error(`${e.message}\nserver log:\n${server.output().slice(-3000)}`);
   });
   // The program runs: the next block queues behind it. Clicked again, it is sent at once; the third
