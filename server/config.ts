@@ -2,6 +2,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { parseArgs as nodeParseArgs } from 'node:util';
+import { LabsRepoError, parseLabsRepos, type LabsRepo } from './catalogue/labs-repos.ts';
 
 /** Longest data-dir path for which sandbox unix sockets (…/sandboxes/<id>/attach/docker.sock) stay under sun_path's limit. */
 const MAX_DATA_DIR = 100 - '/sandboxes/0123456789ab/attach/docker.sock'.length;
@@ -77,6 +78,12 @@ export interface Config {
   port: number;
   host: string;
   labsDir: string;
+  /** LABS_REPOS: git repositories whose labs are served too (server/catalogue/labs-repos.ts). */
+  labsRepos: LabsRepo[];
+  /** LABS_HOOK_SECRET: turns on POST /hooks/labs, which refreshes them. */
+  labsHookSecret?: string;
+  /** LABS_REFRESH: how often they are fetched; 0 = only on the hook. */
+  labsRefreshMs: number;
   dataDir: string;
   dbFile: string;
   /** DATABASE_URL: a postgres:// URL puts the store in PostgreSQL (needed for replicas); else SQLite in dbFile. */
@@ -223,6 +230,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     port: intOpt('port', a['port'] ?? env.PORT, 8080, 0, 65535),
     host: a['host'] ?? env.HOST ?? '0.0.0.0',
     labsDir: path.resolve(cwd, a['labs'] ?? env.LABS_DIR ?? 'labs'),
+    labsRepos: labsReposOpt(env.LABS_REPOS),
+    labsHookSecret: labsHookSecretOpt(env.LABS_HOOK_SECRET),
+    labsRefreshMs: durationOpt('LABS_REFRESH', env.LABS_REFRESH, 0),
     dataDir,
     dbFile: env.DB_FILE ? path.resolve(cwd, env.DB_FILE) : path.join(dataDir, 'lablab.sqlite'),
     databaseUrl: databaseUrl(env.DATABASE_URL),
@@ -270,6 +280,21 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     poolMemoryReserveMiB: intOpt('POOL_MEMORY_RESERVE_MIB', env.POOL_MEMORY_RESERVE_MIB, 4096, 0, 1_048_576),
     prepareTemplates: env.PREPARE_TEMPLATES !== '0',
   };
+}
+
+function labsReposOpt(raw: string | undefined): LabsRepo[] {
+  try {
+    return parseLabsRepos(raw);
+  } catch (err) {
+    if (err instanceof LabsRepoError) throw new ConfigError(err.message);
+    throw err;
+  }
+}
+
+function labsHookSecretOpt(raw: string | undefined): string | undefined {
+  if (!raw) return undefined;
+  if (raw.length < 16) throw new ConfigError('LABS_HOOK_SECRET must be at least 16 characters (anyone who guesses it can make the server fetch)');
+  return raw;
 }
 
 function databaseUrl(raw: string | undefined): string | undefined {

@@ -22,6 +22,7 @@ import { stopTemplateBuilds } from '../sandbox/driver/templates.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
+import { createGitCli } from './catalogue/git-cli.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -99,9 +100,13 @@ async function main(): Promise<void> {
       log,
     }),
     webDistDir: path.join(root, 'web', 'dist'),
+    git: createGitCli({ timeoutMs: 120_000 }),
     log,
   });
   await backend.start((ids, message) => server.sessions.lose(ids, message));
+  if (config.labsRepos.length) {
+    console.log(`labs from git: ${config.labsRepos.map((r) => r.display).join(', ')}; refreshed ${config.labsRefreshMs ? `every ${config.labsRefreshMs / 1000} s` : 'only'}${config.labsHookSecret ? `${config.labsRefreshMs ? ' and' : ''} on POST /hooks/labs` : config.labsRefreshMs ? '' : ' at start (set LABS_REFRESH or LABS_HOOK_SECRET)'}`);
+  }
   console.log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
   console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.

@@ -11,6 +11,9 @@ import { createLease, type Lease } from './sessions/lease.ts';
 import { attachRedisAdapter } from './realtime/redis-adapter.ts';
 import { SessionManager, type CheckService, type SessionManagerDeps } from './sessions/manager.ts';
 import { createLabRegistry } from './catalogue/registry.ts';
+import { createGitCli, type GitRunner } from './catalogue/git-cli.ts';
+import { openGitLabs } from './catalogue/git-labs.ts';
+import { createLabsHookRoute } from './http/labs-hook.ts';
 import { createApp, portProxyDeps } from './http/app.ts';
 import { createPortUpgrade } from './http/port-proxy.ts';
 import { createSocketServer } from './realtime/socket-server.ts';
@@ -38,6 +41,8 @@ export interface ServerDeps {
   shellWire?: SessionManagerDeps['shellWire'];
   webDistDir: string;
   watchLabs?: boolean;
+  /** The git command line for LABS_REPOS (default: the real one, 2 minutes per command). */
+  git?: GitRunner;
   log(msg: string, err?: unknown): void;
   /** MiB of memory the host can still give. */
   memoryAvailableMiB(): number;
@@ -76,8 +81,14 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   await lease?.renew();
   let announce: (labIds: string[]) => void = () => {};
   let reshape: () => void = () => {};
+  // LABS_REPOS: cloned before the catalogue loads; a refresh that moves a repository reloads it.
+  let reloadLabs: () => Promise<void> = async () => {};
+  const gitLabs = config.labsRepos.length
+    ? await openGitLabs({ repos: config.labsRepos, dataDir: config.dataDir, git: deps.git ?? createGitCli({ timeoutMs: 120_000 }), timers, intervalMs: config.labsRefreshMs, onUpdated: () => reloadLabs(), log })
+    : undefined;
   const labs = await createLabRegistry({
     dir: config.labsDir,
+    extraDirs: gitLabs ? () => gitLabs.dirs() : undefined,
     load: deps.loadLabs,
     watch: deps.watchLabs ?? true,
     timers,
@@ -89,6 +100,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     },
   });
   for (const p of labs.problems()) log(`lab problem: ${p.file}:${p.line}: ${p.message}`);
+  reloadLabs = () => labs.reload();
 
   let sessionsRef: SessionManager | undefined;
   const memAvailable = deps.memoryAvailableMiB;
@@ -182,7 +194,10 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   // Events added by the CLI or another replica while the server runs are pre-warmed too.
   const stopPrewarm = every(timers, 60_000, () => void workshop.prewarmAll().catch((err) => log('event pre-warm failed', err)));
   const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now });
-  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now, log, routes: [routes] });
+  const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now, log, routes: [
+    routes,
+    ...(config.labsHookSecret ? [createLabsHookRoute({ secret: config.labsHookSecret, refresh: () => gitLabs?.refresh() ?? Promise.resolve([]), log })] : []),
+  ] });
   const httpServer = http.createServer(app);
   const sockets = createSocketServer(httpServer, {
     config, sessions, secret, limits, log,
@@ -230,6 +245,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();
+      gitLabs?.dispose();
       await limits.dispose();
       await redis?.dispose();
     },

@@ -29,6 +29,7 @@ need_pkgs() {
   command -v ip >/dev/null || missing+=(iproute2)         # network namespaces in the egress tests
   command -v iptables >/dev/null || missing+=(iptables)   # egress rules (DOCKER-USER)
   command -v curl >/dev/null || missing+=(curl)
+  [ -x /usr/lib/git-core/git-daemon ] || missing+=(git)  # LABS_REPOS clones; its test serves a repository with git daemon
   command -v ps >/dev/null || missing+=(procps)
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)    # the ssh:// engine test runs an sshd of its own
   command -v openssl >/dev/null || missing+=(openssl)    # the tcp:// engine test makes TLS certificates

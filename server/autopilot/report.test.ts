@@ -87,12 +87,14 @@ test('summarize counts labs, steps, blocks and checks, and the negative verdicts
 });
 
 test('parseVerifyArgs: lab ids, flags, defaults from env, and clear errors', () => {
-  const o = parseVerifyArgs(['03-multi-stage', 'labs/05-status-codes/', '--negative', '--block-timeout=90'], { LABS_DIR: 'mylabs', DATA_DIR: '/d' }, '/w');
-  assert.deepEqual(o, { labIds: ['03-multi-stage', '05-status-codes'], labsDir: '/w/mylabs', dataDir: '/d', negative: true, blockTimeoutMs: 90_000, verbose: false });
+  const o = parseVerifyArgs(['03-multi-stage', 'labs/05-status-codes/', '--negative', '--block-timeout=90', '--settle', '2.5'], { LABS_DIR: 'mylabs', DATA_DIR: '/d' }, '/w');
+  assert.deepEqual(o, { labIds: ['03-multi-stage', '05-status-codes'], labsDir: '/w/mylabs', dataDir: '/d', negative: true, blockTimeoutMs: 90_000, settleMs: 2_500, verbose: false });
   const d = parseVerifyArgs(['--labs', 'x', '--json', 'r.json'], {}, '/w');
-  assert.deepEqual(d, { labIds: [], labsDir: '/w/x', dataDir: '/w/.data', negative: false, blockTimeoutMs: 300_000, verbose: false, jsonFile: '/w/r.json' });
+  assert.deepEqual(d, { labIds: [], labsDir: '/w/x', dataDir: '/w/.data', negative: false, blockTimeoutMs: 300_000, settleMs: 10_000, verbose: false, jsonFile: '/w/r.json' });
   assert.equal(parseVerifyArgs(['--help'], {}, '/w'), 'help');
   assert.throws(() => parseVerifyArgs(['--negativ'], {}, '/w'), UsageError);
   assert.throws(() => parseVerifyArgs(['--labs'], {}, '/w'), /--labs needs a value/);
   assert.throws(() => parseVerifyArgs(['--block-timeout', '0'], {}, '/w'), /positive number/);
+  assert.equal((parseVerifyArgs(['--settle', '0'], {}, '/w') as { settleMs: number }).settleMs, 0);
+  assert.throws(() => parseVerifyArgs(['--settle=-1'], {}, '/w'), /--settle must be a number of seconds from 0 to 600/);
 });

@@ -3,6 +3,8 @@
 import fs from 'node:fs/promises';
 import type { SandboxDriver } from '../../sandbox/driver/types.ts';
 import { evaluateChecks } from '../checks/evaluate.ts';
+import { createCheckWatcher } from '../checks/watcher.ts';
+import { systemTimers } from '../timers.ts';
 import type { Lab } from '../labs/types.ts';
 import type { PtyProcess } from '../terminals/terminal.ts';
 import type { VerifyOptions } from './args.ts';
@@ -63,9 +65,14 @@ export function startVerify(opts: VerifyOptions, deps: RunDeps): VerifyRun {
           now: deps.now,
         }),
         evaluate: (specs, ctx) => evaluateChecks(specs, ctx),
+        watchChecks: (ctx, pending, onResults) => createCheckWatcher({
+          ctx, pendingChecks: pending, onResults,
+          onError: (e) => { if (opts.verbose) deps.err(`labs:verify: check watcher: ${e.message}`); },
+        }),
+        timers: systemTimers,
         now: deps.now,
         progress: opts.verbose ? deps.err : () => {},
-      }, { negative: opts.negative, blockTimeoutMs: opts.blockTimeoutMs, variants: WRONG_VARIANTS });
+      }, { negative: opts.negative, blockTimeoutMs: opts.blockTimeoutMs, settleMs: opts.settleMs, variants: WRONG_VARIANTS });
       reports.push(r);
       deps.out(formatLab(r, { negative: opts.negative, verbose: opts.verbose }) + '\n');
     }

@@ -5,6 +5,12 @@ export const AUTOPILOT = {
   blockTimeoutMs: 5 * 60_000,
   /** Output must stay quiet this long with the prompt at the end before a block counts as finished. */
   quietMs: 300,
+  /**
+   * A check that fails right after its step's blocks is re-evaluated on engine events this long before it
+   * counts as failed (a container's first health check comes seconds after `docker run -d`). A check's
+   * own `within:` overrides it; `--settle SECONDS` changes it.
+   */
+  settleMs: 10_000,
   /** A fresh shell prints its first prompt within this time once the sandbox is ready. */
   shellReadyTimeoutMs: 30_000,
   /** After a timed-out block, how long to wait for the prompt to come back after Ctrl-C. */

@@ -1,6 +1,8 @@
 // One lab, start to end: fresh sandboxes, every block typed in order, each step's checks after its blocks.
 // In negative mode each step's checks are also evaluated before its blocks (every earlier step done, this
 // one skipped) and must fail, and the lab's known-wrong variants are offered to their steps at the end.
+// A check that fails right after its step's blocks is watched for its settle time before it counts as
+// failed; the negative evaluation is one look, since nothing of the step has run that could still tick.
 import type { SandboxRef } from '../../sandbox/driver/types.ts';
 import type { CheckContext } from '../checks/evaluate.ts';
 import type { CheckResult, CheckSpec } from '../checks/types.ts';
@@ -11,6 +13,8 @@ import type { BlockReport, LabReport, StepReport, VariantReport } from './types.
 import type { WrongVariant } from './variants.ts';
 import { labStatus } from './report.ts';
 import { runStepSetup, saveBlockFile } from '../checks/step-actions.ts';
+import { settleChecks } from './settle.ts';
+import type { Timers } from '../timers.ts';
 import { negativeVerdict, variantVerdict } from './verdict.ts';
 
 /** What a lab run needs from a shell (ShellSession in production). */
@@ -25,6 +29,10 @@ export interface LabRunDeps {
   openShell(ref: SandboxRef): { shell: BlockShell; dispose(): void };
   checkContext(ref: SandboxRef): CheckContext;
   evaluate(specs: readonly CheckSpec[], ctx: CheckContext): Promise<CheckResult[]>;
+  /** Re-evaluates `pending()` on the sandbox engine's events until disposed (the learner page's check watcher). */
+  watchChecks(ctx: CheckContext, pending: () => readonly CheckSpec[], onResults: (results: CheckResult[]) => void): { dispose(): void };
+  /** Timers for the settle time; now() is the run's clock. */
+  timers: Timers;
   now(): number;
   /** One line per block and check evaluation, for a live view of a long run. */
   progress(line: string): void;
@@ -33,6 +41,8 @@ export interface LabRunDeps {
 export interface LabRunOptions {
   negative: boolean;
   blockTimeoutMs: number;
+  /** How long a failing check may take to pass after its step's blocks, unless it says `within:`. */
+  settleMs: number;
   variants: readonly WrongVariant[];
 }
 
@@ -70,6 +80,13 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
       report.setupMs = deps.now() - started;
     }
     const ctx = deps.checkContext(sandboxes.refs[0]!);
+    // After the blocks, as a learner's page would: checks that fail at once get their settle time.
+    const judge = async (specs: readonly CheckSpec[]): Promise<CheckResult[]> =>
+      settleChecks(specs, await deps.evaluate(specs, ctx), opts.settleMs, {
+        evaluate: (s) => deps.evaluate(s, ctx),
+        watch: (pending, onResults) => deps.watchChecks(ctx, pending, onResults),
+        timers: deps.timers,
+      });
 
     const runBlock = async (b: Pick<RunBlock, 'id' | 'term' | 'line' | 'code' | 'save'>): Promise<BlockReport> => {
       if (b.save !== undefined) {
@@ -104,14 +121,14 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
       // A no-newline block is the start of an answer a person finishes: nothing to run unattended.
       for (const b of step.blocks) if (!b.noNewline) sr.blocks.push(await runBlock(b));
       if (step.checks.length > 0) {
-        sr.checks = await deps.evaluate(step.checks, ctx);
+        sr.checks = await judge(step.checks);
         deps.progress(`  ${lab.id} ${step.id} checks: ${sr.checks.filter((c) => c.status === 'pass').length}/${sr.checks.length} pass`);
       }
       sr.ms = deps.now() - t0;
     }
 
     if (opts.negative) {
-      for (const v of opts.variants.filter((v) => v.lab === lab.id)) report.variants.push(await runVariant(lab, v, runBlock, deps, ctx));
+      for (const v of opts.variants.filter((v) => v.lab === lab.id)) report.variants.push(await runVariant(lab, v, runBlock, deps, judge));
     }
     return finish();
   } catch (err) {
@@ -129,7 +146,7 @@ async function runVariant(
   v: WrongVariant,
   runBlock: (b: Pick<RunBlock, 'id' | 'term' | 'line' | 'code'>) => Promise<BlockReport>,
   deps: LabRunDeps,
-  ctx: CheckContext,
+  judge: (specs: readonly CheckSpec[]) => Promise<CheckResult[]>,
 ): Promise<VariantReport> {
   const step = lab.steps.find((s) => s.title === v.step);
   const vr: VariantReport = { name: v.name, stepId: step?.id ?? '?', blocks: [], checks: [], mustFail: [], ok: false, detail: '' };
@@ -144,7 +161,7 @@ async function runVariant(
     vr.detail = `the variant itself did not run (block ${broken.id}: ${broken.timedOut ? 'timed out' : `exit ${broken.exitCode}`})`;
     return vr;
   }
-  vr.checks = await deps.evaluate(step.checks, ctx);
+  vr.checks = await judge(step.checks);
   const verdict = variantVerdict(vr.checks, vr.mustFail);
   vr.ok = verdict.ok;
   if (vr.mustFail.length === 0) vr.detail = `the step has no ${v.mustFail.join(' or ')} check to offer it to`;

@@ -14,6 +14,8 @@ export interface LabRegistry {
 
 export async function createLabRegistry(deps: {
   dir: string;
+  /** More labs folders (LABS_REPOS checkouts), asked at each reload; the labs folder's own labs win an id. */
+  extraDirs?: () => string[];
   load: (dir: string) => Promise<{ labs: Lab[]; problems: LabProblem[] }>;
   watch: boolean;
   log: (msg: string, err?: unknown) => void;
@@ -32,6 +34,19 @@ export async function createLabRegistry(deps: {
   async function reload(): Promise<void> {
     try {
       const res = await deps.load(deps.dir);
+      for (const dir of deps.extraDirs?.() ?? []) {
+        try {
+          const more = await deps.load(dir);
+          const taken = new Set(res.labs.map((l) => l.id));
+          for (const l of more.labs) {
+            if (taken.has(l.id)) res.problems.push({ file: l.file, line: 1, message: `another lab already has the id "${l.id}"; this one (from ${dir}) is not served` });
+            else res.labs.push(l);
+          }
+          res.problems.push(...more.labs.filter((l) => !taken.has(l.id)).flatMap((l) => l.problems));
+        } catch (err) {
+          deps.log(`could not load labs from ${dir}`, err);
+        }
+      }
       const before = byId;
       labs = res.labs;
       problems = res.problems;

@@ -10,6 +10,8 @@ interface CheckBase {
   title?: string;
   /** Optional author hint appended to a failing message. */
   hint?: string;
+  /** `within:` how long after its step's blocks the check may take to pass (the autopilot waits this long). */
+  withinMs?: number;
 }
 
 export type ImageConfigField = 'entrypoint' | 'cmd' | 'workdir' | 'env' | 'exposedPorts' | 'labels' | 'user';

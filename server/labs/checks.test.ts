@@ -83,3 +83,16 @@ test('literal "contains" text is escaped so the evaluator reads it literally', (
   assert.equal((c as { pattern: string }).pattern, 'COPY --from=builder \\/src\\/app \\.');
   assert.equal(checkTitle(c!), 'File Dockerfile contains "COPY --from=builder /src/app ."');
 });
+
+test('within: gives each assertion of the item its settle time; a bad or too long one is an error at its line', () => {
+  const r = parseChecks('- container: web\n  health: healthy\n  state: running\n  within: 30s\n- image: app:v1\n', 1);
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.checks.map((c) => c.withinMs), [30_000, 30_000, undefined]);
+  assert.deepEqual(['2m', '500ms', 5, '0'].map((w) => parseChecks(`run: "true"\nwithin: ${w}\n`, 1).checks[0]?.withinMs), [120_000, 500, 5_000, 0]);
+  for (const w of ['soon', '11m', 'true', '-3s']) {
+    const bad = parseChecks(`- run: "true"\n  within: ${w}\n`, 3);
+    assert.equal(bad.checks.length, 0, w);
+    assert.equal(bad.problems[0]!.line, 4);
+    assert.match(bad.problems[0]!.message, /bad "within"/);
+  }
+});

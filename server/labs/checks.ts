@@ -55,7 +55,7 @@ function norm(key: string): string {
 
 const ALIASES: Record<string, string> = { command: 'run', cmdline: 'run', expose: 'exposes', exposedports: 'exposes', base: 'from', stdout: 'output', restartpolicy: 'restart' };
 
-const COMMON_KEYS = ['type', 'title', 'hint'];
+const COMMON_KEYS = ['type', 'title', 'hint', 'within'];
 const KEYS: Record<Subject, readonly string[]> = {
   image: ['exists', 'size', 'minsize', 'maxsize', 'layers', 'minlayers', 'maxlayers', 'from', 'notfrom', 'entrypoint', 'cmd', 'workdir', 'env', 'exposes', 'labels', 'user', 'haspath', 'lackspath', 'target', 'dockerfile'],
   container: ['state', 'exitcode', 'port', 'hostport', 'logs', 'gone'],
@@ -186,6 +186,16 @@ function parseItem(fields: Map<string, Field>, line: number, problems: CheckProb
   const specs = drafts.filter((d): d is Draft => d !== null).sort((a, b) => (a.line ?? line) - (b.line ?? line));
   const title = fields.get('title');
   const hint = fields.get('hint');
+  const within = fields.get('within');
+  let withinMs: number | undefined;
+  if (within) {
+    const ms = parseWithin(within.value);
+    if (ms === null) {
+      report(within.line, `bad "within" "${String(within.value)}": write a time up to 10 minutes, e.g. 30s, 2m or 500ms (a bare number is seconds)`);
+      return [];
+    }
+    withinMs = ms;
+  }
   if (title && specs.length > 1) {
     report(title.line, `"title" names one check, but this item holds ${specs.length} assertions; split it into one item per assertion`);
     return [];
@@ -198,12 +208,21 @@ function parseItem(fields: Map<string, Field>, line: number, problems: CheckProb
     const spec = { ...d, id: '', line: d.line ?? line } as CheckSpec;
     if (title) spec.title = String(title.value);
     if (hint) spec.hint = String(hint.value);
+    if (withinMs !== undefined) spec.withinMs = withinMs;
     if (!spec.title) spec.title = checkTitle(spec);
     return spec;
   });
 }
 
 type Report = (line: number, message: string) => void;
+
+/** `within:` 30s, 2m, 500ms or a number of seconds; 0 up to 10 minutes. */
+export function parseWithin(v: unknown): number | null {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m)?$/.exec(String(v ?? '').trim());
+  if (!m || typeof v === 'boolean') return null;
+  const ms = Math.round(Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 'm' ? 60_000 : 1000));
+  return ms <= 600_000 ? ms : null;
+}
 
 function imageChecks(image: string, f: Map<string, Field>, report: Report): Draft[] {
   const out: Draft[] = [];

@@ -7,6 +7,7 @@ import { createLabMarkdown, newRenderState } from './markdown.ts';
 import { cleanPath, isLocal } from './assets.ts';
 import { PLACEHOLDER_CHARS } from './html.ts';
 import { resolveLiquid } from './liquid.ts';
+import { alignListFences } from './kramdown-fences.ts';
 import type { LabAssets } from './state.ts';
 
 export interface RenderOptions {
@@ -33,7 +34,9 @@ export function renderMarkdown(source: string, opts: RenderOptions = {}): Render
   const src = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n').replace(PLACEHOLDER_CHARS, '');
   const { fm, body: rawBody, problems: fmProblems } = splitFrontMatter(src);
   const liquid = resolveLiquid(rawBody);
-  const body = liquid.src;
+  // kramdown's reading of a fence left of its list item, before markdown-it sees the text.
+  const kramdown = alignListFences(liquid.src);
+  const body = kramdown.src;
   let assets: LabAssets | undefined;
   if (opts.assetExists) assets = opts.assetBase !== undefined ? { exists: opts.assetExists, base: opts.assetBase } : { exists: opts.assetExists };
   const state = newRenderState(body, fm.terms, assets);
@@ -53,7 +56,7 @@ export function renderMarkdown(source: string, opts: RenderOptions = {}): Render
     }
   }
   problems.sort((a, b) => a.line - b.line);
-  const warnings: LabProblem[] = [...liquid.warnings, ...state.warnings].map((p) => ({ file, line: p.line, message: p.message }));
+  const warnings: LabProblem[] = [...liquid.warnings, ...kramdown.warnings, ...state.warnings].map((p) => ({ file, line: p.line, message: p.message }));
   warnings.sort((a, b) => a.line - b.line);
   const out: RenderedLab = {
     title: fm.title ?? state.firstHeading ?? opts.fallbackTitle ?? file.replace(/\.(md|markdown)$/i, ''),

@@ -3,7 +3,7 @@ import { timeLeftText } from './time-left.ts';
 import { io, type Socket } from 'socket.io-client';
 import type { CheckView, ClientToServer, LabBoot as Boot, ServerToClient, SessionView, TermState } from '../../server/protocol/realtime.ts';
 import { TerminalPane } from './terminal-pane.ts';
-import { RunQueue, type QueuedBlock } from './run-queue.ts';
+import { RunQueue, type InputMode, type QueuedBlock } from './run-queue.ts';
 import { showToast } from './toast.ts';
 import { initSplitter } from './splitter.ts';
 import { initQuizzes } from './quiz.ts';
@@ -33,7 +33,7 @@ export function startLabPage(): void {
     const term = Number(el.dataset.terminal);
     const body = $<HTMLElement>('.term-body', el)!;
     const queue = new RunQueue({
-      send: (b) => typeBlock(term, b),
+      send: (b, mode) => typeBlock(term, b, mode),
       changed: () => renderQueues(),
       timers: { setTimeout: (fn, ms) => window.setTimeout(fn, ms), clearTimeout: (h) => window.clearTimeout(h as number) },
       quietMs: QUEUE_QUIET_MS,
@@ -101,17 +101,18 @@ export function startLabPage(): void {
     }
     return p;
   };
-  function typeBlock(term: number, b: QueuedBlock): void {
+  function typeBlock(term: number, b: QueuedBlock, mode: InputMode): void {
     const pane = panes.get(term)!;
     const el = blockByKey.get(b.key);
     void stepSetup(b.stepId).then(() => {
       if (b.stepId) socket.emit('block:ran', { stepId: b.stepId });
-      // {{exec interrupt}}: Ctrl-C first, then the block once the shell has had a moment to stop it.
+      // {{exec interrupt}}: Ctrl-C first, then the block once the shell has had a moment to stop it and
+      // show its prompt again, so it goes in as a paste.
       if (b.interrupt) {
         pane.input('\x03');
-        setTimeout(() => pane.run(b.code), 150);
+        setTimeout(() => pane.run(b.code, 'paste'), 150);
       } else if (el?.dataset.noNewline) pane.input(b.code); // the learner finishes the line and presses Enter
-      else pane.run(b.code);
+      else pane.run(b.code, mode);
       el?.classList.add('ran');
       pane.focus();
     });

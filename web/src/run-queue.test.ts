@@ -1,14 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RunQueue, type QueuedBlock } from './run-queue.ts';
+import { RunQueue, inputModeFor, type InputMode, type QueuedBlock } from './run-queue.ts';
 
 function setup(quietMs = 5_000) {
   const sent: string[] = [];
+  const modes: InputMode[] = [];
   const timers = new Map<number, { at: number; fn: () => void }>();
   let now = 0;
   let seq = 0;
   const q = new RunQueue({
-    send: (b) => sent.push(b.key),
+    send: (b, mode) => {
+      sent.push(b.key);
+      modes.push(mode);
+    },
     changed: () => {},
     quietMs,
     timers: {
@@ -26,7 +30,7 @@ function setup(quietMs = 5_000) {
     }
   };
   const block = (key: string): QueuedBlock => ({ key, code: `echo ${key}` });
-  return { q, sent, advance, block };
+  return { q, sent, modes, advance, block };
 }
 
 test('clicks before the shell is attached wait, then run one per prompt, in click order', () => {
@@ -145,4 +149,30 @@ test('an interrupt block does not wait behind the command it is meant to stop', 
   q.detached();
   q.click({ ...block('later'), interrupt: true });
   assert.deepEqual(sent, ['sleep 600', 'stop'], 'with no shell attached it queues like any block');
+});
+
+test('bracketed paste only at a marked prompt: a block typed after the quiet time, or clicked again, into a running program is plain keystrokes', () => {
+  assert.deepEqual((['detached', 'waiting', 'prompt', 'busy'] as const).map(inputModeFor), ['type', 'type', 'paste', 'type']);
+  const { q, sent, modes, advance, block } = setup(5_000);
+  q.attached();
+  q.prompt();
+  q.click(block('docker-run'));
+  assert.deepEqual(modes, ['paste'], 'at the prompt: a paste');
+  q.busy(); // `docker run -it` is starting and prints nothing
+  q.click(block('inside'));
+  advance(5_000);
+  assert.deepEqual(sent, ['docker-run', 'inside']);
+  assert.deepEqual(modes, ['paste', 'type'], 'after the quiet time, into the running program: typed, never pasted');
+  q.click(block('again'));
+  q.click(block('again')); // clicked twice: sent at once, still not at a prompt
+  assert.deepEqual(modes, ['paste', 'type', 'type']);
+  q.click(block('next'));
+  q.prompt();
+  assert.deepEqual(modes, ['paste', 'type', 'type', 'paste'], 'the prompt is back: a paste again');
+  // Before any prompt (attached, nothing marked yet): typed too.
+  const w = setup(1_000);
+  w.q.attached();
+  w.q.click(w.block('early'));
+  w.advance(1_000);
+  assert.deepEqual(w.modes, ['type']);
 });

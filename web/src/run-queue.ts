@@ -7,6 +7,11 @@
 // carry none. A program without the marks (an `sh` inside an inner container) would hold the queue
 // forever, so after `quietMs` without output the next block is typed anyway, as a person would;
 // clicking a queued block sends it at once.
+//
+// How a block goes in depends on what it goes into. At a prompt it is a bracketed paste, so bash
+// takes tabs and newlines literally. Anywhere else (a program still starting, an `sh` in a
+// container) it is typed as plain keystrokes: a program that is not a shell at its prompt would
+// show the paste's ESC[200~ … ESC[201~ brackets as text.
 
 export interface QueuedBlock {
   /** Stable within the page (the block's id), so a reload can restore the queue. */
@@ -27,14 +32,22 @@ export type ShellState =
   /** A command (or a block we typed) is running. */
   | 'busy';
 
+/** "paste": a bracketed paste at a shell's prompt; "type": plain keystrokes, Enter per line. */
+export type InputMode = 'paste' | 'type';
+
+/** Bracketed paste only at a prompt the shell marked as one; plain typing anywhere else. */
+export function inputModeFor(shell: ShellState): InputMode {
+  return shell === 'prompt' ? 'paste' : 'type';
+}
+
 export interface QueueTimers {
   setTimeout(fn: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
 }
 
 export interface RunQueueDeps {
-  /** Types the block into the terminal and presses Enter. */
-  send(block: QueuedBlock): void;
+  /** Types the block into the terminal and presses Enter, as a paste or as plain keystrokes. */
+  send(block: QueuedBlock, mode: InputMode): void;
   /** Something about the queue or the shell state changed (re-render badges). */
   changed(): void;
   timers: QueueTimers;
@@ -129,8 +142,9 @@ export class RunQueue {
   }
 
   private typeNow(block: QueuedBlock): void {
+    const mode = inputModeFor(this.shell);
     this.setShell('busy');
-    this.deps.send(block);
+    this.deps.send(block, mode);
     this.armQuiet();
     this.deps.changed();
   }

@@ -3,6 +3,7 @@ import { Terminal } from '@xterm/xterm';
 import { FitAddon } from '@xterm/addon-fit';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { AckCounter } from '../../server/protocol/ack-counter.ts';
+import type { InputMode } from './run-queue.ts';
 
 export interface TerminalPaneDeps {
   term: number;
@@ -79,11 +80,14 @@ export class TerminalPane {
   }
 
   /**
-   * Types a block and presses Enter. It goes in as a paste, so the shell takes tabs and newlines
-   * literally (no tab completion in a here-document) and runs the whole block on the final Enter.
+   * Types a block and presses Enter. At a prompt it goes in as a paste, so the shell takes tabs and
+   * newlines literally (no tab completion in a here-document) and runs the whole block on the final
+   * Enter. Otherwise ("type") it is plain keystrokes, whatever paste mode the screen was left in: a
+   * program that is not at a prompt would echo the paste brackets as ^[[200~ (run-queue.ts decides).
    */
-  run(code: string): void {
-    this.xterm.paste(code);
+  run(code: string, mode: InputMode = 'paste'): void {
+    if (mode === 'paste') this.xterm.paste(code);
+    else this.input(code.replace(/\r?\n/g, '\r'));
     this.input('\r');
   }
 
