@@ -19,6 +19,8 @@ import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
+import Docker from 'dockerode';
+import { createHostStats } from './playground/node-stats.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -93,6 +95,8 @@ async function main(): Promise<void> {
       log,
     }),
     webDistDir: path.join(root, 'web', 'dist'),
+    // Playground stats from the local engine; a sandbox on another engine (ENGINES) shows none.
+    hostStats: createHostStats(new Docker({ socketPath: '/var/run/docker.sock' }), { remote: (ref) => !!ref.engine, log }),
     log,
   });
   await backend.start((ids, message) => server.sessions.lose(ids, message));
