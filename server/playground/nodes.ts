@@ -78,7 +78,8 @@ export function createPlayNodes(deps: PlayNodesDeps): PlayNodes {
       const network = await driver.createSessionNetwork(sid);
       const images = live.lab.images.filter((i) => i !== 'scratch');
       ref = await driver.create({ sessionId: sid, node: n, images, network, limits: config.limits, expiresAt: live.rec.createdAt + config.sessionMaxMs });
-      await driver.waitReady(ref, { images, timeoutMs: 120_000 });
+      // Longer than a lab start: the learner asked for this node and watches its status meanwhile.
+      await driver.waitReady(ref, { images, timeoutMs: 300_000 });
       if (!deps.stillLive(live)) throw new AppError('session_expired', 'The session ended while the node was starting.');
       live.refs = [...live.refs, ref].sort((a, b) => a.node - b.node);
       await deps.saveRefs(live.rec.id, live.refs);
