@@ -32,6 +32,7 @@ need_pkgs() {
   command -v ps >/dev/null || missing+=(procps)
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)    # the ssh:// engine test runs an sshd of its own
   command -v openssl >/dev/null || missing+=(openssl)    # the tcp:// engine test makes TLS certificates
+  command -v systemd-analyze >/dev/null || missing+=(systemd)  # the service test verifies its unit
   # Replicas' shared state (tests start their own cluster and redis-server when these are absent).
   [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
