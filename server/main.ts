@@ -19,14 +19,14 @@ import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
+import { createLogger } from './log/logger.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function log(msg: string, err?: unknown): void {
-  const detail = err instanceof Error ? `: ${err.message}` : err !== undefined ? `: ${String(err)}` : '';
-  console.log(`${new Date().toISOString()} ${msg}${detail}`);
-  if (err instanceof Error && process.env.DEBUG) console.log(err.stack);
-}
+// Human lines until the config says otherwise (LOG_FORMAT); stdout is the journal under systemd.
+const write = (line: string) => void process.stdout.write(line);
+let logger = createLogger({ format: 'human', write, stacks: !!process.env.DEBUG });
+const log = (msg: string, err?: unknown): void => logger.log(msg, err);
 
 async function main(): Promise<void> {
   let config;
@@ -39,10 +39,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  logger = createLogger({ format: config.logFormat ?? 'human', write, stacks: !!process.env.DEBUG });
 
   // Say at once whether this host can hold sandboxes to their limits (or why it refuses to start them).
   const cgroups = createCgroupManager({ allowUnlimited: config.allowUnlimited, log });
-  console.log(await cgroups.describe(config.limits));
+  log(await cgroups.describe(config.limits));
   const backend = createSandboxBackend({
     env: process.env,
     readFile: (p) => fs.readFileSync(p, 'utf8'),
@@ -62,7 +63,7 @@ async function main(): Promise<void> {
       log,
     },
   });
-  console.log(backend.describe);
+  log(backend.describe);
   const driver = withAppErrors(backend.driver);
   // The adapters: the store, the wall clock and real timers, /proc/meminfo for headroom.
   // PostgreSQL when DATABASE_URL is set (replicas), else the SQLite file.
@@ -96,10 +97,10 @@ async function main(): Promise<void> {
     log,
   });
   await backend.start((ids, message) => server.sessions.lose(ids, message));
-  console.log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
-  console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
+  log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
+  log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.
-  console.log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');
+  log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');
 
   let stopping = false;
   const stop = async (signal: string) => {

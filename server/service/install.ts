@@ -27,6 +27,8 @@ PORT=8080
 HOST=127.0.0.1
 # Behind a TLS proxy on this host: its X-Forwarded-Proto counts, so the learner cookie is Secure.
 TRUST_PROXY=loopback
+# One JSON object a line in the journal (level, time, session and sandbox ids); unset for human lines.
+LOG_FORMAT=json
 # HOST_TOKEN=<a long random string>           turns on /host and /metrics
 # PORT_HOST_PATTERN=p{port}-{node}-{lab}.ports.example.org
 # MAX_SANDBOXES=50
