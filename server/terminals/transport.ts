@@ -51,7 +51,7 @@ export function createTerminalTransport(deps: TerminalTransportDeps): (ref: Sand
     const kind = remote ? 'exec' : chooseTransport(deps.mode, deps.mode === 'auto' ? isLocal(ref) : true);
     const log = (m: string, e?: unknown) => deps.log?.(`node${ref.node} (${kind} terminal): ${m}`, e);
     if (remote && deps.mode === 'local') log(`sandbox ${ref.id} is on a remote engine: TERMINAL_TRANSPORT=local cannot reach it, so its terminal goes through the engine`);
-    log(`session ${ref.sessionId} sandbox ${ref.id}: terminal through ${kind === 'local' ? 'the host dtach client' : 'an engine exec'}`);
+    log(`sandbox ${ref.id}: terminal through ${kind === 'local' ? 'the host dtach client' : 'an engine exec'}`);
     if (kind === 'local') {
       return { kind, spawn: (c, r) => deps.spawnLocal(ref.terminalSocket, c, r), ensureShell: () => deps.ensureLocal(ref) };
     }
