@@ -33,6 +33,8 @@ need_pkgs() {
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)    # the ssh:// engine test runs an sshd of its own
   command -v openssl >/dev/null || missing+=(openssl)    # the tcp:// engine test makes TLS certificates
   command -v systemd-analyze >/dev/null || missing+=(systemd)  # the service test verifies its unit
+  command -v caddy >/dev/null || missing+=(caddy)          # the TLS e2e test runs the README's Caddy recipe
+  command -v certutil >/dev/null || missing+=(libnss3-tools) # ...and has Chromium trust its test CA
   # Replicas' shared state (tests start their own cluster and redis-server when these are absent).
   [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
