@@ -35,6 +35,7 @@ need_pkgs() {
   command -v systemd-analyze >/dev/null || missing+=(systemd)  # the service test verifies its unit
   command -v caddy >/dev/null || missing+=(caddy)          # the TLS e2e test runs the README's Caddy recipe
   command -v certutil >/dev/null || missing+=(libnss3-tools) # ...and has Chromium trust its test CA
+  command -v haproxy >/dev/null || missing+=(haproxy)      # the replica e2e test runs behind HAProxy
   # Replicas' shared state (tests start their own cluster and redis-server when these are absent).
   [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
