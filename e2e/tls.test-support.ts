@@ -111,7 +111,7 @@ export async function waitForPort(port: number, died: () => boolean, output: () 
  * change (net::ERR_NETWORK_CHANGED), scripts and styles included. Loading again is what a person
  * would do; `loaded` says whether the page came up whole (for a lab page: its script ran).
  */
-export async function gotoSteady(page: Page, url: string, loaded: () => Promise<boolean> = async () => true, attempts = 8): Promise<void> {
+export async function gotoSteady(page: Page, url: string, loaded: () => Promise<boolean> = async () => true, attempts = 20): Promise<void> {
   for (let i = 1; ; i++) {
     try {
       await page.goto(url);
@@ -120,6 +120,7 @@ export async function gotoSteady(page: Page, url: string, loaded: () => Promise<
       if (!/ERR_NETWORK_CHANGED|chrome-error:/.test(String(err))) throw err;
     }
     if (i >= attempts) throw new Error(`${url}: did not load whole in ${attempts} attempts (the network kept changing under Chromium)`);
+    await page.waitForTimeout(1000); // let a burst of interface changes pass
   }
 }
 
