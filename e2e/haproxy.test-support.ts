@@ -25,6 +25,7 @@ defaults
 	timeout connect 5s
 	timeout client 60s
 	timeout server 60s
+	timeout check 5s
 	# Terminals and port links are WebSockets that stay open for hours.
 	timeout tunnel 8h
 	# A learner whose replica is down is sent to a live one (that one adopts their session).
@@ -39,7 +40,7 @@ backend replicas
 	balance roundrobin
 	cookie ${REPLICA_COOKIE} insert indirect nocache httponly
 	option httpchk GET /healthz
-${spec.replicas.map((r, i) => `\tserver r${i} ${r} cookie r${i} check inter 1s fall 2 rise 2`).join('\n')}
+${spec.replicas.map((r, i) => `\tserver r${i} ${r} cookie r${i} check inter 2s fall 3 rise 2`).join('\n')}
 `;
 }
 
