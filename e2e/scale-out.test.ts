@@ -1,9 +1,9 @@
-// Issue 11, end to end: two server replicas on one PostgreSQL database and one Redis, behind a
-// sticky proxy, placing sessions on two Docker engines (the host's and a second dockerd this test
+// Issue 11, end to end: two server replicas on one PostgreSQL database and one Redis, behind
+// Debian's HAProxy with cookie-based stickiness (the README's config), placing sessions on two Docker engines (the host's and a second dockerd this test
 // starts, listed in ENGINES_FILE). In one learner's story:
 //   1. with the host engine drained, the learner lands on engine 2 (its sandbox image shipped there
 //      first), clicks a block and sees its checks pass;
-//   2. their replica is killed: the proxy sends them to the other one, which adopts the session from
+//   2. their replica is killed: HAProxy sends them to the other one, which adopts the session from
 //      the shared store and re-attaches to the same shell on engine 2, scrollback replayed; a port
 //      link through that replica reaches a service in the sandbox on engine 2;
 //   3. engine 2 is drained in the file: the next learner lands on the host engine (sessions on both
@@ -17,8 +17,8 @@ import type Docker from 'dockerode';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, newLabPage, screenshot, startServerProc, tempDir, typeInTerminal, uniqueOwner, waitForTermText, ARTIFACTS, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
-import { startStickyProxy, type StickyProxy } from './sticky-proxy.ts';
-import { startTestRedis, type TestRedis } from './redis.test-support.ts';
+import { REPLICA_COOKIE, startHaproxy, type Haproxy } from './haproxy.test-support.ts';
+import { freePort, startTestRedis, type TestRedis } from './redis.test-support.ts';
 import { defaultDataDir } from '../server/config.ts';
 import { ENGINES_TUNING } from '../server/engines.ts';
 import { createTestDatabase } from '../server/sessions/postgres.test-support.ts';
@@ -41,7 +41,7 @@ let db: { url: string; drop(): Promise<void> } | undefined;
 let redis: TestRedis | undefined;
 let engine2: SecondEngine | undefined;
 let replicas: ServerProc[] = [];
-let proxy: StickyProxy | undefined;
+let proxy: Haproxy | undefined;
 let frozenPid: number | undefined;
 
 function writeEngines(drained: 'local' | 'e2'): void {
@@ -63,7 +63,7 @@ before(async () => {
     startServerProc({ labsDir, dataDir: DATA, ownerId: owner, env: env('replica-0') }),
     startServerProc({ labsDir, dataDir: DATA, ownerId: owner, env: env('replica-1') }),
   ]);
-  proxy = await startStickyProxy(replicas.map((s) => s.url));
+  proxy = await startHaproxy(tempDir('scale-haproxy'), await freePort(), replicas.map((s) => new URL(s.url).host));
   browser = await launchBrowser();
 });
 
@@ -71,8 +71,9 @@ after(async () => {
   if (frozenPid) process.kill(frozenPid, 'SIGCONT');
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   replicas.forEach((s, i) => fs.writeFileSync(path.join(ARTIFACTS, `scale-out-replica-${i}.log`), s.output()));
+  if (proxy) fs.writeFileSync(path.join(ARTIFACTS, 'scale-out-haproxy.log'), proxy.output());
   await browser?.close();
-  await proxy?.close();
+  await proxy?.stop();
   for (const s of replicas) if (s.proc.exitCode === null && s.proc.signalCode === null) await s.stop();
   await cleanupOwner(DATA, owner);
   if (engine2) {
@@ -116,9 +117,10 @@ test('two replicas on PostgreSQL and Redis, two engines: placement, checks on en
     // 2. Kill the learner's replica: the other one takes over the same shell on engine 2.
     await typeInTerminal(page, 1, 'export LAB_MARK=moved-7373; echo "before-$LAB_MARK"\n');
     await waitForTermText(page, 1, /before-moved-7373/);
-    const pin = (await page.context().cookies()).find((c) => c.name === 'lablab-replica');
-    assert.ok(pin, 'the proxy pinned the learner to a replica');
-    const mine = Number(pin.value);
+    const pin = (await page.context().cookies()).find((c) => c.name === REPLICA_COOKIE);
+    assert.ok(pin, 'HAProxy pinned the learner to a replica');
+    assert.match(pin.value, /^r[01]$/);
+    const mine = Number(pin.value.slice(1));
     const other = 1 - mine;
     await replicas[mine]!.kill();
     await page.waitForSelector('#session-status[data-phase="reconnecting"]', { timeout: 20_000 });
@@ -126,8 +128,8 @@ test('two replicas on PostgreSQL and Redis, two engines: placement, checks on en
     await waitForTermText(page, 1, /before-moved-7373/, 20_000); // scrollback replayed by the other replica
     await typeInTerminal(page, 1, 'echo "after-$LAB_MARK"\n');
     await waitForTermText(page, 1, /after-moved-7373/); // the variable survived: the same shell
-    const now = (await page.context().cookies()).find((c) => c.name === 'lablab-replica');
-    assert.equal(now?.value, String(other), 'the proxy moved the learner to the surviving replica');
+    const now = (await page.context().cookies()).find((c) => c.name === REPLICA_COOKIE);
+    assert.equal(now?.value, `r${other}`, 'HAProxy moved the learner to the surviving replica');
     assert.match(replicas[other]!.output(), /re-attached to 1 sandbox/);
     assert.equal(await sandboxesOn(engine2!.docker, `${owner}-e2`), 1, 'still the one sandbox on engine 2: nothing made again, nothing reaped');
     // A port link, served by the surviving replica, reaches the learner's service on engine 2.

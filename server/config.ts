@@ -131,6 +131,8 @@ export interface Config {
   learnerLimits: LearnerLimitsConfig;
   /** How terminals reach sandbox shells (TERMINAL_TRANSPORT): auto (default), local (host dtach), exec (engine API). */
   terminalTransport?: 'auto' | 'local' | 'exec';
+  /** LOG_FORMAT: human lines (default) or one JSON object a line. */
+  logFormat?: 'human' | 'json';
   /** Folder of `docker save` tarballs for a lab's images on an offline host (default <dataDir>/images). */
   imagesDir: string;
   /** Whether the host pulls a lab's missing images once (PULL_IMAGES=0 turns it off). */
@@ -277,6 +279,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
       portRequestsPerMinute: intOpt('RATE_PORT_REQUESTS_PER_MIN', env.RATE_PORT_REQUESTS_PER_MIN, 600, 1, 1_000_000),
     },
     terminalTransport: terminalTransport(env.TERMINAL_TRANSPORT),
+    logFormat: logFormat(env.LOG_FORMAT),
     imagesDir: env.IMAGES_DIR ? path.resolve(cwd, env.IMAGES_DIR) : path.join(dataDir, 'images'),
     pullImages: !['0', 'false', 'no', 'off'].includes((env.PULL_IMAGES ?? '').toLowerCase()),
     registryMirror: env.REGISTRY_MIRROR || undefined,
@@ -323,6 +326,12 @@ function databaseUrl(raw: string | undefined): string | undefined {
 function terminalTransport(raw: string | undefined): 'auto' | 'local' | 'exec' {
   const v = (raw ?? '').trim().toLowerCase() || 'auto';
   if (v !== 'auto' && v !== 'local' && v !== 'exec') throw new ConfigError(`TERMINAL_TRANSPORT must be auto, local or exec, got "${raw}"`);
+  return v;
+}
+
+function logFormat(raw: string | undefined): 'human' | 'json' {
+  const v = (raw ?? '').trim().toLowerCase() || 'human';
+  if (v !== 'human' && v !== 'json') throw new ConfigError(`LOG_FORMAT must be human or json, got "${raw}"`);
   return v;
 }
 

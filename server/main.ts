@@ -25,14 +25,14 @@ import { createTerminalTransport } from './terminals/transport.ts';
 import { createGitCli } from './catalogue/git-cli.ts';
 import Docker from 'dockerode';
 import { createHostStats } from './playground/node-stats.ts';
+import { createLogger } from './log/logger.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function log(msg: string, err?: unknown): void {
-  const detail = err instanceof Error ? `: ${err.message}` : err !== undefined ? `: ${String(err)}` : '';
-  console.log(`${new Date().toISOString()} ${msg}${detail}`);
-  if (err instanceof Error && process.env.DEBUG) console.log(err.stack);
-}
+// Human lines until the config says otherwise (LOG_FORMAT); stdout is the journal under systemd.
+const write = (line: string) => void process.stdout.write(line);
+let logger = createLogger({ format: 'human', write, stacks: !!process.env.DEBUG });
+const log = (msg: string, err?: unknown): void => logger.log(msg, err);
 
 async function main(): Promise<void> {
   let config;
@@ -45,12 +45,13 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  logger = createLogger({ format: config.logFormat ?? 'human', write, stacks: !!process.env.DEBUG });
 
   // Say at once whether this host can hold sandboxes to their limits (or why it refuses to start them).
   const cgroups = createCgroupManager({ allowUnlimited: config.allowUnlimited, log });
-  console.log(await cgroups.describe(config.limits));
-  console.log(describeBoundary(readUsernsFacts(), config.allowHostAccess));
-  console.log(decideLsm(readLsmFacts((p) => fs.readFileSync(p, 'utf8'))).line);
+  log(await cgroups.describe(config.limits));
+  log(describeBoundary(readUsernsFacts(), config.allowHostAccess));
+  log(decideLsm(readLsmFacts((p) => fs.readFileSync(p, 'utf8'))).line);
   const backend = createSandboxBackend({
     env: process.env,
     readFile: (p) => fs.readFileSync(p, 'utf8'),
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       log,
     },
   });
-  console.log(backend.describe);
+  log(backend.describe);
   const driver = withAppErrors(backend.driver);
   // The adapters: the store, the wall clock and real timers, /proc/meminfo for headroom.
   // PostgreSQL when DATABASE_URL is set (replicas), else the SQLite file.
@@ -109,12 +110,12 @@ async function main(): Promise<void> {
   });
   await backend.start((ids, message) => server.sessions.lose(ids, message));
   if (config.labsRepos.length) {
-    console.log(`labs from git: ${config.labsRepos.map((r) => r.display).join(', ')}; refreshed ${config.labsRefreshMs ? `every ${config.labsRefreshMs / 1000} s` : 'only'}${config.labsHookSecret ? `${config.labsRefreshMs ? ' and' : ''} on POST /hooks/labs` : config.labsRefreshMs ? '' : ' at start (set LABS_REFRESH or LABS_HOOK_SECRET)'}`);
+    log(`labs from git: ${config.labsRepos.map((r) => r.display).join(', ')}; refreshed ${config.labsRefreshMs ? `every ${config.labsRefreshMs / 1000} s` : 'only'}${config.labsHookSecret ? `${config.labsRefreshMs ? ' and' : ''} on POST /hooks/labs` : config.labsRefreshMs ? '' : ' at start (set LABS_REFRESH or LABS_HOOK_SECRET)'}`);
   }
-  console.log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
-  console.log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
+  log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
+  log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.
-  console.log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');
+  log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');
 
   let stopping = false;
   const stop = async (signal: string) => {

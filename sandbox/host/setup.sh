@@ -33,12 +33,18 @@ need_pkgs() {
   command -v ps >/dev/null || missing+=(procps)
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)    # the ssh:// engine test runs an sshd of its own
   command -v openssl >/dev/null || missing+=(openssl)    # the tcp:// engine test makes TLS certificates
+  command -v systemd-analyze >/dev/null || missing+=(systemd)  # the service test verifies its unit
+  command -v caddy >/dev/null || missing+=(caddy)          # the TLS e2e test runs the README's Caddy recipe
+  command -v certutil >/dev/null || missing+=(libnss3-tools) # ...and has Chromium trust its test CA
+  command -v haproxy >/dev/null || missing+=(haproxy)      # the replica e2e test runs behind HAProxy
   # Replicas' shared state (tests start their own cluster and redis-server when these are absent).
   [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql)
   command -v redis-server >/dev/null || missing+=(redis-server)
   echo "${missing[@]}"
 }
 file_is_static() { ! LC_ALL=C ldd "$1" >/dev/null 2>&1; }
+# systemd is PID 1 here (sd_booted(3)); not so in CI and in containers.
+systemd_host() { [ -d /run/systemd/system ]; }
 
 missing=$(need_pkgs)
 if [ -n "$missing" ]; then
@@ -46,20 +52,30 @@ if [ -n "$missing" ]; then
     die "missing host packages: $missing
   This project needs root on Debian 12 (it runs a Docker engine and mounts loop filesystems).
   Run as root:   apt-get update && apt-get install -y $missing
-  then start the Docker engine (dockerd) and run this script again as root."
+  then run this script again as root (it starts the Docker engine: the docker service where systemd runs)."
   fi
   say "installing: $missing"
   apt-get update -qq
-  # No package may start its service while it installs (sshd on port 22, a system PostgreSQL and
-  # Redis, a second dockerd): the tests start their own, and this script starts dockerd itself.
-  policy=/usr/sbin/policy-rc.d
-  own_policy=
-  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy" && own_policy=1; fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null || { [ -n "$own_policy" ] && rm -f "$policy"; die "apt-get install $missing failed"; }
-  [ -n "$own_policy" ] && rm -f "$policy"
-  # Only the tests use sshd, each with its own config on 127.0.0.1: the system service the package
-  # just enabled would listen on port 22 for everyone, so it is stopped and disabled again.
-  case " $missing " in *" openssh-server "*) command -v systemctl >/dev/null && systemctl disable --now ssh.service >/dev/null 2>&1 || true ;; esac
+  if systemd_host; then
+    # systemd manages this host's services: packages start theirs as they would for anyone (docker
+    # among them, which section 3 wants); the ones only the tests use are stopped just below.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null || die "apt-get install $missing failed"
+  else
+    # No init to manage services (CI, a container): no package may start its service while it
+    # installs (sshd on port 22, a system PostgreSQL and Redis, a second dockerd); the tests start
+    # their own, and section 3 starts dockerd itself.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=
+    if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 0755 "$policy" && own_policy=1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null || { [ -n "$own_policy" ] && rm -f "$policy"; die "apt-get install $missing failed"; }
+    [ -n "$own_policy" ] && rm -f "$policy"
+  fi
+  # Only the tests use these, each starting its own on 127.0.0.1 or a unix socket: the system
+  # services their packages just enabled (sshd on port 22 for everyone, a second PostgreSQL, Redis,
+  # Caddy and HAProxy on the web ports) are stopped and disabled again. Never docker.
+  for pkg_unit in openssh-server:ssh postgresql:postgresql redis-server:redis-server caddy:caddy haproxy:haproxy; do
+    case " $missing " in *" ${pkg_unit%%:*} "*) command -v systemctl >/dev/null && systemctl disable --now "${pkg_unit#*:}.service" >/dev/null 2>&1 || true ;; esac
+  done
 else
   say "host packages present"
 fi
@@ -76,11 +92,28 @@ fi
 
 # ---- 3. Docker engine ----------------------------------------------------------------------------
 mkdir -p "$DATA_DIR" "$CACHE"
-if ! docker info >/dev/null 2>&1; then
+wait_engine() { for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && return 0; sleep 1; done; return 1; }
+if systemd_host; then
+  # The packaged docker service, enabled so it is back after a reboot. A dockerd started by hand
+  # (an earlier run of this script) would keep its pid file and make the service fail with "pid
+  # file found": it is stopped first, once.
+  stray=$(cat /var/run/docker.pid 2>/dev/null || true)
+  if [ -n "$stray" ] && kill -0 "$stray" 2>/dev/null && [ "$(systemctl show -p MainPID --value docker.service 2>/dev/null)" != "$stray" ]; then
+    say "stopping dockerd (pid $stray), started outside systemd, so the docker service takes over"
+    kill "$stray"
+    for _ in $(seq 1 30); do kill -0 "$stray" 2>/dev/null || break; sleep 1; done
+    ! kill -0 "$stray" 2>/dev/null || die "dockerd (pid $stray) did not stop; stop it, then run this again"
+  fi
+  if ! systemctl is-enabled --quiet docker.service 2>/dev/null || ! systemctl is-active --quiet docker.service; then
+    say "enabling and starting the docker service"
+    systemctl enable --now docker.service || die "systemctl enable --now docker failed; see journalctl -u docker"
+  fi
+  wait_engine || die "the docker service did not answer within 60 s; see journalctl -u docker"
+elif ! docker info >/dev/null 2>&1; then
+  # No systemd to run it (CI, a container): this script starts the engine itself.
   say "starting dockerd (log: $DATA_DIR/dockerd.log)"
   nohup setsid dockerd >>"$DATA_DIR/dockerd.log" 2>&1 </dev/null &
-  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-  docker info >/dev/null 2>&1 || die "dockerd did not answer within 60 s; see $DATA_DIR/dockerd.log"
+  wait_engine || die "dockerd did not answer within 60 s; see $DATA_DIR/dockerd.log"
 fi
 say "docker engine $(docker version --format '{{.Server.Version}}') answers"
 

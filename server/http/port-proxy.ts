@@ -133,7 +133,7 @@ export function createPortHostHandler(deps: PortProxyDeps) {
       if (req.path === AUTH_PATH) {
         const learner = verifyToken(deps.secret, String(req.query.t ?? ''), req.headers.host ?? '', deps.now());
         if (!learner) throw new AppError('forbidden', 'This port link has expired or is not yours. Open it again from your lab page.');
-        res.cookie(PORT_COOKIE, signId(learner, deps.secret), { httpOnly: true, sameSite: 'lax', path: '/' });
+        res.cookie(PORT_COOKIE, signId(learner, deps.secret), { httpOnly: true, sameSite: 'lax', path: '/', secure: req.secure });
         const nextPath = typeof req.query.next === 'string' && req.query.next.startsWith('/') && !req.query.next.startsWith('//') ? req.query.next : '/';
         res.redirect(302, nextPath);
         return;

@@ -51,7 +51,7 @@ export function createSessionRuntime(deps: {
         deps.terminalBytes?.(Buffer.byteLength(d));
         if (promptCameBack(d)) runner?.poke();
       },
-      log: (m, e) => log(`session ${sid} term ${ref.node}: ${m}`, e),
+      log: (m, e) => log(`session ${sid} sandbox ${ref.id} term ${ref.node}: ${m}`, e),
       timers: deps.timers,
     });
     terminals.set(ref.node, t);

@@ -78,6 +78,7 @@ export function createSessionStarter(deps: {
       await startRuntime(live);
       if (!going()) return;
       deps.setPhase(live, 'ready', undefined);
+      log(`session ${rec.id}: ready on ${live.refs.map((r) => `sandbox ${r.id} (node${r.node})`).join(', ')}`);
     } catch (err) {
       log(`session ${rec.id}: sandbox failed to start`, err);
       // A missing lab image has a message for the author (in the log) and a shorter one for the learner.
