@@ -79,7 +79,7 @@ export async function ensureBaseImage(paths: Paths, suite: string, projectRoot: 
   const packages = basePackages(fs.readFileSync(path.join(projectRoot, 'sandbox/host/setup.sh'), 'utf8'));
   say(`building base image ${suite} ${base.key} with debootstrap (several minutes; log: ${base.dir}.log)`);
   fs.rmSync(base.dir + '.log', { force: true });
-  await mustRun('bash', [path.join(HERE, 'build-base.sh'), base.dir, suite, debianMirror(), paths.sshKey + '.pub', ...packages], {
+  await mustRun('nice', ['-n', '10', 'bash', path.join(HERE, 'build-base.sh'), base.dir, suite, debianMirror(), paths.sshKey + '.pub', ...packages], {
     timeoutMs: 45 * 60_000,
     logFile: base.dir + '.log',
   });

@@ -15,7 +15,7 @@ root=$work/root
 mounted=()
 cleanup() {
   for ((i = ${#mounted[@]} - 1; i >= 0; i--)); do umount -l "${mounted[$i]}" 2>/dev/null || true; done
-  rm -rf "$work"
+  rm -rf --one-file-system "$work"  # never through a mount left behind
 }
 trap cleanup EXIT
 

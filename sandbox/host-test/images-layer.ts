@@ -1,5 +1,5 @@
-// The Docker images the project needs, loaded once into the VM's engine and kept as a qcow2 layer on
-// top of the base disk, keyed by the base image and the images' ids: a later run boots with them there.
+// The Docker images the project needs, loaded once into the VM's engine and kept as qcow2 layers on
+// top of the base disk, keyed by what is below and the images' ids: a later run boots with them there.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,12 +36,19 @@ export interface ImagesLayer {
   names: string[];
 }
 
-export async function ensureImagesLayer(paths: Paths, base: BaseImage, projectRoot: string, say: (m: string) => void): Promise<ImagesLayer> {
-  const sandboxTag = sandboxImageTag(projectRoot);
-  const names = [...BASE_IMAGE_NAMES, sandboxTag, 'lablab/sandbox:latest'];
+/**
+ * Two layers: the base images (they rarely change), then the sandbox image on top (it changes with
+ * sandbox/image, and loading it alone takes a few minutes, not the whole set).
+ */
+export async function ensureImagesLayers(paths: Paths, base: BaseImage, projectRoot: string, say: (m: string) => void): Promise<ImagesLayer> {
+  const baseImages = await ensureLayer(paths, { key: base.key, disk: base.disk }, BASE_IMAGE_NAMES, base, say);
+  return ensureLayer(paths, baseImages, [sandboxImageTag(projectRoot), 'lablab/sandbox:latest'], base, say);
+}
+
+async function ensureLayer(paths: Paths, below: { key: string; disk: string }, names: string[], base: BaseImage, say: (m: string) => void): Promise<ImagesLayer> {
   const ids = await imageIds(names);
-  const key = imagesKey(base.key, ids);
-  const dir = path.join(paths.cache, `images-${base.key}-${key}`);
+  const key = imagesKey(below.key, ids);
+  const dir = path.join(paths.cache, `images-${key}`);
   const disk = path.join(dir, 'disk.qcow2');
   if (fs.existsSync(disk)) {
     say(`images layer ${key} (cached: ${names.join(' ')})`);
@@ -53,7 +60,7 @@ export async function ensureImagesLayer(paths: Paths, base: BaseImage, projectRo
   const tar = path.join(tmp, 'images.tar');
   say(`images layer ${key}: docker save ${names.join(' ')}`);
   await mustRun('docker', ['save', '-o', tar, ...names], { timeoutMs: 20 * 60_000 });
-  await overlay(path.join(tmp, 'disk.qcow2'), base.disk);
+  await overlay(path.join(tmp, 'disk.qcow2'), below.disk);
   const vm = await startVm(paths, {
     name: `images-${key}`,
     kernel: base.kernel,
@@ -65,7 +72,7 @@ export async function ensureImagesLayer(paths: Paths, base: BaseImage, projectRo
     const t0 = Date.now();
     say(`images layer ${key}: docker load in the VM (minutes under TCG)`);
     // The tar is the VM's second disk, read as a stream: nothing is copied first.
-    await vm.mustSsh('until docker info >/dev/null 2>&1; do sleep 2; done; docker load -i /dev/vdb && docker images && sync', { timeoutMs: 60 * 60_000, logFile: path.join(tmp, 'load.log') });
+    await vm.mustSsh('for i in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 2; done; docker load -i /dev/vdb && docker images && sync', { timeoutMs: 60 * 60_000, logFile: path.join(tmp, 'load.log') });
     say(`images layer ${key}: loaded in ${Math.round((Date.now() - t0) / 1000)} s`);
     await vm.shutdown();
   } finally {

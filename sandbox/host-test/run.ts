@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseHostTestArgs, USAGE, UsageError, type HostTestOptions } from './args.ts';
 import { CASES, caseLine, caseResult, type CaseResult, type Measured } from './cases.ts';
 import { ensureBaseImage } from './base-image.ts';
-import { ensureImagesLayer } from './images-layer.ts';
+import { ensureImagesLayers } from './images-layer.ts';
 import { copyProject, ensurePayloadDisk, GUEST_PREPARE, GUEST_PROJECT } from './payload.ts';
 import { makeDirs, pathsFor, PROJECT_ROOT, type Paths } from './paths.ts';
 import { mustRun, run } from './proc.ts';
@@ -68,7 +68,7 @@ async function runCases(paths: Paths, opts: Extract<HostTestOptions, { mode: 'ru
     const dir = path.join(runDir, `case-${n}`);
     fs.mkdirSync(dir, { recursive: true });
     const base = await ensureBaseImage(paths, c.suite, PROJECT_ROOT, say);
-    const layer = await ensureImagesLayer(paths, base, PROJECT_ROOT, say);
+    const layer = await ensureImagesLayers(paths, base, PROJECT_ROOT, say);
     const payload = await ensurePayloadDisk(paths, PROJECT_ROOT, say);
     const disk = await overlay(path.join(paths.work, `case-${n}.qcow2`), layer.disk);
     const keepThis = opts.keep && n === opts.cases[opts.cases.length - 1];
