@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CASES, caseLine, caseResult, parseTap, startupLines, tapPassed, type Measured } from './cases.ts';
 import { basePackages, baseKey, setupPackages } from './base-image.ts';
-import { imagesKey } from './images-layer.ts';
+import { imagesKey } from './docker-disk.ts';
 
 const facts = (driver: string) => `os=debian-12\ncgroup_fs=cgroup2fs\napparmor_enabled=Y\ndocker_driver=${driver}\n`;
 const tap = (pass: number, fail: number, skipped = 0, exit = fail ? 1 : 0) =>

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseHostTestArgs, USAGE, UsageError, type HostTestOptions } from './args.ts';
 import { CASES, caseLine, caseResult, type CaseResult, type Measured } from './cases.ts';
 import { ensureBaseImage } from './base-image.ts';
-import { ensureImagesLayers } from './images-layer.ts';
+import { ensureDockerDisk, GUEST_MOUNT_DOCKER } from './docker-disk.ts';
 import { copyProject, ensurePayloadDisk, GUEST_PREPARE, GUEST_PROJECT } from './payload.ts';
 import { makeDirs, pathsFor, PROJECT_ROOT, type Paths } from './paths.ts';
 import { mustRun, run } from './proc.ts';
@@ -68,16 +68,18 @@ async function runCases(paths: Paths, opts: Extract<HostTestOptions, { mode: 'ru
     const dir = path.join(runDir, `case-${n}`);
     fs.mkdirSync(dir, { recursive: true });
     const base = await ensureBaseImage(paths, c.suite, PROJECT_ROOT, say);
-    const layer = await ensureImagesLayers(paths, base, PROJECT_ROOT, say);
+    const docker = await ensureDockerDisk(paths, PROJECT_ROOT, say);
     const payload = await ensurePayloadDisk(paths, PROJECT_ROOT, say);
-    const disk = await overlay(path.join(paths.work, `case-${n}.qcow2`), layer.disk);
+    const disk = await overlay(path.join(paths.work, `case-${n}.qcow2`), base.disk);
+    const dockerDisk = await overlay(path.join(paths.work, `case-${n}-docker.qcow2`), docker.file, 'raw');
     const keepThis = opts.keep && n === opts.cases[opts.cases.length - 1];
     const vm = await startVm(paths, {
       name: `case-${n}`,
       kernel: base.kernel,
       initrd: base.initrd,
       // The payload disk is shared by every case: its writes go to a throwaway snapshot.
-      drives: [{ file: disk, format: 'qcow2' }, { file: payload, format: 'raw', snapshot: true }],
+      // vda: the system; vdb: node and node_modules; vdc: /var/lib/docker with the images.
+      drives: [{ file: disk, format: 'qcow2' }, { file: payload, format: 'raw', snapshot: true }, { file: dockerDisk, format: 'qcow2' }],
       logDir: dir,
     }, say);
     current = vm;
@@ -85,7 +87,8 @@ async function runCases(paths: Paths, opts: Extract<HostTestOptions, { mode: 'ru
     try {
       const files = await copyProject(vm, paths, PROJECT_ROOT);
       await vm.mustSsh(GUEST_PREPARE, { timeoutMs: 5 * 60_000, logFile: path.join(dir, 'prepare.log') });
-      say(`case ${n}: project (${files} files), node, node_modules and images in place`);
+      const images = await vm.mustSsh(GUEST_MOUNT_DOCKER, { timeoutMs: 15 * 60_000, logFile: path.join(dir, 'prepare.log') });
+      say(`case ${n}: project (${files} files), node, node_modules and images in place: ${images.stdout.trim()}`);
       const prep = await vm.mustSsh(c.prepare, { timeoutMs: 10 * 60_000, logFile: path.join(dir, 'prepare.log') });
       say(`case ${n}: ${c.title}: ${prep.stdout.trim().split('\n').pop()}`);
       if (opts.skipTests) {
@@ -117,6 +120,7 @@ async function runCases(paths: Paths, opts: Extract<HostTestOptions, { mode: 'ru
       } else {
         await vm.shutdown();
         fs.rmSync(disk, { force: true });
+        fs.rmSync(dockerDisk, { force: true });
       }
       current = undefined;
     }

@@ -90,7 +90,7 @@ export function qemuArgs(spec: VmSpec, sshPort: number, pidFile: string): string
     '-kernel', spec.kernel, '-initrd', spec.initrd, '-append', cmdline,
     '-display', 'none', '-monitor', 'none', '-serial', `file:${path.join(spec.logDir, 'console.log')}`,
     '-netdev', `user,id=n0,hostfwd=tcp:127.0.0.1:${sshPort}-:22`, '-device', 'virtio-net-pci,netdev=n0',
-    '-device', 'virtio-rng-pci',
+    '-device', 'virtio-rng-pci', '-vga', 'none',
     '-pidfile', pidFile,
   ];
   for (const d of spec.drives) {
@@ -225,8 +225,8 @@ export function markKept(paths: Paths, vm: Vm): void {
 }
 
 /** A throwaway qcow2 on top of a backing disk. */
-export async function overlay(file: string, backing: string): Promise<string> {
+export async function overlay(file: string, backing: string, backingFormat: 'qcow2' | 'raw' = 'qcow2'): Promise<string> {
   fs.rmSync(file, { force: true });
-  await mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', 'qcow2', '-b', backing, file], { timeoutMs: 60_000 });
+  await mustRun('qemu-img', ['create', '-q', '-f', 'qcow2', '-F', backingFormat, '-b', backing, file], { timeoutMs: 60_000 });
   return file;
 }
