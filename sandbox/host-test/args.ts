@@ -6,7 +6,7 @@ import { CASES } from './cases.ts';
 export const STEPS = ['facts', 'start', 'learner', 'limits', 'routes', 'verify'] as const;
 
 export type HostTestOptions =
-  | { mode: 'run'; cases: number[]; keep: boolean; skipTests: boolean; steps: string[] }
+  | { mode: 'run'; cases: number[]; keep: boolean; skipTests: boolean; steps: string[]; reuse: boolean }
   | { mode: 'exec'; command: string }
   | { mode: 'sync' }
   | { mode: 'stop' }
@@ -19,7 +19,8 @@ export const USAGE = `usage: npm run test:hosts -- [--case N] [--keep] [--skip-t
   --case N        one case only (${CASES.map((c) => `${c.n}: ${c.title}`).join('; ')})
   --keep          leave the (last) VM running afterwards and print how to reach it
   --skip-tests    boot with the project and images in place, measure nothing (implies --keep)
-  --steps LIST    only these measurements, comma-separated: ${STEPS.join(',')}`;
+  --steps LIST    only these measurements, comma-separated: ${STEPS.join(',')}
+  --reuse         measure in the kept VM (re-synced, set up for the case) instead of booting a new one; it stays kept`;
 
 export class UsageError extends Error {}
 
@@ -33,6 +34,7 @@ export function parseHostTestArgs(argv: readonly string[]): HostTestOptions {
         keep: { type: 'boolean' },
         'skip-tests': { type: 'boolean' },
         steps: { type: 'string' },
+        reuse: { type: 'boolean' },
         exec: { type: 'string' },
         sync: { type: 'boolean' },
         stop: { type: 'boolean' },
@@ -62,5 +64,7 @@ export function parseHostTestArgs(argv: readonly string[]): HostTestOptions {
   for (const s of steps) if (!(STEPS as readonly string[]).includes(s)) throw new UsageError(`--steps: unknown step "${s}" (have ${STEPS.join(',')})`);
   if (steps.includes('learner') && !steps.includes('start')) throw new UsageError('--steps: learner needs start (it talks to the server npm start runs)');
   const skipTests = !!v['skip-tests'];
-  return { mode: 'run', cases: [...new Set(cases)], keep: !!v.keep || skipTests, skipTests, steps };
+  const reuse = !!v.reuse;
+  if (reuse && cases.length !== 1) throw new UsageError('--reuse measures one case: add --case N');
+  return { mode: 'run', cases: [...new Set(cases)], keep: !!v.keep || skipTests || reuse, skipTests, steps, reuse };
 }

@@ -53,7 +53,9 @@ let keepCurrent = false;
 async function runCases(paths: Paths, opts: Extract<HostTestOptions, { mode: 'run' }>): Promise<number> {
   await ensureHostTools();
   ensureSshKey(paths);
-  killLeftovers(paths, say);
+  const kept = opts.reuse ? findKept(paths) : undefined;
+  if (opts.reuse && !kept) throw new Error('--reuse: no kept VM for this checkout (start one with --keep or --skip-tests)');
+  killLeftovers(paths, say, opts.reuse);
   const runDir = path.join(paths.runs, new Date().toISOString().replace(/[:.]/g, '-'));
   fs.mkdirSync(runDir, { recursive: true });
   say(`logs: ${runDir}`);
@@ -70,10 +72,14 @@ async function runCases(paths: Paths, opts: Extract<HostTestOptions, { mode: 'ru
     const base = await ensureBaseImage(paths, c.suite, PROJECT_ROOT, say);
     const docker = await ensureDockerDisk(paths, PROJECT_ROOT, say);
     const payload = await ensurePayloadDisk(paths, PROJECT_ROOT, say);
-    const disk = await overlay(path.join(paths.work, `case-${n}.qcow2`), base.disk);
-    const dockerDisk = await overlay(path.join(paths.work, `case-${n}-docker.qcow2`), docker.file, 'raw');
+    const disk = path.join(paths.work, `case-${n}.qcow2`);
+    const dockerDisk = path.join(paths.work, `case-${n}-docker.qcow2`);
     const keepThis = opts.keep && n === opts.cases[opts.cases.length - 1];
-    const vm = await startVm(paths, {
+    if (!kept) {
+      await overlay(disk, base.disk);
+      await overlay(dockerDisk, docker.file, 'raw');
+    }
+    const vm = kept ? attachVm(paths, kept) : await startVm(paths, {
       name: `case-${n}`,
       kernel: base.kernel,
       initrd: base.initrd,
