@@ -186,7 +186,8 @@ exec /usr/local/lib/real-${name} "$@"
 `;
   await learner(a, [
     'mkdir -p /usr/local/lib; rm -f /root/ran-as',
-    ...['dockerd', 'containerd', 'runc'].map((n) => `p=$(command -v ${n}); cp "$p" /usr/local/lib/real-${n}; printf %s ${q(recorder(n))} > "$p"; chmod +x "$p"`),
+    // A running binary cannot be written in place (ETXTBSY): a learner removes it and writes anew.
+    ...['dockerd', 'containerd', 'runc'].map((n) => `p=$(command -v ${n}); cp "$p" /usr/local/lib/real-${n}; rm -f "$p"; printf %s ${q(recorder(n))} > "$p"; chmod +x "$p"`),
     // A container whose stored config is then rewritten to privileged with every capability.
     'docker create --name bd-hc busybox sh -c "(exec 3>>/proc/sys/kernel/core_pattern) 2>/dev/null && echo ESCAPE-HC || echo refused-hc" >/dev/null',
     'pkill -x dockerd; sleep 0.5; pkill -x containerd; true',
@@ -254,7 +255,8 @@ test('Compose and Swarm asking for privileges get them inside the namespace only
     '    pid: host',
     '    network_mode: host',
     '    volumes: ["/:/host"]',
-    `    command: ["sh", "-c", ${JSON.stringify(probe)}]`,
+    // $$ is Compose's escape for a literal $.
+    `    command: ["sh", "-c", ${JSON.stringify(probe.replace(/\$/g, '$$$$'))}]`,
   ].join('\n');
   const c = await learner(a, `mkdir -p /root/esc && cd /root/esc && printf %s ${q(compose)} > compose.yaml && docker compose run --rm x 2>&1`, 300_000);
   assertRefused({ compose: c.stdout + c.stderr }, /refused: \/proc\/sys\/kernel\/core_pattern/);
