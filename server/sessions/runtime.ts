@@ -13,9 +13,6 @@ import { promptCameBack } from './prompt.ts';
 
 export interface SessionRuntime {
   terminal(node: number): Terminal | undefined;
-  /** A playground node came or went: its terminal starts or stops. */
-  addNode(ref: SandboxRef): void;
-  removeNode(node: number): void;
   /** Undefined when the lab has no checks. */
   readonly runner: CheckRunner | undefined;
   dispose(): void;
@@ -41,7 +38,7 @@ export function createSessionRuntime(deps: {
   const { sessionId: sid, log } = deps;
   const terminals = new Map<number, Terminal>();
   let runner: CheckRunner | undefined;
-  const open = (ref: SandboxRef) => {
+  for (const ref of deps.refs) {
     const wire = deps.wire(ref);
     const t = new Terminal({
       spawn: (cols, rows) => wire.spawn(cols, rows),
@@ -56,8 +53,7 @@ export function createSessionRuntime(deps: {
     });
     terminals.set(ref.node, t);
     t.start();
-  };
-  for (const ref of deps.refs) open(ref);
+  }
   const first = deps.refs[0];
   if (first && deps.lab.steps.some((s) => s.checks.length > 0)) {
     const passed = new Set(deps.passed);
@@ -75,13 +71,6 @@ export function createSessionRuntime(deps: {
   }
   return {
     terminal: (node) => terminals.get(node),
-    addNode: (ref) => {
-      if (!terminals.has(ref.node)) open(ref);
-    },
-    removeNode: (node) => {
-      terminals.get(node)?.dispose();
-      terminals.delete(node);
-    },
     get runner() {
       return runner;
     },
