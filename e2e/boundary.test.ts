@@ -4,11 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, newLabPage, screenshot, startServerProc, tempDir, typeInTerminal, uniqueOwner, waitForTermText, ROOT, type ServerProc } from './harness.ts';
 import { cleanupOwner } from './cleanup.ts';
+import { freePort } from './redis.test-support.ts';
 import { defaultDataDir } from '../server/config.ts';
 
 const DATA = defaultDataDir(ROOT);
@@ -17,15 +17,6 @@ fs.writeFileSync(path.join(labsDir, 'curious.md'), '---\ntitle: A curious learne
 const owner = uniqueOwner('boundary');
 let browser: Browser;
 let server: ServerProc | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 before(async () => {
   browser = await launchBrowser();
