@@ -84,16 +84,20 @@ describe('the multi-stage lab, every block clicked at once', () => {
 
   test('warm template: a new learner clicks everything before the page script has even run, every check passes', { timeout: 300_000 }, async () => {
     const page = await newLabPage(browser);
-    // A slow link: the app bundle arrives 1.5 s after the page is on screen.
+    // A slow link: the app bundle is held back until every block has been clicked (a fixed delay
+    // would race the clicks on a busy machine), so every click lands before the page script runs.
     let appServed = false;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
     await page.route('**/assets/app.js', async (route) => {
-      await new Promise((r) => setTimeout(r, 1_500));
+      await held;
       appServed = true;
       await route.continue();
     });
     const n = await clickEverythingAtOnce(page, server.url + '/labs/03-multi-stage');
     assert.equal(appServed, false, 'the clicks landed before the app bundle was served');
     assert.equal(await page.locator('pre[data-term][data-run-state="queued"]').count(), n, 'the page marks every early click as queued');
+    release();
     await screenshot(page, 'click-queue-warm-queued');
     await waitAllChecksPass(page, 240_000);
     await waitQueueDrained(page, n);

@@ -39,6 +39,11 @@ export async function startServerProc(opts: ServerOptions): Promise<ServerProc> 
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));
   proc.stderr!.on('data', (d) => (out += d));
+  // LABLAB_E2E_SERVER_LOG=1 shows the server's own output while a test runs.
+  if (process.env.LABLAB_E2E_SERVER_LOG) {
+    proc.stdout!.pipe(process.stderr);
+    proc.stderr!.pipe(process.stderr);
+  }
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${out}`)), 60_000);
     const onData = () => {

@@ -96,7 +96,7 @@ describe('inner engine events stream (real engine)', { concurrency: false }, () 
     const f = follow();
     try {
       await sleep(500);
-      const r = await driver.exec(ref, ['sh', '-c', 'kill "$(pidof dockerd)"']);
+      const r = await driver.exec(ref, ['sh', '-c', 'kill "$(pidof dockerd)"'], { world: true });
       assert.equal(r.exitCode, 0, r.stderr);
       await waitFor('the stream to end', () => f.state.ended, 15_000);
     } finally {

@@ -80,6 +80,23 @@ describe('terminal through the engine API (real sandbox)', { concurrency: false 
     b.p.kill();
   });
 
+  test('Ctrl-C stops a foreground command and Ctrl-\\ quits one (neither signal is ignored in the world)', async () => {
+    const a = attach();
+    await a.waitFor(/\[node1\] \/root [$#] $/);
+    a.clear();
+    a.p.write('sleep 600; echo after-$((6*7))\r');
+    await new Promise((r) => setTimeout(r, 500));
+    a.p.write('\x03');
+    // Ctrl-C ends the whole line (bash stops the list), and the prompt comes back well before 600 s.
+    await a.waitFor(/\^C\r\n(\x1b\[\?2004h)?\[node1\] \/root [$#] /, 5_000);
+    a.clear();
+    a.p.write('sleep 600\r');
+    await new Promise((r) => setTimeout(r, 500));
+    a.p.write('\x1c');
+    await a.waitFor(/Quit[\s\S]*\[node1\] \/root [$#] /, 5_000);
+    a.p.kill();
+  });
+
   test('UTF-8 from the shell arrives whole, also in a large burst', async () => {
     const a = attach();
     await new Promise((r) => setTimeout(r, 300));
