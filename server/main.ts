@@ -2,6 +2,7 @@
 // handles signals and exits.
 import { describeBoundary, readUsernsFacts } from '../sandbox/driver/userns.ts';
 import { decideLsm, readLsmFacts } from '../sandbox/driver/lsm.ts';
+import { describeHostPrereqs, readHostPrereqFacts } from '../sandbox/driver/host-prereqs.ts';
 import { redactToken } from './http/host-token.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +51,7 @@ async function main(): Promise<void> {
   log(await cgroups.describe(config.limits));
   log(describeBoundary(readUsernsFacts(), config.allowHostAccess));
   log(decideLsm(readLsmFacts((p) => fs.readFileSync(p, 'utf8'))).line);
+  for (const p of describeHostPrereqs(readHostPrereqFacts())) log(p.line);
   const backend = createSandboxBackend({
     env: process.env,
     readFile: (p) => fs.readFileSync(p, 'utf8'),

@@ -128,6 +128,12 @@ fi
 
 # Loop devices back the per-sandbox disks; make sure the driver can allocate them.
 [ -e /dev/loop-control ] || modprobe loop 2>/dev/null || say "warning: no /dev/loop-control; sandboxes cannot get a disk"
+# Modules a sandbox needs in the host kernel but cannot load itself: overlay (image storage),
+# br_netfilter (egress rules see bridged traffic) and ip_vs (Swarm's routing mesh). Best effort: a
+# kernel without them (or without modprobe) is named by the server's start-up lines.
+if command -v modprobe >/dev/null; then
+  for m in overlay br_netfilter ip_vs; do modprobe "$m" 2>/dev/null || say "note: modprobe $m failed (the server's start-up lines say what is missing)"; done
+fi
 
 # ---- 4. offline base images ------------------------------------------------------------------
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
