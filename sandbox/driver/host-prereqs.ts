@@ -76,7 +76,7 @@ export function describeHostPrereqs(f: HostPrereqFacts): HostPrereqLine[] {
   lines.push(
     f.ipVs
       ? { ok: true, line: 'host: ip_vs: yes (Swarm services in sandboxes get their routing mesh)' }
-      : { ok: false, line: 'host: ip_vs: MISSING: Swarm labs\' published services will not answer (a sandbox cannot load kernel modules); fix: modprobe ip_vs (and add it to /etc/modules)' },
+      : { ok: false, line: 'host: ip_vs: MISSING: Swarm\'s routing mesh (ingress-mode published ports, service VIPs) is refused in sandboxes, which cannot load modules (publish with mode=host); fix: modprobe ip_vs (and add it to /etc/modules)' },
   );
   if (f.iptables === null) {
     lines.push({ ok: false, line: 'host: iptables: MISSING: the egress rules cannot be set and sandboxes will not start; fix: apt-get install iptables' });
