@@ -46,11 +46,20 @@ test('a port link opens the learner’s own service; a stranger and a closed por
   const early = await page.request.get(`${server.url}/labs/web/port/1/8080/`);
   assert.equal(early.status(), 502);
   assert.match(await early.text(), /Nothing answered on port 8080 in node1/);
+  assert.doesNotMatch(await early.text(), /http-equiv="refresh"/, 'a script or curl gets the sentence, not a page that reloads');
+  // A browser tab opened from the port link before the service listens tries again by itself.
+  const earlyTab = await page.request.get(`${server.url}/labs/web/port/1/8080/`, { headers: { accept: 'text/html,application/xhtml+xml' } });
+  assert.equal(earlyTab.status(), 502);
+  const earlyHtml = await earlyTab.text();
+  assert.match(earlyHtml, /<meta http-equiv="refresh" content="2">/);
+  assert.match(earlyHtml, /This page tries again every 2 s/);
 
   await page.locator('pre[data-term="1"]').click();
   await waitForTermText(page, 1, /\n[0-9a-f]{64}\s*\n/);
   const [popup] = await Promise.all([page.waitForEvent('popup'), page.locator('a.port-link').click()]);
-  await popup.getByText('hello from node1').waitFor({ timeout: 20_000 });
+  // Clicked the moment the id shows, as a learner does: the tab may first say nothing answers yet,
+  // then shows the page by itself (it tries again every 2 s; a hung first try is cut at 8 s).
+  await popup.getByText('hello from node1').waitFor({ timeout: 60_000 });
   await screenshot(popup, 'port-proxy');
 
   // Another learner (another cookie) cannot reach it.

@@ -13,11 +13,11 @@ function jsonForScript(v: unknown): string {
   return JSON.stringify(v).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026');
 }
 
-export function layout(title: string, body: string, opts: { page: string; boot?: unknown }): string {
+export function layout(title: string, body: string, opts: { page: string; boot?: unknown; refreshSeconds?: number }): string {
   return `<!doctype html>
 <html lang="en">
 <head>
-<meta charset="utf-8">
+<meta charset="utf-8">${opts.refreshSeconds ? `\n<meta http-equiv="refresh" content="${Math.max(1, Math.floor(opts.refreshSeconds))}">` : ''}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
 <link rel="stylesheet" href="/assets/app.css">
@@ -159,6 +159,7 @@ export function hostPage(stats: { sandboxes: number; max: number; queued: number
   return layout('Workshop host', body, { page: 'host' });
 }
 
-export function messagePage(title: string, message: string, status: number): string {
-  return layout(title, `<header class="topbar">${brand}</header><main class="message-page"><h1>${esc(title)}</h1><p>${esc(message)}</p><p><a href="/">Back to all labs</a></p><p class="status-code">${status}</p></main>`, { page: 'message' });
+/** A page with one sentence; `refreshSeconds` makes the browser load it again (a port still starting). */
+export function messagePage(title: string, message: string, status: number, opts: { refreshSeconds?: number } = {}): string {
+  return layout(title, `<header class="topbar">${brand}</header><main class="message-page"><h1>${esc(title)}</h1><p>${esc(message)}</p><p><a href="/">Back to all labs</a></p><p class="status-code">${status}</p></main>`, { page: 'message', refreshSeconds: opts.refreshSeconds });
 }

@@ -42,6 +42,10 @@ function validTarget(node: number, port: number): void {
   }
 }
 
+/** Seconds between tries of a browser page whose port has nothing listening yet. */
+const RETRY_S = 2;
+/** Seconds a browser tab waits for a port's first answer before it is shown the page that tries again. */
+const FIRST_ANSWER_S = 8;
 const noSandbox = (node: number) =>
   new AppError('not_found', `You have no running sandbox node${node} for this lab. Open the lab page first; the link works while its terminal is connected.`);
 const nothingThere = (node: number, port: number) =>
@@ -61,9 +65,15 @@ function upstreamHeaders(req: http.IncomingMessage, port: number, mode: Mode): h
 
 async function relayHttp(deps: PortProxyDeps, req: Request, res: Response, ref: SandboxRef, port: number, path: string, mode: Mode): Promise<void> {
   const node = ref.node;
+  // A browser tab (a GET for HTML) is often opened before the service listens. While a container is
+  // still starting, the engine's port proxy may accept and then wait on it for minutes: such a tab
+  // gets its answer within FIRST_ANSWER_S or a page that tries again by itself.
+  const navigation = req.method === 'GET' && /text\/html/.test(req.headers.accept ?? '');
   const stream = await deps.driver.connectPort(ref, port);
   await new Promise<void>((resolve, reject) => {
+    let firstAnswer: NodeJS.Timeout | undefined;
     const upstream = http.request({ createConnection: () => stream as never, method: req.method, path, headers: { ...upstreamHeaders(req, port, mode), connection: 'close' }, timeout: TIMEOUT_MS }, (up) => {
+      clearTimeout(firstAnswer);
       res.status(up.statusCode ?? 502);
       for (const [k, v] of Object.entries(filterResponseHeaders(up.headers, mode, OUR_COOKIES))) res.setHeader(k, v);
       res.removeHeader('Content-Security-Policy');
@@ -73,14 +83,23 @@ async function relayHttp(deps: PortProxyDeps, req: Request, res: Response, ref: 
       up.on('end', resolve);
       up.on('error', reject);
     });
+    if (navigation) {
+      firstAnswer = setTimeout(() => upstream.destroy(new AppError('sandbox_failed', `Port ${port} in node${node} has not answered yet (${FIRST_ANSWER_S} s).`)), FIRST_ANSWER_S * 1000);
+    }
     upstream.on('timeout', () => upstream.destroy(new AppError('timeout', `Port ${port} in node${node} did not answer within ${TIMEOUT_MS / 1000} s.`)));
-    upstream.on('error', (err) => reject(err instanceof AppError ? err : nothingThere(node, port)));
+    upstream.on('error', (err) => {
+      clearTimeout(firstAnswer);
+      reject(err instanceof AppError ? err : nothingThere(node, port));
+    });
     req.pipe(upstream);
   }).catch((err: unknown) => {
     stream.destroy();
     if (res.headersSent) return res.end();
     const e = err instanceof AppError ? err : nothingThere(node, port);
-    res.status(e.status).type('html').send(messagePage(`Port ${port} on node${node}`, e.message, e.status));
+    // Nothing listens yet, or it has not answered yet: a tab tries again by itself; a script gets the sentence.
+    const retry = navigation && e.code === 'sandbox_failed';
+    const message = retry ? `${e.message.replace(/ Start it, then reload this page\.$/, '')} This page tries again every ${RETRY_S} s.` : e.message;
+    res.status(e.status).type('html').send(messagePage(`Port ${port} on node${node}`, message, e.status, retry ? { refreshSeconds: RETRY_S } : {}));
   });
   stream.destroy();
 }
