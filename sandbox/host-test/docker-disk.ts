@@ -63,7 +63,11 @@ export async function ensureDockerDisk(paths: Paths, projectRoot: string, say: (
     await mustRun('mount', ['-o', 'loop', tmp, mnt], { timeoutMs: 60_000 });
     mounted = true;
     const log = fs.openSync(`${file}.dockerd.log`, 'w');
-    dockerd = spawn('dockerd', [
+    // In a network namespace of its own: with --bridge=none, dockerd deletes the docker0 link at start,
+    // and in the host's namespace that is the host engine's bridge (every default-bridge container of
+    // the host then failed until docker0 was made again). It needs no network, only its socket.
+    dockerd = spawn('unshare', [
+      '--net', '--', 'dockerd',
       '--data-root', mnt, '--exec-root', execRoot, '--pidfile', `${execRoot}.pid`, '-H', `unix://${sock}`,
       '--bridge=none', '--iptables=false', '--ip-masq=false', '--storage-driver=overlay2', '--log-level=warn',
     ], { stdio: ['ignore', log, log] });
