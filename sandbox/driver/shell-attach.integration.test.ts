@@ -130,13 +130,18 @@ describe('terminal through the engine API (real sandbox)', { concurrency: false 
     // A dead server never calls kill: its stream just goes away, and the engine keeps the TTY exec.
     const orphan = await driver.attachShell(ref, 80, 24);
     orphan.onData(() => {});
-    await new Promise((r) => setTimeout(r, 300));
-    assert.equal(await attachClients(), 1);
+    // Counts are polled (a busy machine starts an attach late), never slept on.
+    const clientsBecome = async (n: number) => {
+      let c = -1;
+      for (let i = 0; i < 100 && (c = await attachClients()) !== n; i++) await new Promise((r) => setTimeout(r, 100));
+      return c;
+    };
+    assert.equal(await clientsBecome(1), 1, 'the orphan attach is there');
     const next = attach();
-    await new Promise((r) => setTimeout(r, 500));
-    assert.equal(await attachClients(), 1);
     next.p.write('echo still-$((2*3))\r');
     await next.waitFor(/still-6/);
+    // The next attach works and the orphan is gone: one client, not two.
+    assert.equal(await clientsBecome(1), 1);
     next.p.kill();
     await orphan.close();
   });
