@@ -109,7 +109,7 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
       report.steps.push(sr);
       // The step's set-up prepares the sandbox before anything else, as in a learner's session.
       if (step.setup?.length) {
-        const done = await runStepSetup(ctx, step.setup);
+        const done = await runStepSetup((node) => (sandboxes!.refs[node - 1] ? deps.checkContext(sandboxes!.refs[node - 1]!) : undefined), step.setup);
         deps.progress(`  ${lab.id} ${step.id} set-up: ${done.ok ? 'done' : done.message}`);
         if (!done.ok) report.problems.push(`${step.title}: ${done.message}`);
       }

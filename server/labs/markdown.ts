@@ -23,8 +23,8 @@ const INTERRUPT_INFO = /\sinterrupt\b/;
 const NO_NEWLINE_INFO = /\sno-newline\b/;
 /** ```.save path/to/file: a "Save file" action that writes the block into the working directory. */
 const SAVE_INFO = /^\{?:?\s*\.save\s*\}?\s+(?:path=)?("[^"]+"|\S+)\s*$/;
-/** ```setup: a script that prepares the sandbox for its step (imported labs' set-up scripts). */
-const SETUP_INFO = /^setup$/;
+/** ```setup (node 1), ```setup node2: a script that prepares that node's sandbox for its step (imported labs' set-up scripts). */
+const SETUP_INFO = /^setup(?:\s+(?:node|\.?term)(\d+))?$/;
 const COPY_INFO = /^\{?:?\s*\.copy\s*\}?(?:\s|$)/;
 /** A file a lab may ask the editor to open: relative to /root, no "..", nothing odd. */
 const OPEN_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w@%+=:,./ -]{1,255}$/;
@@ -458,8 +458,12 @@ function fences(state: StateCore): void {
       else t.meta = { kind: 'run', term: 1, save: p } satisfies FenceMeta;
       continue;
     }
-    if (SETUP_INFO.test(info)) {
-      t.meta = { kind: 'setup' } satisfies FenceMeta;
+    const setup = SETUP_INFO.exec(info);
+    if (setup) {
+      const n = Number(setup[1] ?? 1);
+      if (n < 1 || n > MAX_TERMS) st.problems.push({ line, message: `setup node${n}: there is no such node; use node1 to node${MAX_TERMS}` });
+      else if (n > st.terms) st.problems.push({ line, message: `this set-up runs on node${n}, but the lab has terms: ${st.terms}` });
+      else t.meta = { kind: 'setup', term: n } satisfies FenceMeta;
       continue;
     }
     if (CHECK_INFO.test(info)) {
@@ -528,7 +532,7 @@ function steps(state: StateCore): void {
         step.blocks.push(block);
       } else if (t.type === 'fence' && meta?.kind === 'setup') {
         meta.stepId = id;
-        (step.setup ??= []).push(t.content.replace(/\r\n?/g, '\n'));
+        (step.setup ??= []).push({ node: meta.term ?? 1, script: t.content.replace(/\r\n?/g, '\n') });
       } else if (t.type === 'fence' && meta?.kind === 'check') {
         meta.stepId = id;
         for (const c of meta.checks ?? []) {

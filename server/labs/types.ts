@@ -29,6 +29,12 @@ export interface RunBlock {
   save?: string;
 }
 
+/** One set-up script and the node (terminal) whose sandbox it prepares: ```setup, ```setup node2. */
+export interface StepSetup {
+  node: number;
+  script: string;
+}
+
 export interface LabStep {
   /** Unique in the lab, stable across edits of other steps where possible: "s1", "s2", ... */
   id: string;
@@ -38,10 +44,10 @@ export interface LabStep {
   blocks: RunBlock[];
   checks: CheckSpec[];
   /**
-   * Scripts that prepare the sandbox for this step (```setup fences, from imported labs' set-up
-   * scripts): run once per session in terminal 1's sandbox before the step's first block.
+   * Scripts that prepare the sandboxes for this step (```setup fences, from imported labs' set-up
+   * scripts): run once per session, in order, each in its node's sandbox, before the step's first block.
    */
-  setup?: string[];
+  setup?: StepSetup[];
 }
 
 export interface Lab {
