@@ -84,7 +84,12 @@ test('Labspace: shell fences run, save-as saves, named terminals, tab and file l
   assert.match(l.html, /class="open-file" data-open="Dockerfile"/);
   assert.match(l.html, /The web page/);
   assert.match(l.html, /<strong>Tip:<\/strong>/);
-  assert.match(l.html, /When <code>greeting<\/code> is &quot;hi&quot;/);
+  // The variable directives are live: an input, a set button, a part shown only for one value.
+  assert.deepEqual(l.variables, { greeting: 'hello' });
+  assert.match(l.html, /<code>echo <span class="lab-var" data-lab-var="greeting">hello<\/span> &gt; greeting.txt<\/code>/);
+  assert.match(l.html, /<span class="lab-var-prompt">How should the app greet\?<\/span> <input type="text" class="lab-var-input" data-lab-var-input="greeting" value="hello"/);
+  assert.match(l.html, /<a class="lab-var-set" href="#" role="button" data-set-variables="greeting=hi">Say hi<\/a>/);
+  assert.match(l.html, /<div class="lab-when" data-when-var="greeting" data-when-test="equals" data-when-value="hi" hidden>\n<p>You picked hi.<\/p>\n<\/div>/);
   assert.deepEqual(warnings(l), [
     'labspace-tour/labspace/02-directives.md:14: "unknownThing" is a directive this server does not know; it shows as text',
     'labspace-tour/labspace/labspace.yaml:9: section 3 names "03-missing.md", which is not in the folder; it is empty',
