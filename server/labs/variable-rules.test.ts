@@ -2,7 +2,7 @@
 // when a conditional part shows, and $$name$$ substitution.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_VARIABLE_CHARS, checkAssignments, conditionHolds, parseAssignments, substituteVariables, valueProblem } from './variables.ts';
+import { MAX_VARIABLE_CHARS, checkAssignments, conditionHolds, parseAssignments, substituteVariables, valueProblem } from '../protocol/variables.ts';
 
 test('a value is one line of plain text up to the cap; anything else is refused with the reason', () => {
   assert.equal(valueProblem('who', 'Ada <script>alert(1)</script> & "quotes" ; $(rm -rf /) é 🐳'), undefined);
@@ -40,4 +40,22 @@ test('conditions: a value, has a value, has none', () => {
 test('substitution replaces known names only, and takes values literally', () => {
   assert.equal(substituteVariables('echo $$who$$ $$other$$ $$ $$who', { who: '$1 $$who$$ $&' }), 'echo $1 $$who$$ $& $$other$$ $$ $$who');
   assert.equal(substituteVariables('echo $$$$ $$', { who: 'x' }), 'echo $$$$ $$');
+});
+
+test('marking: text only, never inside a tag; the value escaped; undeclared names left alone', async () => {
+  const { markVariables } = await import('./variables.ts');
+  assert.equal(
+    markVariables('<a title="$$who$$" href="/x/$$who$$">hi $$who$$ and $$nobody$$</a><code>$$who$$</code>', { who: '<img src=x onerror=alert(1)>"&' }),
+    '<a title="$$who$$" href="/x/$$who$$">hi <span class="lab-var" data-lab-var="who">&lt;img src=x onerror=alert(1)&gt;&quot;&amp;</span> and $$nobody$$</a><code><span class="lab-var" data-lab-var="who">&lt;img src=x onerror=alert(1)&gt;&quot;&amp;</span></code>',
+  );
+});
+
+test('front matter variables: a map of defaults; bad names and bad defaults are warnings', async () => {
+  const { readVariables } = await import('./variables.ts');
+  assert.deepEqual(readVariables({ who: 'world', n: 3, empty: null }), { defaults: { who: 'world', n: '3', empty: '' }, warnings: [] });
+  assert.deepEqual(readVariables(undefined), { warnings: [] });
+  const r = readVariables({ 'no good': 'x', big: 'x'.repeat(600), obj: { a: 1 } });
+  assert.deepEqual(r.defaults, { big: '', obj: '' });
+  assert.equal(r.warnings.length, 3);
+  assert.equal(readVariables(['who']).warnings.length, 1);
 });
