@@ -50,8 +50,8 @@ export type TermState = 'starting' | 'ready' | 'reconnecting' | 'exited' | 'fail
 
 export interface ClientToServer {
   'session:join': (req: { labId: string }, ack: Ack<{ session: SessionView; checks: CheckView[]; variables: Record<string, string> }>) => void;
-  /** Sets the learner's values of some of the joined lab's variables; answered with all of them. */
-  'vars:set': (req: { values: Record<string, string> }, ack: Ack<Record<string, string>>) => void;
+  /** Sets the learner's values of some of a lab's variables; answered with all of them. */
+  'vars:set': (req: { labId: string; values: Record<string, string> }, ack: Ack<Record<string, string>>) => void;
   'session:extend': (req: Record<string, never>, ack: Ack<SessionView>) => void;
   'session:end': (req: Record<string, never>, ack: Ack<SessionView>) => void;
   /** Keystrokes or a piece of a paste; at most TUNING.maxInputChunk chars. */

@@ -77,7 +77,7 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
   const learnerId: string = socket.data.learnerId;
   const viewerId = crypto.randomBytes(6).toString('hex');
   let sessionId: string | undefined;
-  /** The lab this page joined: its variables are the ones vars:set may change. */
+  /** The lab this page joined: it hears of values the learner sets in other pages of it. */
   let joinedLab: string | undefined;
   let cleanup: (() => void)[] = [];
 
@@ -206,9 +206,10 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
 
   socket.on('vars:set', (req, ack) =>
     guard(ack, async () => {
-      if (!joinedLab) throw new AppError('bad_request', 'Open the lab first: this page has not joined one.');
-      const labId = joinedLab;
-      const values = await deps.sessions.variables.set(learnerId, labId, req?.values);
+      // The lab comes with the request: a set sent while reconnecting may arrive before the page joins again.
+      if (!req || typeof req.labId !== 'string' || req.labId.length > 200) throw new AppError('bad_request', 'vars:set needs a labId.');
+      const labId = req.labId;
+      const values = await deps.sessions.variables.set(learnerId, labId, req.values);
       socket.to(variablesRoom(learnerId, labId)).emit('vars:update', { labId, values });
       return values;
     }),

@@ -65,7 +65,7 @@ export function startLabPage(): void {
     initial: boot.variables ?? {},
     send: (values) =>
       new Promise((resolve, reject) =>
-        socket.emit('vars:set', { values }, (res) => (res.ok ? resolve(res.value) : reject(new Error(res.error.message)))),
+        socket.emit('vars:set', { labId: boot.labId, values }, (res) => (res.ok ? resolve(res.value) : reject(new Error(res.error.message)))),
       ),
     notice: (m) => notice(m, 'error'),
   });
