@@ -209,6 +209,10 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
       // The lab comes with the request: a set sent while reconnecting may arrive before the page joins again.
       if (!req || typeof req.labId !== 'string' || req.labId.length > 200) throw new AppError('bad_request', 'vars:set needs a labId.');
       const labId = req.labId;
+      // Values are typed into the shell later: they count as terminal input, at least 1 KiB a set,
+      // so a page that floods sets is slowed like one that floods keystrokes (each set is a write).
+      const cost = Math.max(1024, Buffer.byteLength(JSON.stringify(req.values ?? null).slice(0, 1 << 20)));
+      if (deps.limits && !(await deps.limits.input(learnerId, cost))) throw new AppError('rate_limited', 'You are setting values faster than this server accepts; wait a moment, then set it again.');
       const values = await deps.sessions.variables.set(learnerId, labId, req.values);
       socket.to(variablesRoom(learnerId, labId)).emit('vars:update', { labId, values });
       return values;
