@@ -1,6 +1,8 @@
 // A Docker Labspace, unchanged, in Chromium: its save-as block saves a file into the workspace that
 // project/ seeded, its bash block runs, the checks a checks.yaml sidecar adds tick, and its
-// :tabLink to localhost:8080 opens the learner's own port 8080.
+// :tabLink to localhost:8080 opens the learner's own port 8080. Its variable ($$who$$) takes the
+// learner's value from an input or a set button, in prose and in what a block types, shows or hides a
+// conditionalDisplay, refuses a 10 MB value, and survives a reload and a second tab.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -65,5 +67,46 @@ test('Labspace: Save file writes into the workspace, the run block runs, sidecar
   await popup.getByText('seed from the project').waitFor({ timeout: 60_000 });
   await popup.close();
   await screenshot(page, 'labspace-actions');
+
+  // ---- variables: the learner's own value in prose and blocks, kept with the learner ----
+  const who = page.locator('#lab-text span.lab-var[data-lab-var="who"]');
+  const grace = page.locator('#lab-text .lab-when[data-when-var="who"]');
+  assert.equal(await who.count(), 2); // the prose and the run block
+  assert.deepEqual(await who.allTextContents(), ['world', 'world']);
+  assert.equal(await grace.isHidden(), true);
+  // Markup characters in a value are text, on the page and in the shell.
+  const ada = 'Ada <i>&amp;</i>';
+  await page.locator('input[data-lab-var-input="who"]').fill(ada);
+  await page.locator('form[data-lab-var-form="who"] button').click();
+  await page.waitForFunction((v) => [...document.querySelectorAll('#lab-text span.lab-var[data-lab-var="who"]')].every((s) => s.textContent === v), ada, { timeout: 10_000 });
+  assert.equal(await page.locator('#lab-text span.lab-var i').count(), 0);
+  const block = page.locator('pre.run-block', { hasText: 'who.txt' });
+  assert.equal(await block.textContent(), `echo "hello ${ada}" > who.txt && cat who.txt`);
+  await block.click();
+  await waitForTermText(page, 1, /^hello Ada <i>&amp;<\/i>\s*$/m);
+  // A 10 MB value is refused with the reason; the value in force does not change.
+  await page.locator('input[data-lab-var-input="who"]').evaluate((el) => ((el as HTMLInputElement).value = 'x'.repeat(10 * 1024 * 1024)));
+  await page.locator('form[data-lab-var-form="who"] button').click();
+  await page.locator('form[data-lab-var-form="who"] .lab-var-error', { hasText: '10,485,760 characters long; a value may have at most 500' }).waitFor({ timeout: 10_000 });
+  assert.deepEqual(await who.allTextContents(), [ada, ada]);
+  // A set button sets it; the Grace-only part shows.
+  await page.locator('a.lab-var-set', { hasText: 'Call me Grace' }).click();
+  await grace.waitFor({ state: 'visible', timeout: 10_000 });
+  assert.deepEqual(await who.allTextContents(), ['Grace', 'Grace']);
+  // A reload keeps it (the server has it, not the page).
+  await page.reload();
+  await page.waitForSelector('#lab-text .lab-when[data-when-var="who"]:not([hidden])', { timeout: 30_000 });
+  assert.deepEqual(await who.allTextContents(), ['Grace', 'Grace']);
+  assert.equal(await page.locator('input[data-lab-var-input="who"]').inputValue(), 'Grace');
+  // A second tab of the same learner shows it, and a value set there reaches the first tab live.
+  const tab2 = await page.context().newPage();
+  await tab2.goto(`${server.url}/labs/labspace-notes`);
+  assert.deepEqual(await tab2.locator('#lab-text span.lab-var[data-lab-var="who"]').allTextContents(), ['Grace', 'Grace']);
+  await tab2.waitForSelector('body[data-session-phase="ready"]', { timeout: 60_000 });
+  await tab2.locator('input[data-lab-var-input="who"]').fill('Lin');
+  await tab2.locator('form[data-lab-var-form="who"] button').click();
+  await page.waitForFunction(() => [...document.querySelectorAll('#lab-text span.lab-var[data-lab-var="who"]')].every((s) => s.textContent === 'Lin'), undefined, { timeout: 10_000 });
+  await grace.waitFor({ state: 'hidden', timeout: 10_000 });
+  await screenshot(page, 'labspace-variables');
   await page.context().close();
 });

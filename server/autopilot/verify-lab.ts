@@ -13,6 +13,7 @@ import type { BlockReport, LabReport, StepReport, VariantReport } from './types.
 import type { WrongVariant } from './variants.ts';
 import { labStatus } from './report.ts';
 import { runStepSetup, saveBlockFile } from '../checks/step-actions.ts';
+import { conditionHolds } from '../protocol/variables.ts';
 import { settleChecks } from './settle.ts';
 import type { Timers } from '../timers.ts';
 import { negativeVerdict, variantVerdict } from './verdict.ts';
@@ -109,7 +110,7 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
       report.steps.push(sr);
       // The step's set-up prepares the sandbox before anything else, as in a learner's session.
       if (step.setup?.length) {
-        const done = await runStepSetup(ctx, step.setup);
+        const done = await runStepSetup((node) => (sandboxes!.refs[node - 1] ? deps.checkContext(sandboxes!.refs[node - 1]!) : undefined), step.setup);
         deps.progress(`  ${lab.id} ${step.id} set-up: ${done.ok ? 'done' : done.message}`);
         if (!done.ok) report.problems.push(`${step.title}: ${done.message}`);
       }
@@ -119,7 +120,8 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
         deps.progress(`  ${lab.id} ${step.id} without its blocks: ${sr.without.verdict.kind}`);
       }
       // A no-newline block is the start of an answer a person finishes: nothing to run unattended.
-      for (const b of step.blocks) if (!b.noNewline) sr.blocks.push(await runBlock(b));
+      // A block inside a ```when part runs only if the lab's defaults show that part, as a page would.
+      for (const b of step.blocks) if (!b.noNewline && (b.when ?? []).every((c) => conditionHolds(c, lab.variables ?? {}))) sr.blocks.push(await runBlock(b));
       if (step.checks.length > 0) {
         sr.checks = await judge(step.checks);
         deps.progress(`  ${lab.id} ${step.id} checks: ${sr.checks.filter((c) => c.status === 'pass').length}/${sr.checks.length} pass`);

@@ -37,12 +37,26 @@ describe('step set-up and Save file', () => {
     const ctx = fakeContext(fakeEngine());
     ctx.sandbox.commands.set('mkdir -p /root/k', res(0));
     ctx.sandbox.commands.set('false', res(3, '', 'nope\n'));
-    assert.deepEqual(await runStepSetup(ctx, ['mkdir -p /root/k']), { ok: true });
+    const one = () => ctx;
+    assert.deepEqual(await runStepSetup(one, [{ node: 1, script: 'mkdir -p /root/k' }]), { ok: true });
     assert.deepEqual(ctx.sandbox.execs.at(-1), cleanShellArgv(WORKDIR, 'mkdir -p /root/k'));
     const before = ctx.sandbox.execs.length;
-    const r = await runStepSetup(ctx, ['false', 'mkdir -p /root/k']);
+    const r = await runStepSetup(one, [{ node: 1, script: 'false' }, { node: 1, script: 'mkdir -p /root/k' }]);
     assert.deepEqual(r, { ok: false, message: "the step's set-up script 1 exited with code 3 (nope)" });
     assert.equal(ctx.sandbox.execs.length, before + 1);
+  });
+  it('runs each script on the node it names, in order, and refuses a node the session does not have', async () => {
+    const node1 = fakeContext(fakeEngine());
+    const node2 = fakeContext(fakeEngine());
+    node1.sandbox.commands.set('echo one', res(0));
+    node2.sandbox.commands.set('echo two', res(0));
+    node2.sandbox.commands.set('exit 4', res(4, '', 'web says no\n'));
+    const on = (n: number) => (n === 1 ? node1 : n === 2 ? node2 : undefined);
+    assert.deepEqual(await runStepSetup(on, [{ node: 2, script: 'echo two' }, { node: 1, script: 'echo one' }]), { ok: true });
+    assert.deepEqual(node2.sandbox.execs, [cleanShellArgv(WORKDIR, 'echo two')]);
+    assert.deepEqual(node1.sandbox.execs, [cleanShellArgv(WORKDIR, 'echo one')]);
+    assert.deepEqual(await runStepSetup(on, [{ node: 2, script: 'exit 4' }]), { ok: false, message: "the step's set-up script 1 (node2) exited with code 4 (web says no)" });
+    assert.deepEqual(await runStepSetup(on, [{ node: 1, script: 'echo one' }, { node: 3, script: 'echo three' }]), { ok: false, message: "the step's set-up script 2 is for node3, which this session does not have" });
   });
   it('writes a Save-file block under the workdir, never outside it', async () => {
     const ctx = fakeContext(fakeEngine());

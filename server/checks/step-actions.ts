@@ -5,6 +5,7 @@ import path from 'node:path';
 import { cleanShellArgv } from './clean-shell.ts';
 import { clip } from './format.ts';
 import type { CheckContext } from './verdict.ts';
+import type { StepSetup } from '../labs/types.ts';
 
 /** How long one set-up script may run: it may pull or build, but must not hold a step forever. */
 export const SETUP_TIMEOUT_MS = 120_000;
@@ -15,14 +16,23 @@ export interface SetupOutcome {
   message?: string;
 }
 
-/** Runs a step's set-up scripts in order, in the working directory; stops at the first that fails. */
-export async function runStepSetup(ctx: Pick<CheckContext, 'exec' | 'workdir'>, scripts: readonly string[]): Promise<SetupOutcome> {
-  for (const [i, script] of scripts.entries()) {
+/** A sandbox to run in: node N's, or none when the session has no such node. */
+export type NodeContext = (node: number) => Pick<CheckContext, 'exec' | 'workdir'> | undefined;
+
+/**
+ * Runs a step's set-up scripts in order, each in the working directory of the node it names (an
+ * Instruqt setup-<host>, a Katacoda host02 asset); stops at the first that fails.
+ */
+export async function runStepSetup(on: NodeContext, setups: readonly StepSetup[]): Promise<SetupOutcome> {
+  for (const [i, { node, script }] of setups.entries()) {
+    const where = node === 1 ? '' : ` (node${node})`;
+    const ctx = on(node);
+    if (!ctx) return { ok: false, message: `the step's set-up script ${i + 1} is for node${node}, which this session does not have` };
     const r = await ctx.exec(cleanShellArgv(ctx.workdir, script), { timeoutMs: SETUP_TIMEOUT_MS });
-    if (r.timedOut) return { ok: false, message: `the step's set-up script ${i + 1} was still running after ${SETUP_TIMEOUT_MS / 1000} s and was stopped` };
+    if (r.timedOut) return { ok: false, message: `the step's set-up script ${i + 1}${where} was still running after ${SETUP_TIMEOUT_MS / 1000} s and was stopped` };
     if (r.exitCode !== 0) {
       const said = (r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? '';
-      return { ok: false, message: `the step's set-up script ${i + 1} exited with code ${r.exitCode}${said ? ` (${clip(said, 120)})` : ''}` };
+      return { ok: false, message: `the step's set-up script ${i + 1}${where} exited with code ${r.exitCode}${said ? ` (${clip(said, 120)})` : ''}` };
     }
   }
   return { ok: true };

@@ -117,6 +117,7 @@ export function createApp(deps: AppDeps): express.Express {
         progress: progress.map(({ id, stepId, status, message, actual, expected }) => ({ id, stepId, status, message, actual, expected })),
         maxPasteBytes: TUNING.maxPasteBytes,
         maxUploadBytes: deps.config.maxUploadBytes,
+        ...(lab.variables ? { variables: await deps.sessions.variables.values(req.learnerId, lab.id) } : {}),
       }),
     );
   });

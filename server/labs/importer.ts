@@ -72,9 +72,9 @@ export function scriptCheck(script: string, title: string, extra: Record<string,
   return fence('check', YAML.stringify([item], { lineWidth: 0 }).trimEnd());
 }
 
-/** Our set-up fence for a script. */
-export function setupBlock(script: string): string {
-  return fence('setup', stripShebang(script));
+/** Our set-up fence for a script, run on node `node` (1 when the format names no machine). */
+export function setupBlock(script: string, node = 1): string {
+  return fence(node === 1 ? 'setup' : `setup node${node}`, stripShebang(script));
 }
 
 export function stripShebang(script: string): string {
@@ -136,7 +136,7 @@ export function lineAt(text: string, at: number): number {
 /** The highest terminal our Markdown uses, at least 1 and at most 6. */
 export function termsUsed(md: string): number {
   let max = 1;
-  for (const m of md.matchAll(/\.term(\d+)\b/g)) max = Math.max(max, Math.min(6, Number(m[1])));
+  for (const m of md.matchAll(/\.term(\d+)\b|^`{3,}setup node(\d+)$/gm)) max = Math.max(max, Math.min(6, Number(m[1] ?? m[2])));
   return max;
 }
 

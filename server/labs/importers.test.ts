@@ -42,11 +42,13 @@ test('Katacoda: execute with T2/HOST2, interrupt and no-newline; copy; open; por
   ]);
   const intro = l.steps[0]!;
   assert.equal(intro.title, 'Introduction');
-  assert.equal(intro.setup?.length, 3);
-  assert.match(intro.setup![0]!, /echo prepared > \/root\/tour\/prepared.txt/);
-  assert.match(intro.setup![1]!, /hello from the intro/);
-  assert.match(intro.setup![2]!, /cat > '\/root\/tour\/notes.txt' <<'LABLAB_ASSET'\nnotes for the tour\nLABLAB_ASSET\nchmod \+r/);
-  assert.match(l.steps[2]!.setup![0]!, /step2-ready/);
+  assert.equal(intro.setup?.length, 4);
+  assert.deepEqual(intro.setup!.map((s) => s.node), [1, 1, 1, 2]);
+  assert.match(intro.setup![3]!.script, /cat > '\/root\/tour\/host2.txt' <<'LABLAB_ASSET'\nfor the second host\nLABLAB_ASSET/);
+  assert.match(intro.setup![0]!.script, /echo prepared > \/root\/tour\/prepared.txt/);
+  assert.match(intro.setup![1]!.script, /hello from the intro/);
+  assert.match(intro.setup![2]!.script, /cat > '\/root\/tour\/notes.txt' <<'LABLAB_ASSET'\nnotes for the tour\nLABLAB_ASSET\nchmod \+r/);
+  assert.match(l.steps[2]!.setup![0]!.script, /step2-ready/);
   const check = l.steps[1]!.checks[0]!;
   assert.equal(check.kind, 'command');
   assert.match((check as { run: string }).run, /test -d \/root\/tour\/a/);
@@ -82,7 +84,12 @@ test('Labspace: shell fences run, save-as saves, named terminals, tab and file l
   assert.match(l.html, /class="open-file" data-open="Dockerfile"/);
   assert.match(l.html, /The web page/);
   assert.match(l.html, /<strong>Tip:<\/strong>/);
-  assert.match(l.html, /When <code>greeting<\/code> is &quot;hi&quot;/);
+  // The variable directives are live: an input, a set button, a part shown only for one value.
+  assert.deepEqual(l.variables, { greeting: 'hello' });
+  assert.match(l.html, /<code>echo <span class="lab-var" data-lab-var="greeting">hello<\/span> &gt; greeting.txt<\/code>/);
+  assert.match(l.html, /<span class="lab-var-prompt">How should the app greet\?<\/span> <input type="text" class="lab-var-input" data-lab-var-input="greeting" value="hello"/);
+  assert.match(l.html, /<a class="lab-var-set" href="#" role="button" data-set-variables="greeting=hi">Say hi<\/a>/);
+  assert.match(l.html, /<div class="lab-when" data-when-var="greeting" data-when-test="equals" data-when-value="hi" hidden>\n<p>You picked hi.<\/p>\n<\/div>/);
   assert.deepEqual(warnings(l), [
     'labspace-tour/labspace/02-directives.md:14: "unknownThing" is a directive this server does not know; it shows as text',
     'labspace-tour/labspace/labspace.yaml:9: section 3 names "03-missing.md", which is not in the folder; it is empty',
@@ -132,7 +139,9 @@ test('Instruqt: bash,run is click-to-run in the tab\'s host, check scripts with 
     { step: 'Second challenge', term: 2, code: 'echo second' },
   ]);
   assert.equal(l.terms, 2);
-  assert.deepEqual(l.steps[0]!.setup!.map((s) => s.trim()), ['echo track >> /root/setup.log', 'echo setting up > /root/setup.log']);
+  assert.deepEqual(l.steps[0]!.setup!.map((s) => [s.node, s.script.trim()]), [[1, 'echo track >> /root/setup.log'], [1, 'echo setting up > /root/setup.log']]);
+  // setup-web prepares the web host, node 2, not node 1.
+  assert.deepEqual(l.steps[1]!.setup!.map((s) => [s.node, s.script.trim()]), [[2, 'echo web prepared > /root/web.log']]);
   const c = l.steps[0]!.checks[0] as { run: string; failLine?: string };
   assert.equal(c.failLine, 'FAIL:');
   assert.match(c.run, /fail-message\(\) \{ echo "FAIL: \$\*"; exit 1; \}/);
@@ -143,7 +152,7 @@ test('Instruqt: bash,run is click-to-run in the tab\'s host, check scripts with 
 test('iximiuz: init tasks are set-up, tasks are checks where ::simple-task stands, needs/env, hintcheck is a live hint', async () => {
   const l = await lab('iximiuz-tour');
   assert.deepEqual(l.steps.map((s) => s.title), ['Introduction', 'Start', 'Its id']);
-  assert.match(l.steps[0]!.setup![0]!, /mkdir -p \/root\/ix/);
+  assert.match(l.steps[0]!.setup![0]!.script, /mkdir -p \/root\/ix/);
   assert.deepEqual(blocks(l), [{ step: 'Start', term: 1, code: 'docker run -d --name box busybox sleep 600' }]);
   const start = l.steps[1]!.checks[0] as { title: string; run: string; hintRun?: string };
   assert.equal(start.title, 'The box runs.');

@@ -52,10 +52,8 @@ export function instruqtToMarkdown(src: ImportSource): ImportResult {
     parts.push(`## ${title}`, '');
     if (typeof page.data.teaser === 'string') parts.push(`*${page.data.teaser.trim()}*`, '');
     const setups = [...(i === 0 ? trackSetup : []), ...scripts(dir, 'setup')];
-    for (const s of setups) {
-      if (node(s.host, file) !== 1) warnings.push({ file: `${dir}setup-${s.host}`, line: 1, message: `set-up for host "${s.host}" runs in terminal 1's sandbox (set-up runs there)` });
-      parts.push(setupBlock(s.text), '');
-    }
+    // setup-<host> prepares that host's node.
+    for (const s of setups) parts.push(setupBlock(s.text, node(s.host, file)), '');
     // Tabs: terminals are nodes; services are port links.
     const tabs = Array.isArray(page.data.tabs) ? (page.data.tabs as Array<Record<string, unknown>>) : [];
     const links: string[] = [];

@@ -150,9 +150,15 @@ export function katacodaToMarkdown(src: ImportSource): ImportResult {
  */
 function assetSetup(assets: unknown, src: ImportSource, warnings: ImportNote[]): string[] {
   if (!assets || typeof assets !== 'object') return [];
-  const lines: string[] = [];
+  const out: string[] = [];
   for (const [host, list] of Object.entries(assets as Record<string, unknown>)) {
-    if (!/^host0?1$/i.test(host)) warnings.push({ file: 'index.json', line: 1, message: `assets for "${host}" are copied to terminal 1's sandbox (set-up runs there)` });
+    // host01, host02…: each host's assets are written into its own node's sandbox.
+    const named = /^host0*(\d+)$/i.exec(host);
+    const n = named ? Number(named[1]) : 1;
+    if (!named || n < 1) warnings.push({ file: 'index.json', line: 1, message: `assets for "${host}" are copied to node1 (a host is named host01, host02…)` });
+    if (n > 6) warnings.push({ file: 'index.json', line: 1, message: `assets for "${host}" are copied to node6: this server gives a lab at most 6 nodes` });
+    const node = Math.min(6, Math.max(1, n));
+    const lines: string[] = [];
     for (const a of Array.isArray(list) ? list : []) {
       const file = str((a as Record<string, unknown>).file);
       const target = str((a as Record<string, unknown>).target) ?? '/root';
@@ -164,8 +170,9 @@ function assetSetup(assets: unknown, src: ImportSource, warnings: ImportNote[]):
       }
       lines.push(...writeAsset(`assets/${file}`, file, target, a, src, warnings));
     }
+    if (lines.length) out.push(setupBlock(lines.join('\n'), node));
   }
-  return lines.length ? [setupBlock(lines.join('\n'))] : [];
+  return out;
 }
 
 function writeAsset(rel: string, name: string, target: string, a: Record<string, unknown>, src: ImportSource, warnings: ImportNote[]): string[] {

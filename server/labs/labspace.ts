@@ -3,6 +3,7 @@
 // Run button, save-as= fences a "Save file" action, remark directives (:tabLink, :fileLink,
 // ::variableDefinition, ::variableSetButton, :::conditionalDisplay) become our links and widgets,
 // $$var$$ takes the learner's own values, and project/ seeds the working directory.
+import { VARIABLE_NAME } from '../protocol/variables.ts';
 import { type ImportNote, type ImportResult, type ImportSource, type LabImporter, fence, frontMatter, lineAt, naturalSort, nestHeadings, oneLine, openLink, portLink, readYaml, workspacePath } from './importer.ts';
 
 const PLACES = ['labspace.yaml', 'labspace/labspace.yaml', '.labspace/labspace.yaml'];
@@ -28,6 +29,8 @@ interface Ctx {
   warnings: ImportNote[];
   terminals: Map<string, number>;
   variables: Set<string>;
+  /** Open ::: containers: "when" for a conditionalDisplay (closed by ```end-when), "other" for the rest. */
+  containers: Array<'when' | 'other'>;
 }
 
 /** One fence's info string in our syntax. */
@@ -79,33 +82,59 @@ export function convertLabspacePage(md: string, c: Ctx): string {
     out.push(directives(l, c, i + 1));
   }
   for (const m of src.matchAll(/\$\$([A-Za-z_][\w-]*)\$\$/g)) c.variables.add(m[1]!);
+  // A conditionalDisplay left open ends with its page.
+  while (c.containers.length) {
+    if (c.containers.pop() !== 'when') continue;
+    c.warnings.push({ file: c.file, line: lines.length, message: 'a :::conditionalDisplay is not closed with ::: before the end of the page; it ends there' });
+    out.push(fence('end-when', ''));
+  }
   return out.join('\n');
 }
 
 function directives(l: string, c: Ctx, line: number): string {
   // :::conditionalDisplay{variable="os" requiredValue="mac"} … ::: (also hasValue / hasNoValue)
+  const indent = /^\s*/.exec(l)![0];
   const cond = /^\s*:::conditionalDisplay\{([^}]*)\}\s*$/.exec(l);
   if (cond) {
     const a = directiveAttrs(cond[1]!);
-    c.variables.add(a.variable ?? '');
-    const test = a.requiredValue !== undefined ? `${a.variable}=${a.requiredValue}` : a.hasNoValue !== undefined ? `${a.variable}=` : `${a.variable}`;
-    const when = a.requiredValue !== undefined ? `is "${a.requiredValue}"` : a.hasNoValue !== undefined ? 'is not set' : 'is set';
-    return `\n*When \`${a.variable}\` ${when}:*\n`;
+    if (!a.variable || !VARIABLE_NAME.test(a.variable)) {
+      c.warnings.push({ file: c.file, line, message: `conditionalDisplay names no variable (variable="…"); its content is always shown` });
+      c.containers.push('other');
+      return '';
+    }
+    c.variables.add(a.variable);
+    c.containers.push('when');
+    const test = a.requiredValue !== undefined ? `${a.variable}=${a.requiredValue}` : a.hasNoValue !== undefined ? `!${a.variable}` : a.variable;
+    return fence(`when ${test}`, '').split('\n').map((x) => indent + x).join('\n');
   }
-  if (/^\s*:::\s*$/.test(l)) return '';
-  if (/^\s*:::\w/.test(l)) c.warnings.push({ file: c.file, line, message: `"${l.trim()}" is a container directive this server does not know; its content is shown as is` });
-  // ::variableDefinition[name]{prompt="…"}
-  let out = l.replace(/^\s*::variableDefinition\[([^\]]+)\](?:\{([^}]*)\})?\s*$/, (_m, name: string, attrs?: string) => {
-    c.variables.add(name.trim());
+  if (/^\s*:::\s*$/.test(l)) return c.containers.pop() === 'when' ? fence('end-when', '').split('\n').map((x) => indent + x).join('\n') : '';
+  if (/^\s*:::\w/.test(l)) {
+    c.containers.push('other');
+    c.warnings.push({ file: c.file, line, message: `"${l.trim()}" is a container directive this server does not know; its content is shown as is` });
+  }
+  // ::variableDefinition[name]{prompt="…"}: an input for the learner's own value.
+  let out = l.replace(/^\s*::variableDefinition\[([^\]]+)\](?:\{([^}]*)\})?\s*$/, (m, name: string, attrs?: string) => {
+    const n = name.trim();
+    if (!VARIABLE_NAME.test(n)) {
+      c.warnings.push({ file: c.file, line, message: `variableDefinition "${n}" is not a variable name; shown as text` });
+      return m;
+    }
+    c.variables.add(n);
     const a = directiveAttrs(attrs ?? '');
-    return `\n*${a.prompt ?? `Value of ${name.trim()}`}* (\`${name.trim()}\`: this server uses the lab's default, $$${name.trim()}$$)\n`;
+    return fence(`variable ${n}`, oneLine(a.prompt, `Value of ${n}`)).split('\n').map((x) => indent + x).join('\n');
   });
-  // ::variableSetButton[label]{variables="a=1,b=2"} (or variable= value=), also inline
-  out = out.replace(/:{1,2}variableSetButton\[((?:\\.|[^\]])*)\]\{([^}]*)\}/g, (_m, label: string, attrs: string) => {
+  // ::variableSetButton[label]{variables="a=1,b=2"} (or variable= value=), also inline: a button.
+  out = out.replace(/:{1,2}variableSetButton\[((?:\\.|[^\]])*)\]\{([^}]*)\}/g, (m, label: string, attrs: string) => {
     const a = directiveAttrs(attrs);
     const pairs = a.variables ?? (a.variable ? `${a.variable}=${a.value ?? ''}` : '');
-    for (const p of pairs.split(',')) if (p.includes('=')) c.variables.add(p.split('=')[0]!.trim());
-    return `*${label.replace(/\\(.)/g, '$1')}* (\`${pairs.replace(/\s+/g, '')}\`)`;
+    const names = pairs.split(',').filter((p) => p.includes('=')).map((p) => p.split('=')[0]!.trim());
+    if (!names.length || names.some((n) => !VARIABLE_NAME.test(n)) || (pairs.includes('"') && pairs.includes("'"))) {
+      c.warnings.push({ file: c.file, line, message: `variableSetButton "${label}" sets no variable this server can read (variables="name=value,…"); shown as text` });
+      return m;
+    }
+    for (const n of names) c.variables.add(n);
+    const q = pairs.includes('"') ? "'" : '"';
+    return `[${label}](#){:data-set-variables=${q}${pairs}${q}}`;
   });
   // :tabLink[text]{href="http://localhost:8080" …} and ::tabLink
   out = out.replace(/:{1,2}tabLink\[([^\]]*)\]\{([^}]*)\}/g, (_m, text: string, attrs: string) => {
@@ -143,7 +172,7 @@ export function labspaceToMarkdown(src: ImportSource): ImportResult {
   const problems: ImportNote[] = [];
   const warnings: ImportNote[] = [];
   const spec = (readYaml(src.read(main), main, warnings) ?? {}) as Record<string, unknown>;
-  const c: Ctx = { file: main, warnings, terminals: new Map(), variables: new Set() };
+  const c: Ctx = { file: main, warnings, terminals: new Map(), variables: new Set(), containers: [] };
 
   let sections = Array.isArray(spec.sections) ? (spec.sections as Array<Record<string, unknown>>) : [];
   if (sections.length === 0) {
@@ -183,8 +212,8 @@ export function labspaceToMarkdown(src: ImportSource): ImportResult {
 
   const project = 'project';
   const hasProject = [...src.files].some((f) => f.startsWith(`${project}/`));
-  // $$var$$ takes the variable's default (labspace.yaml); a variable without one stays as written.
-  const body = parts.join('\n').replace(/\$\$([A-Za-z_][\w-]*)\$\$/g, (m, v: string) => (variables[v] ? variables[v]! : m));
+  // $$var$$ stays as written: the renderer shows each learner's own value (the default until they set one).
+  const body = parts.join('\n');
   const fm = frontMatter({
     title: oneLine(spec.title, 'Untitled Labspace'),
     description: typeof spec.description === 'string' ? spec.description.trim() : undefined,

@@ -180,6 +180,7 @@ function buildLab(
     id: o.id, file: o.file, title: r.title, description: r.description, tags: r.tags, images: r.images, terms: r.terms,
     meta: r.meta, steps: r.steps, html: r.html, problems: r.problems, warnings: r.warnings,
   };
+  if (r.variables !== undefined) lab.variables = r.variables;
   if (r.duration !== undefined) lab.duration = r.duration;
   if (r.difficulty !== undefined) lab.difficulty = r.difficulty;
   return lab;

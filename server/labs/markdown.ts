@@ -13,6 +13,7 @@ import { resolveImage } from './assets.ts';
 import { ANCHOR_PREFIX, htmlPlugin, missingPicture } from './html.ts';
 import { labState as lab, lineOfText, type LabRenderState } from './state.ts';
 import { detailsPlugin } from './details.ts';
+import { conditionHolds, parseAssignments, valueProblem, type VariableCondition } from '../protocol/variables.ts';
 
 export { newRenderState, type LabRenderState } from './state.ts';
 
@@ -23,8 +24,13 @@ const INTERRUPT_INFO = /\sinterrupt\b/;
 const NO_NEWLINE_INFO = /\sno-newline\b/;
 /** ```.save path/to/file: a "Save file" action that writes the block into the working directory. */
 const SAVE_INFO = /^\{?:?\s*\.save\s*\}?\s+(?:path=)?("[^"]+"|\S+)\s*$/;
-/** ```setup: a script that prepares the sandbox for its step (imported labs' set-up scripts). */
-const SETUP_INFO = /^setup$/;
+/** ```setup (node 1), ```setup node2: a script that prepares that node's sandbox for its step (imported labs' set-up scripts). */
+const SETUP_INFO = /^setup(?:\s+(?:node|\.?term)(\d+))?$/;
+/** ```variable name: an input for the learner's value of a variable; the body is its prompt. */
+const VARIABLE_INFO = /^variable\s+(\S+)\s*$/;
+/** ```when name=value, ```when name (has a value), ```when !name (has none) … ```end-when: shown only then. */
+const WHEN_INFO = /^when\s+(!?)([A-Za-z_][\w-]*)\s*(?:=(.*))?$/;
+const END_WHEN_INFO = /^end-when$/;
 const COPY_INFO = /^\{?:?\s*\.copy\s*\}?(?:\s|$)/;
 /** A file a lab may ask the editor to open: relative to /root, no "..", nothing odd. */
 const OPEN_PATH = /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$))[\w@%+=:,./ -]{1,255}$/;
@@ -77,6 +83,7 @@ export function labPlugin(md: MarkdownIt): void {
   md.core.ruler.after('inline', 'lab_inline_ial', inlineIal);
   md.core.ruler.push('lab_quiz', quizzes);
   md.core.ruler.push('lab_fences', fences);
+  md.core.ruler.push('lab_when', whenBlocks);
   md.core.ruler.push('lab_steps', steps);
 
   const esc = md.utils.escapeHtml;
@@ -107,6 +114,16 @@ export function labPlugin(md: MarkdownIt): void {
       // ```.copy (Killercoda's {{copy}}): shown with a Copy button, never run.
       if (COPY_INFO.test(t.info.trim())) return `<div class="run-block-wrap copy-only"><pre class="copy-block"><code>${esc(t.content.replace(/\n+$/, ''))}</code></pre><button type="button" class="copy-button" data-copy-block="copy">Copy</button></div>\n`;
       return prevFence(tokens, idx, options, env, self);
+    }
+    if (meta.kind === 'variable') {
+      const name = esc(meta.variable!);
+      const prompt = t.content.trim().replace(/\s*\n\s*/g, ' ') || `Value of ${meta.variable}`;
+      const value = lab(env).variables?.[meta.variable!] ?? '';
+      return (
+        `<form class="lab-var-form" data-lab-var-form="${name}"><label><span class="lab-var-prompt">${esc(prompt)}</span> ` +
+        `<input type="text" class="lab-var-input" data-lab-var-input="${name}" value="${esc(value)}" autocomplete="off" spellcheck="false"></label> ` +
+        `<button type="submit" class="btn lab-var-save">Set</button><span class="lab-var-error" role="alert"></span></form>\n`
+      );
     }
     if (meta.kind === 'setup') return meta.stepId ? `<div class="step-setup" data-setup-step="${meta.stepId}" hidden></div>\n` : '';
     if (meta.kind === 'run' && meta.block?.save !== undefined) {
@@ -144,6 +161,14 @@ export function labPlugin(md: MarkdownIt): void {
     return `<section class="lab-step" data-step-id="${id}" id="step-${id}">\n`;
   };
   md.renderer.rules.lab_step_close = () => '</section>\n';
+
+  // Shown or hidden by the page as the learner's values change; the defaults decide the first paint.
+  md.renderer.rules.lab_when_open = (tokens, idx, _options, env) => {
+    const c = tokens[idx]!.meta as VariableCondition;
+    const shown = conditionHolds(c, lab(env).variables ?? {});
+    return `<div class="lab-when" data-when-var="${esc(c.variable)}" data-when-test="${c.test}"${c.test === 'equals' ? ` data-when-value="${esc(c.value)}"` : ''}${shown ? '' : ' hidden'}>\n`;
+  };
+  md.renderer.rules.lab_when_close = () => '</div>\n';
 
   md.renderer.rules.lab_quiz = (tokens, idx, options, env) => {
     const q = tokens[idx]!.meta as unknown as QuizMeta;
@@ -284,6 +309,16 @@ function applyInlineIal(t: Token, ial: Ial, line: number, st: LabRenderState): v
         return;
       }
     }
+    else if (name === 'data-set-variables' && t.type === 'link_open') {
+      // A button that sets variables (a Labspace ::variableSetButton): "a=1,b=2".
+      const pairs = parseAssignments(value);
+      const bad = pairs.length === 0 ? `data-set-variables="${value}" sets nothing: write name=value, separated by commas` : pairs.map(([n, v]) => (st.variables && Object.hasOwn(st.variables, n) ? valueProblem(n, v) : `data-set-variables names "${n}", which is not under variables: in the front matter`)).find(Boolean);
+      if (bad) st.problems.push({ line, message: bad });
+      else {
+        t.attrs = [['class', 'lab-var-set'], ['href', '#'], ['role', 'button'], ['data-set-variables', value]];
+        return;
+      }
+    }
     else if (name === 'target' && t.type === 'link_open' && value === '_blank') {
       t.attrSet('target', '_blank');
       t.attrSet('rel', 'noopener noreferrer');
@@ -408,7 +443,9 @@ function closingIndex(tokens: Token[], start: number): number {
 // ---- fences: run blocks and checks ----------------------------------------------------------
 
 interface FenceMeta {
-  kind: 'run' | 'check' | 'plain' | 'setup';
+  kind: 'run' | 'check' | 'plain' | 'setup' | 'variable' | 'when' | 'end-when';
+  variable?: string;
+  when?: VariableCondition;
   term?: number;
   interrupt?: boolean;
   noNewline?: boolean;
@@ -458,8 +495,31 @@ function fences(state: StateCore): void {
       else t.meta = { kind: 'run', term: 1, save: p } satisfies FenceMeta;
       continue;
     }
-    if (SETUP_INFO.test(info)) {
-      t.meta = { kind: 'setup' } satisfies FenceMeta;
+    const variable = VARIABLE_INFO.exec(info);
+    if (variable) {
+      const name = variable[1]!;
+      if (!st.variables || !Object.hasOwn(st.variables, name)) st.problems.push({ line, message: `\`\`\`variable ${name}: there is no variable "${name}"; declare it under variables: in the front matter` });
+      else t.meta = { kind: 'variable', variable: name } satisfies FenceMeta;
+      continue;
+    }
+    const when = WHEN_INFO.exec(info);
+    if (when) {
+      const [, not, name, value] = when;
+      if (!st.variables || !Object.hasOwn(st.variables, name!)) st.problems.push({ line, message: `\`\`\`when ${name}: there is no variable "${name}"; declare it under variables: in the front matter` });
+      else if (not && value !== undefined) st.problems.push({ line, message: '```when !name takes no value: it means "name has no value"' });
+      t.meta = { kind: 'when', when: value !== undefined ? { variable: name!, test: 'equals', value: value.trim() } : { variable: name!, test: not ? 'unset' : 'set' } } satisfies FenceMeta;
+      continue;
+    }
+    if (END_WHEN_INFO.test(info)) {
+      t.meta = { kind: 'end-when' } satisfies FenceMeta;
+      continue;
+    }
+    const setup = SETUP_INFO.exec(info);
+    if (setup) {
+      const n = Number(setup[1] ?? 1);
+      if (n < 1 || n > MAX_TERMS) st.problems.push({ line, message: `setup node${n}: there is no such node; use node1 to node${MAX_TERMS}` });
+      else if (n > st.terms) st.problems.push({ line, message: `this set-up runs on node${n}, but the lab has terms: ${st.terms}` });
+      else t.meta = { kind: 'setup', term: n } satisfies FenceMeta;
       continue;
     }
     if (CHECK_INFO.test(info)) {
@@ -469,6 +529,62 @@ function fences(state: StateCore): void {
       continue;
     }
   }
+}
+
+// ---- ```when … ```end-when: a part shown only while a variable has a value --------------------
+
+/**
+ * Pairs each ```when with its ```end-when and turns them into a container around what lies
+ * between. They must be siblings (same list item or quote) in one step; a marker that has no
+ * partner there is dropped with a warning, and its text shows always.
+ */
+function whenBlocks(state: StateCore): void {
+  const st = lab(state.env);
+  const tokens = state.tokens;
+  const kind = (t: Token) => (t.type === 'fence' ? (t.meta as FenceMeta | null)?.kind : undefined);
+  const drop = new Set<number>();
+  const open: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const k = kind(tokens[i]!);
+    if (k === 'when') open.push(i);
+    else if (k === 'end-when') {
+      const from = open.pop();
+      if (from === undefined || !siblings(tokens, from, i)) {
+        st.warnings.push({ line: (tokens[i]!.map?.[0] ?? 0) + 1, message: '```end-when has no ```when before it in the same step, list item or quote; it is ignored' });
+        drop.add(i);
+        if (from !== undefined) open.push(from);
+        continue;
+      }
+      const o = tokens[from]!;
+      const c = tokens[i]!;
+      const cond = (o.meta as unknown as FenceMeta).when!;
+      o.type = 'lab_when_open';
+      o.tag = 'div';
+      o.nesting = 1;
+      o.meta = cond as unknown as Record<string, unknown>;
+      c.type = 'lab_when_close';
+      c.tag = 'div';
+      c.nesting = -1;
+      c.meta = null;
+    }
+  }
+  for (const i of open) {
+    st.warnings.push({ line: (tokens[i]!.map?.[0] ?? 0) + 1, message: '```when has no ```end-when after it in the same step, list item or quote; its text is always shown' });
+    drop.add(i);
+  }
+  if (drop.size) state.tokens = tokens.filter((_, i) => !drop.has(i));
+}
+
+/** Whether tokens[a] and tokens[b] sit in the same container with no step heading between them. */
+function siblings(tokens: Token[], a: number, b: number): boolean {
+  let depth = 0;
+  for (let i = a + 1; i < b; i++) {
+    const t = tokens[i]!;
+    depth += t.nesting;
+    if (depth < 0) return false;
+    if (t.type === 'heading_open' && t.level === 0 && (t.tag === 'h1' || t.tag === 'h2')) return false;
+  }
+  return depth === 0 && tokens[a]!.level === tokens[b]!.level;
 }
 
 // ---- steps ----------------------------------------------------------------------------------
@@ -511,11 +627,15 @@ function steps(state: StateCore): void {
     open.block = true;
     open.meta = { stepId: id };
     out.push(open);
+    const conditions: VariableCondition[] = [];
     for (let i = sec.from; i < sec.to; i++) {
       const t = tokens[i]!;
       const meta = t.meta as FenceMeta | null;
+      if (t.type === 'lab_when_open') conditions.push(t.meta as VariableCondition);
+      if (t.type === 'lab_when_close') conditions.pop();
       if (t.type === 'fence' && meta?.kind === 'run') {
         const block: RunBlock = { id: `b${++blockCount}`, term: meta.term!, code: runCode(t.content), line: (t.map?.[0] ?? 0) + 1 };
+        if (conditions.length) block.when = [...conditions];
         if (meta.interrupt) block.interrupt = true;
         if (meta.noNewline) block.noNewline = true;
         // A file keeps its last newline: it is written, not typed.
@@ -528,7 +648,7 @@ function steps(state: StateCore): void {
         step.blocks.push(block);
       } else if (t.type === 'fence' && meta?.kind === 'setup') {
         meta.stepId = id;
-        (step.setup ??= []).push(t.content.replace(/\r\n?/g, '\n'));
+        (step.setup ??= []).push({ node: meta.term ?? 1, script: t.content.replace(/\r\n?/g, '\n') });
       } else if (t.type === 'fence' && meta?.kind === 'check') {
         meta.stepId = id;
         for (const c of meta.checks ?? []) {

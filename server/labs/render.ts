@@ -9,6 +9,8 @@ import { PLACEHOLDER_CHARS } from './html.ts';
 import { resolveLiquid } from './liquid.ts';
 import { alignListFences } from './kramdown-fences.ts';
 import type { LabAssets } from './state.ts';
+import { markVariables, readVariables } from './variables.ts';
+import { substituteVariables } from '../protocol/variables.ts';
 
 export interface RenderOptions {
   /** Name used in problems, e.g. "03-multi-stage/lab.md". */
@@ -40,10 +42,17 @@ export function renderMarkdown(source: string, opts: RenderOptions = {}): Render
   let assets: LabAssets | undefined;
   if (opts.assetExists) assets = opts.assetBase !== undefined ? { exists: opts.assetExists, base: opts.assetBase } : { exists: opts.assetExists };
   const state = newRenderState(body, fm.terms, assets);
+  const vars = readVariables(fm.meta.variables);
+  if (vars.defaults) state.variables = vars.defaults;
   const env: Env = { lab: state };
   let html = '';
   try {
     html = md.render(body, env);
+    if (vars.defaults) {
+      html = markVariables(html, vars.defaults);
+      // What the autopilot types: the defaults, as a learner who set nothing sees them.
+      for (const s of state.steps) for (const b of s.blocks) b.code = substituteVariables(b.code, vars.defaults);
+    }
   } catch (e) {
     // A renderer bug must show as a broken lab, not take the server down.
     state.problems.push({ line: 1, message: `could not render this lab: ${(e as Error).message}` });
@@ -56,7 +65,7 @@ export function renderMarkdown(source: string, opts: RenderOptions = {}): Render
     }
   }
   problems.sort((a, b) => a.line - b.line);
-  const warnings: LabProblem[] = [...liquid.warnings, ...kramdown.warnings, ...state.warnings].map((p) => ({ file, line: p.line, message: p.message }));
+  const warnings: LabProblem[] = [...vars.warnings, ...liquid.warnings, ...kramdown.warnings, ...state.warnings].map((p) => ({ file, line: p.line, message: p.message }));
   warnings.sort((a, b) => a.line - b.line);
   const out: RenderedLab = {
     title: fm.title ?? state.firstHeading ?? opts.fallbackTitle ?? file.replace(/\.(md|markdown)$/i, ''),
@@ -70,6 +79,7 @@ export function renderMarkdown(source: string, opts: RenderOptions = {}): Render
     problems,
     warnings,
   };
+  if (vars.defaults) out.variables = vars.defaults;
   if (fm.duration !== undefined) out.duration = fm.duration;
   if (fm.difficulty !== undefined) out.difficulty = fm.difficulty;
   return out;

@@ -27,6 +27,8 @@ export interface LabRenderState {
   steps: LabStep[];
   assets?: LabAssets;
   firstHeading?: string;
+  /** The lab's variables and their defaults (front matter variables:); undefined when it has none. */
+  variables?: Record<string, string>;
 }
 
 export function newRenderState(src: string, terms: number, assets?: LabAssets): LabRenderState {

@@ -1,5 +1,6 @@
 // A lab as the server sees it once loaded and validated.
 import type { CheckSpec } from '../checks/types.ts';
+import type { VariableCondition } from '../protocol/variables.ts';
 
 export interface LabProblem {
   /** Path of the file relative to the labs folder, e.g. "multi-stage/lab.md". */
@@ -27,6 +28,14 @@ export interface RunBlock {
    * working directory) instead of being typed.
    */
   save?: string;
+  /** Inside ```when parts: the block is shown (and the autopilot runs it) only while these hold. */
+  when?: VariableCondition[];
+}
+
+/** One set-up script and the node (terminal) whose sandbox it prepares: ```setup, ```setup node2. */
+export interface StepSetup {
+  node: number;
+  script: string;
 }
 
 export interface LabStep {
@@ -38,10 +47,10 @@ export interface LabStep {
   blocks: RunBlock[];
   checks: CheckSpec[];
   /**
-   * Scripts that prepare the sandbox for this step (```setup fences, from imported labs' set-up
-   * scripts): run once per session in terminal 1's sandbox before the step's first block.
+   * Scripts that prepare the sandboxes for this step (```setup fences, from imported labs' set-up
+   * scripts): run once per session, in order, each in its node's sandbox, before the step's first block.
    */
-  setup?: string[];
+  setup?: StepSetup[];
 }
 
 export interface Lab {
@@ -65,6 +74,8 @@ export interface Lab {
   /** The whole front matter, unknown keys kept. */
   meta: Record<string, unknown>;
   steps: LabStep[];
+  /** Variables ($$name$$) and their defaults, from the front matter; each learner sets their own values. */
+  variables?: Record<string, string>;
   /** Rendered lab body (safe HTML). */
   html: string;
   /** Non-empty means the lab is broken: shown with its errors, not runnable. */

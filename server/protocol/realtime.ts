@@ -24,6 +24,8 @@ export interface LabBoot {
   maxPasteBytes: number;
   /** Largest single upload (drag and drop onto a terminal or the file tree). */
   maxUploadBytes?: number;
+  /** The learner's values of the lab's variables ($$name$$), defaults where unset; absent without variables. */
+  variables?: Record<string, string>;
 }
 
 export type SessionPhase = 'queued' | 'starting' | 'ready' | 'expired' | 'ended' | 'failed';
@@ -47,7 +49,9 @@ export interface SessionView {
 export type TermState = 'starting' | 'ready' | 'reconnecting' | 'exited' | 'failed';
 
 export interface ClientToServer {
-  'session:join': (req: { labId: string }, ack: Ack<{ session: SessionView; checks: CheckView[] }>) => void;
+  'session:join': (req: { labId: string }, ack: Ack<{ session: SessionView; checks: CheckView[]; variables: Record<string, string> }>) => void;
+  /** Sets the learner's values of some of a lab's variables; answered with all of them. */
+  'vars:set': (req: { labId: string; values: Record<string, string> }, ack: Ack<Record<string, string>>) => void;
   'session:extend': (req: Record<string, never>, ack: Ack<SessionView>) => void;
   'session:end': (req: Record<string, never>, ack: Ack<SessionView>) => void;
   /** Keystrokes or a piece of a paste; at most TUNING.maxInputChunk chars. */
@@ -70,6 +74,8 @@ export interface ServerToClient {
   'term:data': (t: { term: number; data: string }) => void;
   'check:update': (c: CheckView[]) => void;
   'notice': (n: { level: 'info' | 'warn' | 'error'; message: string }) => void;
+  /** The learner set variables in another tab (or another replica's page). */
+  'vars:update': (v: { labId: string; values: Record<string, string> }) => void;
   /** An author saved a new version of this lab. */
   'lab:changed': (c: { labId: string }) => void;
 }

@@ -29,6 +29,8 @@ export interface SocketServerDeps {
   log(msg: string, err?: unknown): void;
 }
 
+const variablesRoom = (learnerId: string, labId: string) => `vars:${learnerId}:${labId}`;
+
 /** Same-origin unless the host configured others: a page elsewhere must not drive a learner's shell. */
 export function originAllowed(origin: string | undefined, hostHeader: string | undefined, allowed: string[]): boolean {
   if (!origin) return false;
@@ -75,6 +77,8 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
   const learnerId: string = socket.data.learnerId;
   const viewerId = crypto.randomBytes(6).toString('hex');
   let sessionId: string | undefined;
+  /** The lab this page joined: it hears of values the learner sets in other pages of it. */
+  let joinedLab: string | undefined;
   let cleanup: (() => void)[] = [];
 
   const detach = () => {
@@ -144,7 +148,13 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
       });
       cleanup.push(unsub);
       if (attached) attachTerminals(view.terms);
-      return { session: view, checks: await deps.sessions.progress(learnerId, req.labId) };
+      // The learner's other pages of this lab hear about values set here (rooms span replicas).
+      if (joinedLab !== req.labId) {
+        if (joinedLab) void socket.leave(variablesRoom(learnerId, joinedLab));
+        joinedLab = req.labId;
+        void socket.join(variablesRoom(learnerId, req.labId));
+      }
+      return { session: view, checks: await deps.sessions.progress(learnerId, req.labId), variables: await deps.sessions.variables.values(learnerId, req.labId) };
     }),
   );
 
@@ -191,6 +201,21 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
     guard(ack, async () => {
       if (!req || typeof req.stepId !== 'string' || req.stepId.length > 100) throw new AppError('bad_request', 'step:setup needs a stepId.');
       return deps.sessions.stepSetup(mySession(), req.stepId);
+    }),
+  );
+
+  socket.on('vars:set', (req, ack) =>
+    guard(ack, async () => {
+      // The lab comes with the request: a set sent while reconnecting may arrive before the page joins again.
+      if (!req || typeof req.labId !== 'string' || req.labId.length > 200) throw new AppError('bad_request', 'vars:set needs a labId.');
+      const labId = req.labId;
+      // Values are typed into the shell later: they count as terminal input, at least 1 KiB a set,
+      // so a page that floods sets is slowed like one that floods keystrokes (each set is a write).
+      const cost = Math.max(1024, Buffer.byteLength(JSON.stringify(req.values ?? null).slice(0, 1 << 20)));
+      if (deps.limits && !(await deps.limits.input(learnerId, cost))) throw new AppError('rate_limited', 'You are setting values faster than this server accepts; wait a moment, then set it again.');
+      const values = await deps.sessions.variables.set(learnerId, labId, req.values);
+      socket.to(variablesRoom(learnerId, labId)).emit('vars:update', { labId, values });
+      return values;
     }),
   );
 

@@ -12,8 +12,14 @@ import { runStepSetup, type SetupOutcome } from '../checks/step-actions.ts';
 
 export function createCheckService(deps: { driver: SandboxDriver; timers: Timers; log(msg: string, err?: unknown): void }): CheckService {
   return {
-    start({ lab, ref, isPassed, onResults }) {
+    start({ lab, refs, isPassed, onResults }) {
+      // Checks ask node 1's sandbox; set-up scripts go to the node they name.
+      const ref = refs[0]!;
       const ctx = contextFor(deps.driver, ref, deps.timers);
+      const nodeCtx = (node: number) => {
+        const r = refs.find((x) => x.node === node);
+        return r ? contextFor(deps.driver, r, deps.timers) : undefined;
+      };
       const stepOf = new Map<string, string>();
       for (const s of lab.steps) for (const c of s.checks) stepOf.set(c.id, s.id);
       const started = new Set<string>();
@@ -51,7 +57,7 @@ export function createCheckService(deps: { driver: SandboxDriver; timers: Timers
         if (!step?.setup?.length) return Promise.resolve({ ok: true });
         let run = setups.get(stepId);
         if (!run) {
-          run = runStepSetup(ctx, step.setup).catch((err: Error) => ({ ok: false, message: `the step's set-up could not run: ${err.message}` }));
+          run = runStepSetup(nodeCtx, step.setup).catch((err: Error) => ({ ok: false, message: `the step's set-up could not run: ${err.message}` }));
           run.then((r) => { if (!r.ok) deps.log(`set-up of ${lab.id}/${stepId} for ${ref.id}: ${r.message}`); }, () => undefined);
           setups.set(stepId, run);
         }

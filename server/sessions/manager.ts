@@ -19,6 +19,7 @@ import { every, type Timers } from '../timers.ts';
 import type { WarmPool } from '../pool/warm-pool.ts';
 import type { SessionRecord, Store } from './store.ts';
 import { createProgressRecorder, type ProgressRecorder } from './progress-recorder.ts';
+import { createLabVariables, type LabVariables } from './lab-variables.ts';
 import { canExtend, extendedExpiry, isLive } from './lifecycle.ts';
 import { createProvisioner, type Provisioner } from './provisioner.ts';
 import { createLocalAdmission, createSharedAdmission, type Admission } from './admission.ts';
@@ -74,6 +75,8 @@ export class SessionManager {
   private readonly now: () => number;
   private readonly writes: SessionWrites;
   private readonly recorder: ProgressRecorder;
+  /** The learner's values of each lab's variables ($$name$$). */
+  readonly variables: LabVariables;
   private readonly provisioner: Provisioner;
   private readonly admission: Admission;
   private readonly expiry: ExpiryTimers;
@@ -87,6 +90,7 @@ export class SessionManager {
     this.now = () => timers.now();
     this.writes = createSessionWrites({ store, log });
     this.recorder = createProgressRecorder({ store, now: this.now });
+    this.variables = createLabVariables({ store, lab: deps.lab, now: this.now });
     this.provisioner = createProvisioner({ driver, config, pool: deps.pool, now: this.now, sandboxReady: (ms, src) => deps.metrics?.sandboxReady(ms, src) });
     this.teardown = createTeardown({ driver, dataDir: config.dataDir, log });
     this.starter = createSessionStarter({

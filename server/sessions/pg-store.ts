@@ -76,6 +76,15 @@ export async function openPgStore(url: string): Promise<Store> {
       }),
     progress: async (learnerId, labId) => (await rows<ProgressDbRow>('SELECT * FROM progress WHERE learner_id = $1 AND lab_id = $2', [learnerId, labId])).map(toProgress),
     labProgress: async (labId) => (await rows<ProgressDbRow>('SELECT * FROM progress WHERE lab_id = $1', [labId])).map(toProgress),
+    saveVariables: (learnerId, labId, values, now) =>
+      tx(async (c) => {
+        for (const [name, value] of Object.entries(values)) {
+          await c.query(`INSERT INTO variables (learner_id, lab_id, name, value, updated_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT (learner_id, lab_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [learnerId, labId, name, value, now]);
+        }
+      }),
+    variables: async (learnerId, labId) =>
+      Object.fromEntries((await rows<{ name: string; value: string }>('SELECT name, value FROM variables WHERE learner_id = $1 AND lab_id = $2', [learnerId, labId])).map((r) => [r.name, r.value])),
     // INSERT … ON CONFLICT takes a row lock, so of two replicas racing for an expired lease exactly
     // one sees its WHERE hold; the other gets no row back.
     async takeLease(name, holder, ttlMs, now) {

@@ -13,7 +13,7 @@ import { promptCameBack } from './prompt.ts';
 
 export interface SessionRuntime {
   terminal(node: number): Terminal | undefined;
-  /** Undefined when the lab has no checks. */
+  /** Undefined when the lab has no checks and no set-up. */
   readonly runner: CheckRunner | undefined;
   dispose(): void;
 }
@@ -55,11 +55,12 @@ export function createSessionRuntime(deps: {
     t.start();
   }
   const first = deps.refs[0];
-  if (first && deps.lab.steps.some((s) => s.checks.length > 0)) {
+  // A lab with set-up scripts but no checks still needs the runner: it runs the set-up.
+  if (first && deps.lab.steps.some((s) => s.checks.length > 0 || s.setup?.length)) {
     const passed = new Set(deps.passed);
     runner = deps.checks.start({
       lab: deps.lab,
-      ref: first,
+      refs: deps.refs,
       isPassed: (id) => passed.has(id),
       onResults: (views) => {
         void deps.record(views).then(

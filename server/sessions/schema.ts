@@ -4,6 +4,11 @@ import type { Migration } from '../db/migrations.ts';
 
 const PHASE_INDEX = 'CREATE INDEX IF NOT EXISTS sessions_phase ON sessions (phase)';
 const ADDRESS = 'ALTER TABLE sessions ADD COLUMN address TEXT';
+/** A learner's values of a lab's variables ($$name$$): kept per learner and lab, like progress. */
+const VARIABLES = (int: string) => `CREATE TABLE IF NOT EXISTS variables (
+  learner_id TEXT NOT NULL, lab_id TEXT NOT NULL, name TEXT NOT NULL, value TEXT NOT NULL, updated_at ${int} NOT NULL,
+  PRIMARY KEY (learner_id, lab_id, name)
+)`;
 
 export const SESSION_MIGRATIONS: { sqlite: Migration[]; pg: Migration[] } = {
   sqlite: [
@@ -28,6 +33,7 @@ CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, 
     { version: 2, sql: PHASE_INDEX },
     // The address a session came from: the per-address cap is counted in the same step as the insert.
     { version: 3, sql: ADDRESS },
+    { version: 4, sql: VARIABLES('INTEGER') },
   ],
   pg: [
     { version: 1, sql: `
@@ -49,5 +55,6 @@ CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, 
 ` },
     { version: 2, sql: PHASE_INDEX },
     { version: 3, sql: ADDRESS },
+    { version: 4, sql: VARIABLES('BIGINT') },
   ],
 };

@@ -49,6 +49,9 @@ export function openSqliteStore(file: string): Store {
         actual = excluded.actual, expected = excluded.expected, updated_at = excluded.updated_at, step_id = excluded.step_id`),
     progress: db.prepare<[string, string], ProgressDbRow>('SELECT * FROM progress WHERE learner_id = ? AND lab_id = ?'),
     labProgress: db.prepare<[string], ProgressDbRow>('SELECT * FROM progress WHERE lab_id = ?'),
+    upsertVariable: db.prepare(`INSERT INTO variables (learner_id, lab_id, name, value, updated_at) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(learner_id, lab_id, name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+    variables: db.prepare<[string, string], { name: string; value: string }>('SELECT name, value FROM variables WHERE learner_id = ? AND lab_id = ?'),
     // One statement: the conflict branch only fires for our own or an expired lease, so two
     // processes on one file can never both come out holding it.
     takeLease: db.prepare<[string, string, number, number], { holder: string }>(`INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
@@ -68,6 +71,9 @@ export function openSqliteStore(file: string): Store {
       if (!refused) q.insertSession.run({ ...s, message: s.message ?? null, address: caps.address });
       return refused;
     }).immediate();
+  const saveVariablesTx = db.transaction((learnerId: string, labId: string, values: Record<string, string>, now: number) => {
+    for (const [name, value] of Object.entries(values)) q.upsertVariable.run(learnerId, labId, name, value, now);
+  });
   const saveProgressTx = db.transaction((rows: object[]) => {
     for (const r of rows) q.upsertProgress.run(r);
   });
@@ -100,6 +106,8 @@ export function openSqliteStore(file: string): Store {
       saveProgressTx(views.map((v) => ({ learnerId, labId, id: v.id, stepId: v.stepId, status: v.status, message: v.message, actual: v.actual ?? null, expected: v.expected ?? null, updatedAt: now }))),
     progress: async (learnerId, labId) => q.progress.all(learnerId, labId).map(toProgress),
     labProgress: async (labId) => q.labProgress.all(labId).map(toProgress),
+    saveVariables: async (learnerId, labId, values, now) => saveVariablesTx(learnerId, labId, values, now),
+    variables: async (learnerId, labId) => Object.fromEntries(q.variables.all(learnerId, labId).map((r) => [r.name, r.value])),
     takeLease: async (name, holder, ttlMs, now) => q.takeLease.get(name, holder, now + ttlMs, now)?.holder === holder,
     releaseLease: async (name, holder) => void q.releaseLease.run(name, holder),
     close: async () => void db.close(),

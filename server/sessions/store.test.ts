@@ -56,6 +56,16 @@ for (const kind of kinds) {
       assert.deepEqual(await store.sandboxes('none'), []);
     });
 
+    test('variables are upserted per name and read per learner and lab', async () => {
+      assert.deepEqual(await store.variables('V', 'lab'), {});
+      await store.saveVariables('V', 'lab', { who: 'Ada', tag: 'v1' }, 1000);
+      await store.saveVariables('V', 'lab', { who: 'Grace <b>&"\'' }, 2000);
+      await store.saveVariables('W', 'lab', { who: 'someone else' }, 2000);
+      assert.deepEqual(await store.variables('V', 'lab'), { who: 'Grace <b>&"\'', tag: 'v1' });
+      assert.deepEqual(await store.variables('V', 'other'), {});
+      assert.deepEqual(await store.variables('W', 'lab'), { who: 'someone else' });
+    });
+
     test('progress is upserted per check and read per learner or per lab', async () => {
       await store.saveProgress('P', 'lab', [{ id: 'c1', stepId: 's', status: 'fail', message: 'no', expected: 'x' }], 10);
       await store.saveProgress('P', 'lab', [{ id: 'c1', stepId: 's', status: 'pass', message: 'yes' }, { id: 'c2', stepId: 't', status: 'pending', message: '' }], 20);

@@ -40,6 +40,10 @@ export interface Store {
   sandboxes(sessionId: string): Promise<SandboxRef[]>;
   saveProgress(learnerId: string, labId: string, views: CheckView[], now: number): Promise<void>;
   progress(learnerId: string, labId: string): Promise<ProgressRow[]>;
+  /** Sets a learner's values of a lab's variables (others they set before are kept). */
+  saveVariables(learnerId: string, labId: string, values: Record<string, string>, now: number): Promise<void>;
+  /** Every value the learner set in the lab. */
+  variables(learnerId: string, labId: string): Promise<Record<string, string>>;
   /** Every progress row of a lab, for the host's view. */
   labProgress(labId: string): Promise<(ProgressRow & { learnerId: string })[]>;
   /**

@@ -18,7 +18,8 @@ export interface CheckRunner {
 }
 
 export interface CheckService {
-  start(args: { lab: Lab; ref: SandboxRef; isPassed: (checkId: string) => boolean; onResults: (views: CheckView[]) => void }): CheckRunner;
+  /** `refs[i]` is node i+1's sandbox; checks run against the first. */
+  start(args: { lab: Lab; refs: SandboxRef[]; isPassed: (checkId: string) => boolean; onResults: (views: CheckView[]) => void }): CheckRunner;
 }
 
 export interface SessionEvents {

@@ -7,6 +7,7 @@ import { RunQueue, type InputMode, type QueuedBlock } from './run-queue.ts';
 import { showToast } from './toast.ts';
 import { initSplitter } from './splitter.ts';
 import { initQuizzes } from './quiz.ts';
+import { initLabVariables } from './lab-vars.ts';
 
 // Must match TUNING on the server: ack size ≤ low watermark; input chunk ≤ maxInputChunk.
 const ACK_EVERY = 5_000;
@@ -58,6 +59,16 @@ export function startLabPage(): void {
 
   initSplitter($('#lab-layout')!, $('#splitter')!, () => panes.forEach((p) => p.refit()));
   initQuizzes($('#lab-text')!);
+  // Before the run queue below restores blocks: their text must already show the learner's values.
+  const variables = initLabVariables({
+    root: $('#lab-text')!,
+    initial: boot.variables ?? {},
+    send: (values) =>
+      new Promise((resolve, reject) =>
+        socket.emit('vars:set', { labId: boot.labId, values }, (res) => (res.ok ? resolve(res.value) : reject(new Error(res.error.message)))),
+      ),
+    notice: (m) => notice(m, 'error'),
+  });
 
   // ---- click to run ----
   for (const block of $$<HTMLElement>('pre[data-term]')) {
@@ -334,6 +345,7 @@ export function startLabPage(): void {
       }
       applySession(res.value.session);
       res.value.checks.forEach(renderCheck);
+      if (res.value.variables) variables.apply(res.value.variables);
       panes.forEach((p) => p.resendSize());
     });
   });
@@ -353,6 +365,7 @@ export function startLabPage(): void {
   socket.on('term:state', ({ term, state, message }) => setTermState(term, state, message));
   socket.on('check:update', (views) => views.forEach(renderCheck));
   socket.on('notice', (n) => notice(n.message, n.level));
+  socket.on('vars:update', ({ labId, values }) => labId === boot.labId && variables.apply(values));
   socket.on('lab:changed', ({ labId }) => {
     if (labId !== boot.labId || document.getElementById('lab-changed')) return;
     const bar = document.createElement('div');
