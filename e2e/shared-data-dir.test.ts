@@ -15,6 +15,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import Docker from 'dockerode';
 import { inventory, type Inventory } from '../sandbox/driver/inventory.test-support.ts';
 import { removeTestSandboxes } from '../sandbox/driver/test-cleanup.test-support.ts';
@@ -204,7 +205,18 @@ async function finishChecks(order: string, verify: ReturnType<typeof startVerify
   // Nothing of theirs is left: no container of any of the three owners (and no builder of this
   // data dir), no network, volume, loop device, mount, rule or sandbox dir; the finished template only.
   const clean: Inventory = { containers: [], networks: [], volumes: [], loops: [], mounts: [], rules: [], templates: [build.key], sandboxDirs: [] };
-  for (const o of [owners.a, owners.b, ...verifyOwners]) assert.deepEqual(await inventory(docker, DATA, o), clean, `${order}: left by ${o}`);
+  // The last one out detaches the template's loop device; while a just-removed sandbox's mount
+  // namespace still holds the file system, the kernel keeps the device until that goes (losetup
+  // AUTOCLEAR). So the inventory is read until it is clean, and what it still shows then fails.
+  for (const o of [owners.a, owners.b, ...verifyOwners]) {
+    let left = await inventory(docker, DATA, o);
+    for (let i = 0; i < 150 && !isDeepStrictEqual(left, clean); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      left = await inventory(docker, DATA, o);
+    }
+    const loops = spawnSync('losetup', ['-l', '-n', '-O', 'NAME,BACK-FILE,AUTOCLEAR'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l.includes(DATA + '/'));
+    assert.deepEqual(left, clean, `${order}: left by ${o}${loops.length ? ` (loop devices: ${loops.join('; ')})` : ''}`);
+  }
   const ofTheDir = (await docker.listContainers({ all: true })).filter((c) => Object.values(c.Labels ?? {}).some((v) => v.startsWith(DATA + '/')) || c.Mounts?.some((m) => m.Source?.startsWith(DATA + '/')));
   assert.deepEqual(ofTheDir.map((c) => c.Names[0]), [], `${order}: containers using the data dir`);
 }
