@@ -410,3 +410,23 @@ test('replicas: admission counts every replica\'s sandboxes from the shared stor
   assert.equal(r1.m.capacity().inUse, 1, "the warm pool (run by the lease holder) leaves room for r2's learner");
   assert.equal(driver.running.size, 1);
 });
+
+test('a stop right after a session ended waits for its teardown: sandbox and network gone before dispose resolves', async () => {
+  const driver = new FakeDriver();
+  const { m } = await setup({}, { driver });
+  const v = await m.join('alice', 'one');
+  await until(() => m.view(v.id).phase === 'ready');
+  let letGo!: () => void;
+  const held = new Promise<void>((r) => (letGo = r));
+  const destroy = driver.destroy.bind(driver);
+  driver.destroy = async (ref) => { await held; return destroy(ref); };
+  m.end(v.id);
+  let disposed = false;
+  const stopping = m.dispose().then(() => (disposed = true));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(disposed, false, 'dispose waits for the ended session\'s teardown');
+  letGo();
+  await stopping;
+  assert.equal(driver.running.size, 0, 'its sandbox is destroyed');
+  assert.equal(driver.networks.size, 0, 'its network is removed');
+});

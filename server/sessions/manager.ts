@@ -82,6 +82,8 @@ export class SessionManager {
   private readonly expiry: ExpiryTimers;
   private readonly reaper: Reaper;
   private readonly teardown: Teardown;
+  /** Teardowns of ended sessions still running; dispose waits for them. */
+  private readonly closing = new Set<Promise<void>>();
   private readonly adoption: AdoptionDeps;
   private readonly starter: SessionStarter;
 
@@ -341,6 +343,8 @@ export class SessionManager {
     const all = this.table.all();
     for (const live of all) live.runtime?.dispose();
     await Promise.allSettled(all.map((l) => l.provisioning));
+    // Sessions that ended just before the stop finish their teardown first (sandboxes, networks, rules).
+    await Promise.allSettled([...this.closing]);
     this.table.clear();
     await this.flush();
   }
@@ -416,8 +420,15 @@ export class SessionManager {
     live.runtime = undefined;
     this.setPhase(live, phase, message);
     this.table.remove(live);
-    // Wait for an in-flight provision so sandboxes it is still creating are destroyed too.
-    void (live.provisioning ?? Promise.resolve()).then(() => this.teardown.destroyAll(live.rec.id, live.refs, live.aliases));
+    // Wait for an in-flight provision so sandboxes it is still creating are destroyed too. Held in
+    // `closing` so a stop waits for it: a process exiting mid-teardown left a session network's
+    // egress rules behind (seen by e2e/shared-data-dir.test.ts).
+    const done: Promise<void> = (live.provisioning ?? Promise.resolve())
+      .catch(() => {})
+      .then(() => this.teardown.destroyAll(live.rec.id, live.refs, live.aliases))
+      .catch((err) => this.deps.log(`session ${live.rec.id}: teardown failed (the reaper will retry)`, err))
+      .finally(() => this.closing.delete(done));
+    this.closing.add(done);
     void this.pumpQueue();
   }
 
