@@ -110,11 +110,8 @@ async function main(): Promise<void> {
   if (config.labsRepos.length) {
     log(`labs from git: ${config.labsRepos.map((r) => r.display).join(', ')}; refreshed ${config.labsRefreshMs ? `every ${config.labsRefreshMs / 1000} s` : 'only'}${config.labsHookSecret ? `${config.labsRefreshMs ? ' and' : ''} on POST /hooks/labs` : config.labsRefreshMs ? '' : ' at start (set LABS_REFRESH or LABS_HOOK_SECRET)'}`);
   }
-  log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
-  log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
-  // Only the token's last 4 characters reach the log: logs are read by more people than the host.
-  log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');
-
+  // Signals are handled before "listening" is said: a supervisor (or a test) may stop the server the
+  // moment it reads that line, and the stop must still be clean and logged.
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -136,6 +133,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
+  log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
+  // Only the token's last 4 characters reach the log: logs are read by more people than the host.
+  log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');
 }
 
 process.on('unhandledRejection', (err) => log('unhandled rejection (kept serving)', err));
