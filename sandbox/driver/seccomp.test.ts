@@ -38,6 +38,9 @@ test('refused syscalls fail with EPERM; ordinary ones still run', { timeout: 120
     assert.equal(await errnoOf(ref, 321, '-1, 0, 0'), EPERM, 'bpf');
     assert.equal(await errnoOf(ref, 323, '-1'), EPERM, 'userfaultfd');
     assert.equal(await errnoOf(ref, 175, '0, 0, 0'), EPERM, 'init_module');
+    // io_uring_setup 425 (allowed, it would fail with EFAULT on the NULL params), io_uring_register 427.
+    assert.equal(await errnoOf(ref, 425, '1, 0'), EPERM, 'io_uring_setup');
+    assert.equal(await errnoOf(ref, 427, '-1, 0, 0, 0'), EPERM, 'io_uring_register');
     // A call the profile allows fails for its own reason (EFAULT on a NULL path), not EPERM.
     assert.notEqual(await errnoOf(ref, 80, '0'), EPERM, 'chdir(NULL) reaches the kernel');
   } finally {

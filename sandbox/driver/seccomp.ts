@@ -9,6 +9,9 @@ const REFUSED: Record<string, string[]> = {
   'the kernel log and raw I/O ports': ['syslog', 'iopl', 'ioperm'],
   'file handles (the classic container escape)': ['open_by_handle_at', 'name_to_handle_at'],
   'kernel attack surface no lab needs': ['bpf', 'perf_event_open', 'userfaultfd', 'lookup_dcookie', 'quotactl', 'uselib', 'nfsservctl'],
+  // io_uring: open to root in a user namespace and behind many recent kernel exploits; Docker, runc
+  // and containerd do not use it, and libuv (Node) falls back to threads when it is refused.
+  'io_uring (a large kernel attack surface)': ['io_uring_setup', 'io_uring_enter', 'io_uring_register'],
 };
 
 export const SANDBOX_SECCOMP_PROFILE = {
