@@ -34,3 +34,17 @@ test('jobs queue behind a slow one and still run', async () => {
   await assert.rejects(slow, RegexStopped);
   assert.deepEqual(await fast, { index: 1 });
 });
+
+test('starting the worker is not the pattern\'s time: a trivial match on a fresh matcher passes while this thread is busy past the deadline', async () => {
+  // A fresh matcher must start its worker thread; the main thread is then kept busy for twice the
+  // deadline (a loaded or emulated machine starts threads slowly). The trivial pattern still matches.
+  const fresh = createBoundedRegex({ timeoutMs: 300 });
+  try {
+    const p = fresh.exec('Welcome aboard', '', 'Welcome aboard!');
+    const until = Date.now() + 600;
+    while (Date.now() < until); // busy, on purpose
+    assert.deepEqual(await p, { index: 0 });
+  } finally {
+    await fresh.dispose();
+  }
+});

@@ -22,6 +22,7 @@ export interface BoundedRegex {
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 parentPort.on('message', ({ id, source, flags, text }) => {
+  parentPort.postMessage({ id, started: true });
   try {
     const m = new RegExp(source, flags).exec(text);
     parentPort.postMessage({ id, index: m ? m.index : -1 });
@@ -45,13 +46,21 @@ export function createBoundedRegex(opts: { timeoutMs: number }): BoundedRegex {
   let seq = 0;
   const queue: Job[] = [];
   let current: { job: Job; timer: NodeJS.Timeout; worker: Worker } | undefined;
+  // The deadline counts from when the worker starts the match: starting a worker thread can take
+  // seconds on a busy or emulated machine, and that time is not the pattern's.
+  const startMs = Math.max(30_000, opts.timeoutMs);
   let disposed = false;
 
   function spawn(): Worker {
     const w = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 256 } });
     w.unref(); // an idle matcher must not keep the process alive
-    w.on('message', (msg: { id: number; index?: number; error?: string }) => {
+    w.on('message', (msg: { id: number; started?: boolean; index?: number; error?: string }) => {
       if (!current || current.job.id !== msg.id) return;
+      if (msg.started) {
+        clearTimeout(current.timer);
+        current.timer = watchdog(w, opts.timeoutMs, `the pattern ran for more than ${opts.timeoutMs} ms and was stopped`);
+        return;
+      }
       const { job, timer } = current;
       clearTimeout(timer);
       current = undefined;
@@ -69,6 +78,16 @@ export function createBoundedRegex(opts: { timeoutMs: number }): BoundedRegex {
     return w;
   }
 
+  /** Real time on purpose, not the injected clock: this watchdog stops a pattern burning real CPU. */
+  function watchdog(w: Worker, ms: number, why: string): NodeJS.Timeout {
+    return setTimeout(() => {
+      // terminate() interrupts the running regex; the next job gets a new worker.
+      if (worker === w) worker = undefined;
+      fail(new RegexStopped(why));
+      void w.terminate();
+    }, ms);
+  }
+
   function fail(err: Error): void {
     if (!current) return;
     clearTimeout(current.timer);
@@ -84,13 +103,7 @@ export function createBoundedRegex(opts: { timeoutMs: number }): BoundedRegex {
     if (!job) return;
     worker ??= spawn();
     const w = worker;
-    // Real time on purpose, not the injected clock: this watchdog stops a pattern burning real CPU.
-    const timer = setTimeout(() => {
-      // terminate() interrupts the running regex; the next job gets a new worker.
-      worker = undefined;
-      fail(new RegexStopped(`the pattern ran for more than ${opts.timeoutMs} ms and was stopped`));
-      void w.terminate();
-    }, opts.timeoutMs);
+    const timer = watchdog(w, startMs, `the pattern matcher did not start within ${startMs / 1000} s`);
     current = { job, timer, worker: w };
     w.ref(); // while a match runs, the process waits for it (unref'd again when it answers)
     w.postMessage({ id: job.id, source: job.source, flags: job.flags, text: job.text });
