@@ -200,6 +200,9 @@ test('a command check may name its reason line (fail_line) and a live hint (hint
 });
 
 test('a command check may name the node that runs it (node: 2 or node2); "node:" alone is still a swarm node check', () => {
+  const side = applyChecksSidecar('---\ntitle: T\nterms: 2\n---\n\n## One\n', '1:\n  - run: test -f /root/w\n    node: 2\n');
+  assert.deepEqual([side.problems, side.warnings], [[], []]);
+  assert.match(side.markdown, /- run: test -f \/root\/w\n {2}node: 2\n/);
   const r = parseChecks('- run: ./check\n  node: 2\n- run: ./other\n  node: node3\n- node: self\n  role: manager\n', 1);
   assert.deepEqual(r.problems, []);
   assert.deepEqual(r.checks.map((c) => [c.kind, (c as { node?: unknown }).node]), [['command', 2], ['command', 3], ['node.role', 'self']]);
