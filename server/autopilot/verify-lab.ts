@@ -80,7 +80,10 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
     } finally {
       report.setupMs = deps.now() - started;
     }
-    const ctx = deps.checkContext(sandboxes.refs[0]!);
+    const refs = sandboxes.refs;
+    const nodeCtx = (node: number) => (refs[node - 1] ? deps.checkContext(refs[node - 1]!) : undefined);
+    // Checks ask node 1's sandbox; a command check that names a node runs in that node's, as in a session.
+    const ctx: CheckContext = { ...deps.checkContext(refs[0]!), onNode: nodeCtx };
     // After the blocks, as a learner's page would: checks that fail at once get their settle time.
     const judge = async (specs: readonly CheckSpec[]): Promise<CheckResult[]> =>
       settleChecks(specs, await deps.evaluate(specs, ctx), opts.settleMs, {
@@ -110,7 +113,7 @@ export async function verifyLab(lab: Lab, deps: LabRunDeps, opts: LabRunOptions)
       report.steps.push(sr);
       // The step's set-up prepares the sandbox before anything else, as in a learner's session.
       if (step.setup?.length) {
-        const done = await runStepSetup((node) => (sandboxes!.refs[node - 1] ? deps.checkContext(sandboxes!.refs[node - 1]!) : undefined), step.setup);
+        const done = await runStepSetup(nodeCtx, step.setup);
         deps.progress(`  ${lab.id} ${step.id} set-up: ${done.ok ? 'done' : done.message}`);
         if (!done.ok) report.problems.push(`${step.title}: ${done.message}`);
       }

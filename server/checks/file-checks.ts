@@ -75,12 +75,18 @@ async function liveHint(spec: Extract<CheckSpec, { kind: 'command' }>, ctx: Chec
   return r.timedOut || !text ? undefined : clip(text, 300);
 }
 
-export async function command(spec: Extract<CheckSpec, { kind: 'command' }>, ctx: CheckContext, deadline: number): Promise<Verdict> {
+export async function command(spec: Extract<CheckSpec, { kind: 'command' }>, session: CheckContext, deadline: number): Promise<Verdict> {
   const wantCode = spec.exitCode ?? 0;
   const parts = [`exit code ${wantCode}`];
   if (spec.stdoutContains !== undefined) parts.push(`output containing ${quote(spec.stdoutContains)}`);
   if (spec.stdoutMatches !== undefined) parts.push(`output matching ${code(spec.stdoutMatches)}`);
   const expected = parts.join(' and ');
+  // A check that names its node runs in that node's sandbox, never in node 1's instead.
+  const ctx = spec.node === undefined || spec.node === 1 ? session : session.onNode?.(spec.node);
+  if (!ctx) {
+    return { status: 'fail', actual: `no node${spec.node}`, expected, problem: 'author',
+      message: `This check runs on node${spec.node}, which this session does not have.` };
+  }
   let re: RegExp | undefined;
   if (spec.stdoutMatches !== undefined) {
     try {

@@ -30,6 +30,29 @@ describe('command checks from other formats', () => {
     ctx.sandbox.commands.set('./task', res(0));
     assert.equal((await evaluateCheck(spec, ctx, { timeoutMs: 5000 })).status, 'pass');
   });
+  it('node: the command and its hint run in the sandbox of the node the check names; a session without it fails clearly', async () => {
+    const node1 = fakeContext(fakeEngine());
+    const node2 = fakeContext(fakeEngine());
+    node1.sandbox.commands.set('./check', res(1, 'FAIL: not on this host\n'));
+    node2.sandbox.commands.set('./check', res(0));
+    const ctx = { ...node1, onNode: (n: number) => (n === 1 ? node1 : n === 2 ? node2 : undefined) };
+    const spec = { id: 'c1', line: 1, kind: 'command' as const, run: './check', exitCode: 0, failLine: 'FAIL:', hintRun: './hint', node: 2 };
+    assert.equal((await evaluateCheck(spec, ctx, { timeoutMs: 5000 })).status, 'pass');
+    assert.deepEqual(node2.sandbox.execs, [cleanShellArgv(WORKDIR, './check')]);
+    assert.deepEqual(node1.sandbox.execs, []);
+    node2.sandbox.commands.set('./check', res(1, 'FAIL: no file on the web host\n'));
+    node2.sandbox.commands.set('./hint', res(0, 'make it there\n'));
+    assert.equal((await evaluateCheck(spec, ctx, { timeoutMs: 5000 })).message, 'no file on the web host — make it there');
+    assert.deepEqual(node1.sandbox.execs, []);
+    // Node 1 is the session's own context; a node it does not have is a failing check, never node 1's run.
+    assert.equal((await evaluateCheck({ ...spec, node: 1 }, ctx, { timeoutMs: 5000 })).message, 'not on this host');
+    const ran = node1.sandbox.execs.length;
+    const r = await evaluateCheck({ ...spec, node: 3 }, ctx, { timeoutMs: 5000 });
+    assert.equal(r.status, 'fail');
+    assert.equal(r.message, 'This check runs on node3, which this session does not have.');
+    assert.equal((await evaluateCheck(spec, node1, { timeoutMs: 5000 })).message, 'This check runs on node2, which this session does not have.');
+    assert.equal(node1.sandbox.execs.length, ran);
+  });
 });
 
 describe('step set-up and Save file', () => {

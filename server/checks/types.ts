@@ -40,8 +40,9 @@ export type CheckSpec = CheckBase &
     /**
      * failLine: on failure the reason is the output line starting with this text (Instruqt's "FAIL:").
      * hintRun: a live hint, run when the check fails; what it prints is shown as the hint (iximiuz's hintcheck).
+     * node: the node (terminal) whose sandbox runs it, 1 when absent (an Instruqt check-<host>).
      */
-    | { kind: 'command'; run: string; exitCode?: number; stdoutContains?: string; stdoutMatches?: string; failLine?: string; hintRun?: string }
+    | { kind: 'command'; run: string; exitCode?: number; stdoutContains?: string; stdoutMatches?: string; failLine?: string; hintRun?: string; node?: number }
   )
   | (CheckBase & ObjectCheckBody);
 

@@ -18,6 +18,8 @@ export interface CheckContext {
   now(): number;
   /** The check timeout's timer (default: real timers). */
   timers?: Pick<Timers, 'setTimeout' | 'clearTimeout'>;
+  /** Node N's sandbox, for a command check that names its node; undefined when the session has no such node. */
+  onNode?(node: number): CheckContext | undefined;
 }
 
 

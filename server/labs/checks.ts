@@ -18,6 +18,7 @@ import { patternError } from '../checks/pattern.ts';
 import type { CheckSpec, ImageConfigField } from '../checks/types.ts';
 import { parseCount, parseRange, parseSize } from './check-sizes.ts';
 import { checkTitle } from './check-titles.ts';
+import { MAX_TERMS } from './frontmatter.ts';
 import {
   CONTAINER_OBJECT_KEYS, CONTAINER_OBJECT_KEY_NAMES, IMAGE_OBJECT_KEYS, IMAGE_OBJECT_KEY_NAMES, OBJECT_KEYS, OBJECT_KEY_NAMES, OBJECT_SUBJECTS,
   type ObjectSubject, containerObjectChecks, imageObjectChecks, objectChecks,
@@ -60,7 +61,7 @@ const KEYS: Record<Subject, readonly string[]> = {
   image: ['exists', 'size', 'minsize', 'maxsize', 'layers', 'minlayers', 'maxlayers', 'from', 'notfrom', 'entrypoint', 'cmd', 'workdir', 'env', 'exposes', 'labels', 'user', 'haspath', 'lackspath', 'target', 'dockerfile'],
   container: ['state', 'exitcode', 'port', 'hostport', 'logs', 'gone'],
   file: ['exists', 'contains', 'matches'],
-  run: ['exitcode', 'output', 'outputmatches', 'failline', 'hintrun'],
+  run: ['exitcode', 'output', 'outputmatches', 'failline', 'hintrun', 'node'],
   ...OBJECT_KEYS,
 };
 KEYS.image = [...KEYS.image, ...IMAGE_OBJECT_KEYS];
@@ -71,7 +72,7 @@ const KEY_NAMES: Record<Subject, string> = {
   image: 'exists, size, min_size, max_size, layers, from, not_from, entrypoint, cmd, workdir, env, exposes, labels, user, has_path, lacks_path, target, dockerfile',
   container: 'state, exit_code, port, host_port, logs, gone',
   file: 'exists, contains, matches',
-  run: 'output, output_matches, exit_code, fail_line, hint_run',
+  run: 'output, output_matches, exit_code, fail_line, hint_run, node',
   ...OBJECT_KEY_NAMES,
 };
 KEY_NAMES.image += `, ${IMAGE_OBJECT_KEY_NAMES}`;
@@ -139,7 +140,8 @@ type Draft = DistOmit<CheckSpec, 'id' | 'line'> & { line?: number };
 function parseItem(fields: Map<string, Field>, line: number, problems: CheckProblem[]): CheckSpec[] {
   const report = (l: number, message: string) => problems.push({ line: l, message });
   // "image:" is also a key of container and service checks (the image they run).
-  const present = SUBJECTS.filter((s) => fields.has(s) && !(s === 'image' && (fields.has('container') || fields.has('service'))));
+  // "node:" is also a key of command checks (the node whose sandbox runs it).
+  const present = SUBJECTS.filter((s) => fields.has(s) && !(s === 'image' && (fields.has('container') || fields.has('service'))) && !(s === 'node' && fields.has('run')));
   const type = fields.get('type');
   if (type !== undefined && !(CHECK_KINDS as readonly string[]).includes(String(type.value))) {
     report(type.line, `unknown check type "${String(type.value)}" (known types: ${CHECK_KINDS.join(', ')})`);
@@ -443,6 +445,13 @@ function runCheck(run: string, f: Map<string, Field>, report: Report): Draft | n
     if (!field) continue;
     if (typeof field.value !== 'string' || !field.value.trim()) report(field.line, `"${field.key}" is ${key === 'failLine' ? 'the text the reason line starts with (e.g. "FAIL:")' : 'a script whose output is the hint'}`);
     else d[key] = field.value;
+  }
+  const node = f.get('node');
+  if (node) {
+    // node: 2 or node2 (as ```setup node2 writes it); whether the lab has that node is checked with its terms.
+    const n = typeof node.value === 'number' ? node.value : Number(/^(?:node)?(\d+)$/i.exec(String(node.value).trim())?.[1] ?? NaN);
+    if (!Number.isInteger(n) || n < 1 || n > MAX_TERMS) report(node.line, `bad node "${String(node.value)}": write the node (terminal) that runs the command, 1 to ${MAX_TERMS}`);
+    else d.node = n;
   }
   // A command must succeed unless the author says otherwise ("exit_code: any" disables it).
   const code = exitCode ? parseExitCode(exitCode, report) : 0;

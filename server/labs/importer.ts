@@ -67,7 +67,7 @@ export function fence(info: string, body: string): string {
 }
 
 /** A script as one `run:` command check, exit 0 passes. */
-export function scriptCheck(script: string, title: string, extra: Record<string, string> = {}): string {
+export function scriptCheck(script: string, title: string, extra: Record<string, string | number> = {}): string {
   const item: Record<string, unknown> = { run: stripShebang(script), title, ...extra };
   return fence('check', YAML.stringify([item], { lineWidth: 0 }).trimEnd());
 }

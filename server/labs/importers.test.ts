@@ -142,8 +142,12 @@ test('Instruqt: bash,run is click-to-run in the tab\'s host, check scripts with 
   assert.deepEqual(l.steps[0]!.setup!.map((s) => [s.node, s.script.trim()]), [[1, 'echo track >> /root/setup.log'], [1, 'echo setting up > /root/setup.log']]);
   // setup-web prepares the web host, node 2, not node 1.
   assert.deepEqual(l.steps[1]!.setup!.map((s) => [s.node, s.script.trim()]), [[2, 'echo web prepared > /root/web.log']]);
-  const c = l.steps[0]!.checks[0] as { run: string; failLine?: string };
+  const c = l.steps[0]!.checks[0] as { run: string; failLine?: string; node?: number };
   assert.equal(c.failLine, 'FAIL:');
+  // check-shell runs on the shell host, node 1; check-web on the web host, node 2.
+  assert.equal(c.node, undefined);
+  assert.equal((l.steps[1]!.checks[0] as { node?: number }).node, 2);
+  assert.deepEqual(warnings(l).filter((w) => /check/.test(w)), []);
   assert.match(c.run, /fail-message\(\) \{ echo "FAIL: \$\*"; exit 1; \}/);
   assert.match(l.html, /data-port-term="2" data-port="8080" href="#" data-port-path="\/health">Site</);
   assert.match(l.html, /<code class="language-bash">cat \/root\/first.txt/);
@@ -193,4 +197,14 @@ test('a command check may name its reason line (fail_line) and a live hint (hint
   assert.deepEqual(r.problems, []);
   assert.deepEqual({ ...r.checks[0], id: undefined, line: undefined }, { kind: 'command', run: './check', exitCode: 0, failLine: 'FAIL:', hintRun: 'echo try again', id: undefined, line: undefined, title: r.checks[0]!.title });
   assert.equal(parseChecks('- run: x\n  fail_line: 3\n', 1).problems.length, 1);
+});
+
+test('a command check may name the node that runs it (node: 2 or node2); "node:" alone is still a swarm node check', () => {
+  const side = applyChecksSidecar('---\ntitle: T\nterms: 2\n---\n\n## One\n', '1:\n  - run: test -f /root/w\n    node: 2\n');
+  assert.deepEqual([side.problems, side.warnings], [[], []]);
+  assert.match(side.markdown, /- run: test -f \/root\/w\n {2}node: 2\n/);
+  const r = parseChecks('- run: ./check\n  node: 2\n- run: ./other\n  node: node3\n- node: self\n  role: manager\n', 1);
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.checks.map((c) => [c.kind, (c as { node?: unknown }).node]), [['command', 2], ['command', 3], ['node.role', 'self']]);
+  assert.deepEqual(parseChecks('- run: x\n  node: 0\n', 1).problems, [{ line: 2, message: 'bad node "0": write the node (terminal) that runs the command, 1 to 6' }]);
 });

@@ -525,7 +525,13 @@ function fences(state: StateCore): void {
     if (CHECK_INFO.test(info)) {
       const parsed = parseChecks(t.content, line + 1);
       st.problems.push(...parsed.problems);
-      t.meta = { kind: 'check', checks: parsed.checks } satisfies FenceMeta;
+      // A command check on a node the lab does not have is an authoring problem, like such a set-up.
+      const checks = parsed.checks.filter((c) => {
+        if (c.kind !== 'command' || c.node === undefined || c.node <= st.terms) return true;
+        st.problems.push({ line: c.line, message: `this check runs on node${c.node}, but the lab has terms: ${st.terms}` });
+        return false;
+      });
+      t.meta = { kind: 'check', checks } satisfies FenceMeta;
       continue;
     }
   }

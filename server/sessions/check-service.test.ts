@@ -1,5 +1,6 @@
 // A learner's session runs each step's set-up in the sandbox of the node it names (an Instruqt
-// setup-web on node 2), once, and a lab with set-up but no checks still gets a runner to run it.
+// setup-web on node 2), once, and a lab with set-up but no checks still gets a runner to run it; a
+// command check that names a node (an Instruqt check-web) runs there too.
 import { test } from 'node:test';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -50,6 +51,24 @@ test('a session without node 2 says so instead of running node 2\'s set-up on no
   assert.deepEqual(await runner.setup('s2'), { ok: false, message: "the step's set-up script 1 is for node2, which this session does not have" });
   assert.deepEqual(execs, []);
   runner.dispose();
+});
+
+const checked = {
+  id: 'checked', terms: 2,
+  steps: [{ id: 's1', index: 0, title: 'One', line: 1, blocks: [], checks: [{ id: 's1.c1', line: 3, kind: 'command', run: 'echo on-web', node: 2 }] }],
+} as unknown as Lab;
+
+test('a command check that names node 2 runs in node 2\'s sandbox; without node 2 it fails and says why', async () => {
+  const { driver, execs } = fakeDriver();
+  const runner = createCheckService({ driver, timers: createFakeTimers(0), log() {} }).start({ lab: checked, refs: [ref(1), ref(2)], isPassed: () => false, onResults() {} });
+  assert.deepEqual((await runner.runStep('s1')).map((v) => v.status), ['pass']);
+  assert.deepEqual(execs.map((e) => [e.node, /echo ([\w-]+)/.exec(e.script)?.[1]]), [[2, 'on-web']]);
+  runner.dispose();
+  const alone = fakeDriver();
+  const one = createCheckService({ driver: alone.driver, timers: createFakeTimers(0), log() {} }).start({ lab: checked, refs: [ref(1)], isPassed: () => false, onResults() {} });
+  assert.deepEqual((await one.runStep('s1')).map((v) => [v.status, v.message]), [['fail', 'This check runs on node2, which this session does not have.']]);
+  assert.deepEqual(alone.execs, []);
+  one.dispose();
 });
 
 test('a lab with set-up and no checks gets a runner (its set-up must run)', async () => {

@@ -13,13 +13,13 @@ import { runStepSetup, type SetupOutcome } from '../checks/step-actions.ts';
 export function createCheckService(deps: { driver: SandboxDriver; timers: Timers; log(msg: string, err?: unknown): void }): CheckService {
   return {
     start({ lab, refs, isPassed, onResults }) {
-      // Checks ask node 1's sandbox; set-up scripts go to the node they name.
+      // Checks ask node 1's sandbox; set-up scripts and command checks that name a node go to that node's.
       const ref = refs[0]!;
-      const ctx = contextFor(deps.driver, ref, deps.timers);
       const nodeCtx = (node: number) => {
         const r = refs.find((x) => x.node === node);
         return r ? contextFor(deps.driver, r, deps.timers) : undefined;
       };
+      const ctx = { ...contextFor(deps.driver, ref, deps.timers), onNode: nodeCtx };
       const stepOf = new Map<string, string>();
       for (const s of lab.steps) for (const c of s.checks) stepOf.set(c.id, s.id);
       const started = new Set<string>();
