@@ -151,7 +151,11 @@ async function main(): Promise<void> {
 
   if (session) {
     const ps = await sh('docker', ['ps', '-q', '--no-trunc', '--filter', `label=io.lablab.session=${session.id}`, '--filter', 'label=io.lablab.node=1']);
-    const cid = ps.stdout.trim().split('\n')[0];
+    // The engine's session label is the server's own id, which may differ from the one the page is
+    // told; this VM serves one learner, so its newest node-1 sandbox is this learner's.
+    const any = ps.stdout.trim() ? ps : await sh('docker', ['ps', '-q', '--no-trunc', '--filter', 'label=io.lablab.kind=sandbox', '--filter', 'label=io.lablab.node=1']);
+    const cid = any.stdout.trim().split('\n')[0];
+    if (!cid) note('no sandbox container found for the limits');
     if (cid && report.sandbox_ready) await limits(cid, (c, m, t) => typeAndWait(c, m, t));
     report.output_tail = output.slice(-3000);
     save();
