@@ -27,6 +27,8 @@ import { fixed, percentile } from '../../sandbox/bench/stats.ts';
 import { formatBaseline, measureBaseline, relativeTo } from '../../sandbox/bench/baseline.ts';
 import { LabClient } from './lab-client.ts';
 import { createPhases, summarisePhases } from './create-phases.ts';
+import { bucketsSince, countAbove, quantile, readBuckets, sandboxesCpuSeconds } from './room-probes.ts';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 const LAB = '03-multi-stage';
 const TOKEN = 'bench-classroom';
@@ -68,6 +70,8 @@ interface LearnerResult {
   finishMs: number;
   /** Prompt back after a step's last block → that step's checks all ticked. */
   tickMs: number[];
+  /** Each block's time from click to prompt, by the block's first line. */
+  blockMs: Record<string, number>;
   allPassed: boolean;
 }
 
@@ -76,15 +80,16 @@ async function learner(server: ServerProc, steps: LabStep[]): Promise<LearnerRes
   const t0 = performance.now();
   const c = await LabClient.open(server.url, LAB);
   const tickMs: number[] = [];
+  const blockMs: Record<string, number> = {};
   try {
     for (const step of stepsWithWork(steps)) {
-      for (const b of step.blocks) await c.click(step.id, b.code);
+      for (const b of step.blocks) blockMs[b.code.split('\n')[0]!.slice(0, 40)] = await c.click(step.id, b.code);
       if (step.checks.length === 0) continue;
       const back = performance.now();
       await c.stepPassed(step.id);
       tickMs.push(performance.now() - back);
     }
-    return { finishMs: performance.now() - t0, tickMs, allPassed: c.allPassed() };
+    return { finishMs: performance.now() - t0, tickMs, blockMs, allPassed: c.allPassed() };
   } finally {
     await c.leave();
   }
@@ -180,9 +185,12 @@ function hostMemUsedMiB(): number {
   return (kb('MemTotal') - kb('MemAvailable')) / 1024;
 }
 
+const metricsText = async (server: ServerProc) => (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+const ECHO_METRIC = 'lablab_terminal_echo_seconds';
+
 /** The server's event-loop delay p99 and max (ms) since the last read: prom-client resets its histogram at each scrape. */
 async function eventLoop(server: ServerProc): Promise<{ p99: number; max: number }> {
-  const text = await (await fetch(`${server.url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  const text = await metricsText(server);
   const read = (name: string) => Number(new RegExp(`^lablab_process_nodejs_eventloop_lag_${name}_seconds (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
   return { p99: read('p99'), max: read('max') };
 }
@@ -243,6 +251,11 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
     await sleep(2_000);
 
     // On a loaded host a sandbox can fail to come up in time: the yardstick gets three tries, each reported.
+    // What the pool's idle sandboxes burn on their own, so that the learner's own CPU can be told apart.
+    const idle0 = sandboxesCpuSeconds(), idleT0 = performance.now();
+    await sleep(5_000);
+    const idleRate = idle0 === undefined ? undefined : (sandboxesCpuSeconds()! - idle0) / ((performance.now() - idleT0) / 1000);
+    const cpu0 = sandboxesCpuSeconds();
     let solo: LearnerResult | undefined;
     for (let i = 1; !solo; i++) {
       try {
@@ -253,6 +266,13 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
       }
     }
     out.solo_ms = fixed(solo.finishMs);
+    if (cpu0 !== undefined && idleRate !== undefined) {
+      // The lab's price: CPU seconds its sandbox used (the try that finished), above what idle sandboxes use.
+      const soloCpu = sandboxesCpuSeconds()! - cpu0 - idleRate * (solo.finishMs / 1000);
+      out.solo_cpu_s = fixed(soloCpu, 1);
+      // The best finish p95 ÷ alone these cores allow, if the room's CPU were shared perfectly and nothing else ran.
+      out.cpu_floor_ratio = fixed(Math.max(1, (LEARNERS * soloCpu) / os.cpus().length / (solo.finishMs / 1000)), 2);
+    }
     console.log(`[${label}] one learner alone: ${out.solo_ms} ms (all checks ${solo.allPassed ? 'passed' : 'NOT passed'})`);
 
     let noisy: LabClient | undefined;
@@ -268,6 +288,11 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
 
     const logBefore = server.output().length;
     await eventLoop(server); // resets the server's histogram: what follows is the room's
+    const echoBefore = readBuckets(await metricsText(server), ECHO_METRIC);
+    const roomCpu0 = sandboxesCpuSeconds();
+    // This process's own event loop: if the bench itself stalls, its echo figures are not the server's.
+    const benchLoop = monitorEventLoopDelay({ resolution: 10 });
+    benchLoop.enable();
     const sample = samplers(server.proc.pid!);
     const obs = observer(obsClient);
     const failures: string[] = [];
@@ -290,10 +315,18 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
     const echo = await obs.stop();
     const loop = await eventLoop(server);
     const sampled = await sample.stop();
+    benchLoop.disable();
+    const serverEcho = bucketsSince(echoBefore, readBuckets(await metricsText(server), ECHO_METRIC));
+    const roomCpu = roomCpu0 === undefined ? undefined : sandboxesCpuSeconds()! - roomCpu0;
     const done = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     for (const r of settled) if (r.status === 'rejected') failures.push(String((r.reason as Error).message ?? r.reason));
     for (const f of failures.slice(0, 5)) console.log(`[${label}] failed: ${f}`);
     const finish = done.map((d) => d.finishMs);
+    // Where a learner's time went: each block's click → prompt, p50 over the room, beside the learner alone.
+    for (const k of Object.keys(solo.blockMs)) {
+      const room = done.map((d) => d.blockMs[k]).filter((v): v is number => v !== undefined);
+      console.log(`[${label}] block ${JSON.stringify(k)}: alone ${fixed(solo.blockMs[k]!)} ms, room p50 ${fixed(percentile(room, 50))} / p95 ${fixed(percentile(room, 95))} ms`);
+    }
     const ticks = done.flatMap((d) => d.tickMs);
     Object.assign(out, {
       learners: LEARNERS,
@@ -310,6 +343,13 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
       event_loop_p99_ms: fixed(loop.p99, 1),
       event_loop_max_ms: fixed(loop.max, 1),
       latecomer_prompt_ms: latecomerMs,
+      // Keystroke → first output, measured at the server (every terminal: the observer's keys and the learners' Enter).
+      server_echo_p50_ms: fixed((quantile(serverEcho, 0.5) ?? NaN) * 1000, 1),
+      server_echo_p99_ms: fixed((quantile(serverEcho, 0.99) ?? NaN) * 1000, 1),
+      server_echoes_over_50ms: `${countAbove(serverEcho, 0.05).above} of ${countAbove(serverEcho, 0.05).total}`,
+      bench_event_loop_p99_ms: fixed(benchLoop.percentile(99) / 1e6, 1),
+      bench_event_loop_max_ms: fixed(benchLoop.max / 1e6, 1),
+      room_sandbox_cpu_s: roomCpu === undefined ? null : fixed(roomCpu, 1),
       ...sampled,
     });
     // Where the creates during the room (cold creates, pool refills) spent their time, per phase.
@@ -383,8 +423,11 @@ async function main(): Promise<void> {
   row('one learner alone', `${main.solo_ms} ms`);
   row('finish p50 / p95', `${main.finish_p50_ms} / ${main.finish_p95_ms} ms`);
   row('finish p95 ÷ alone', main.finish_p95_ratio, '(target ≤ 3)');
+  row('one learner\'s lab in CPU; floor ratio', `${main.solo_cpu_s ?? '-'} core-s; ${main.cpu_floor_ratio ?? '-'}`, '(the best p95 ÷ alone these cores allow)');
   row('check tick p50 / p95', `${main.check_tick_p50_ms} / ${main.check_tick_p95_ms} ms`, '(target p95 ≤ 1000 ms)');
   row('observer echo p50 / p99 / max', `${main.observer_echo_p50_ms} / ${main.observer_echo_p99_ms} / ${main.observer_echo_max_ms} ms`, '(target p99 ≤ 50 ms)');
+  row('server-side echo p50 / p99; over 50 ms', `${main.server_echo_p50_ms} / ${main.server_echo_p99_ms} ms; ${main.server_echoes_over_50ms}`);
+  row('bench process event-loop p99 / max', `${main.bench_event_loop_p99_ms} / ${main.bench_event_loop_max_ms} ms`, '(the harness itself)');
   row('engine ping p99', `${main.engine_ping_p99_ms} ms`, '(target ≤ 200 ms)');
   row('server event-loop delay p99', `${main.event_loop_p99_ms} ms`, '(target ≤ 20 ms)');
   row('latecomer prompt, pool on / off', `${on?.latecomer_prompt_ms ?? '-'} / ${off?.latecomer_prompt_ms ?? '-'} ms`, '(target pool on ≤ 1000 ms)');

@@ -90,12 +90,20 @@ export function createMetrics(src: MetricsSources): Metrics {
     registers,
   });
 
+  const echo = new client.Histogram({
+    name: 'lablab_terminal_echo_seconds',
+    help: "From a learner's keystroke being written to the sandbox shell to the shell's first output after it, measured at the server.",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+
   return {
     contentType: registry.contentType,
     sessions: {
       sandboxReady: (ms, source) => ready.observe({ source }, ms / 1000),
       checkRun: (ms) => checks.observe(ms / 1000),
       terminalBytes: (n) => bytes.inc(n),
+      terminalEcho: (ms) => echo.observe(ms / 1000),
     },
     poolUnitReady: (ms) => ready.observe({ source: 'pool_fill' }, ms / 1000),
     text: () => registry.metrics(),

@@ -33,6 +33,7 @@ export function createSessionRuntime(deps: {
   /** Stores results; resolves with what was kept (a pass is never downgraded). */
   record(views: CheckView[]): Promise<CheckView[]>;
   terminalBytes?(n: number): void;
+  terminalEcho?(ms: number): void;
   log(msg: string, err?: unknown): void;
 }): SessionRuntime {
   const { sessionId: sid, log } = deps;
@@ -48,6 +49,7 @@ export function createSessionRuntime(deps: {
         deps.terminalBytes?.(Buffer.byteLength(d));
         if (promptCameBack(d)) runner?.poke();
       },
+      onEcho: (ms) => deps.terminalEcho?.(ms),
       log: (m, e) => log(`session ${sid} sandbox ${ref.id} term ${ref.node}: ${m}`, e),
       timers: deps.timers,
     });

@@ -58,6 +58,7 @@ export function createSessionStarter(deps: {
       passed: stored.filter((p) => p.status === 'pass').map((p) => p.id),
       record: (views) => recordResults(live, views),
       terminalBytes: (n) => deps.metrics?.terminalBytes(n),
+      terminalEcho: (ms) => deps.metrics?.terminalEcho(ms),
     });
   };
 

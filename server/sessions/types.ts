@@ -32,4 +32,6 @@ export interface SessionMetrics {
   sandboxReady(ms: number, source: 'pool' | 'cold'): void;
   checkRun(ms: number): void;
   terminalBytes(n: number): void;
+  /** A keystroke reaching a sandbox shell → its first output back at the server. */
+  terminalEcho(ms: number): void;
 }

@@ -151,3 +151,26 @@ test('dropEcho keeps whatever the shell said that is not the echo', () => {
   assert.deepEqual(dropEcho('\r\n', '\r'), ['\n', '']);
   assert.deepEqual(dropEcho('\r\n', 'bash: warning\r\n'), ['', 'bash: warning\r\n']);
 });
+
+test('times a keystroke until the first output after it; a paste or a block is not timed', async () => {
+  const timers = createFakeTimers(0);
+  const p = new FakePty();
+  const echoes: number[] = [];
+  const t = new Terminal({ spawn: () => p, ensureShell: async () => {}, scrollback: { load: () => 'seen\r\n', append: () => {} }, timers, onEcho: (ms) => echoes.push(ms) });
+  t.start();
+  await tick(5);
+  p.emit('$ ');
+  t.input('a');
+  timers.advance(7);
+  t.input('b'); // typed before the first echo came: the first keystroke's clock keeps running
+  timers.advance(5);
+  p.emit('ab');
+  assert.deepEqual(echoes, [12]);
+  p.emit('more output, nothing typed');
+  assert.deepEqual(echoes, [12]);
+  t.input('docker build -t welcome-optimized:v1 .\r');
+  timers.advance(30);
+  p.emit('Sending build context');
+  assert.deepEqual(echoes, [12]);
+  t.dispose();
+});

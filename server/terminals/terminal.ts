@@ -34,6 +34,8 @@ export interface TerminalDeps {
   scrollback: { load(): string; append(data: string): void; close?(): void };
   /** Called with every chunk of output (for check triggers such as "a prompt came back"). */
   onOutput?(data: string): void;
+  /** Called with the time from a keystroke reaching the pty to the first output after it (the echo a learner waits for). */
+  onEcho?(ms: number): void;
   log?(msg: string, err?: unknown): void;
   /** The server passes its own (sessions/runtime.ts); the autopilot CLI, its own composition root, keeps the real clock. */
   timers?: Timers;
@@ -52,6 +54,8 @@ export class Terminal {
   private disposed = false;
   private failures = 0;
   private stateNow: TermState = 'starting';
+  /** When the keystroke still waiting for its echo was written (null: none waiting). */
+  private echoFrom: number | null = null;
   private readonly timers: Timers;
 
   constructor(private readonly deps: TerminalDeps) {
@@ -93,6 +97,8 @@ export class Terminal {
   input(data: string): void {
     if (!this.pty) return;
     this.batcher.inputSent();
+    // A keystroke (not a paste or a clicked block) is timed until the shell's first output after it.
+    if (this.echoFrom === null && data.length <= 4) this.echoFrom = this.timers.now();
     this.pty.write(data);
   }
 
@@ -158,6 +164,10 @@ export class Terminal {
       }
       if (echo && d) [echo, d] = dropEcho(echo, d);
       if (d === '') return;
+      if (this.echoFrom !== null) {
+        this.deps.onEcho?.(this.timers.now() - this.echoFrom);
+        this.echoFrom = null;
+      }
       this.failures = 0;
       if (this.stateNow !== 'ready') this.setState('ready');
       this.scrollback.push(d);
