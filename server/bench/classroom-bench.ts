@@ -132,6 +132,7 @@ function samplers(serverPid: number) {
   const ping: number[] = [];
   let rssMax = 0, memUsedMax = 0, cpuPeak = 0;
   const cpuStart = cpuMs(serverPid);
+  const hostStart = hostCpuTicks();
   const tStart = performance.now();
   let lastCpu = cpuStart, lastT = tStart;
   let stopped = false;
@@ -158,7 +159,12 @@ function samplers(serverPid: number) {
       stopped = true;
       clearInterval(proc);
       await pinger;
+      const host = hostCpuTicks().map((v, i) => v - hostStart[i]!);
+      const all = host.reduce((a, b) => a + b, 0) || 1;
+      const pct = (i: number) => fixed((host[i]! / all) * 100);
       return {
+        // Where the host's CPU time went during the room (/proc/stat): idle or iowait left means the room was not CPU-bound.
+        host_cpu_pct: `user ${pct(0)}, nice ${pct(1)}, system ${pct(2)}, idle ${pct(3)}, iowait ${pct(4)}, irq+softirq ${fixed(((host[5]! + host[6]!) / all) * 100)}`,
         engine_ping_p50_ms: fixed(percentile(ping, 50), 1),
         engine_ping_p99_ms: fixed(percentile(ping, 99), 1),
         server_cpu_avg_pct: fixed(((cpuMs(serverPid) - cpuStart) / (performance.now() - tStart)) * 100),
@@ -168,6 +174,12 @@ function samplers(serverPid: number) {
       };
     },
   };
+}
+
+/** The host's CPU time so far: user, nice, system, idle, iowait, irq, softirq (clock ticks). */
+function hostCpuTicks(): number[] {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  return line.trim().split(/\s+/).slice(1, 8).map(Number);
 }
 
 function rssMiB(pid: number): number {
@@ -431,6 +443,7 @@ async function main(): Promise<void> {
   row('engine ping p99', `${main.engine_ping_p99_ms} ms`, '(target ≤ 200 ms)');
   row('server event-loop delay p99', `${main.event_loop_p99_ms} ms`, '(target ≤ 20 ms)');
   row('latecomer prompt, pool on / off', `${on?.latecomer_prompt_ms ?? '-'} / ${off?.latecomer_prompt_ms ?? '-'} ms`, '(target pool on ≤ 1000 ms)');
+  row('host CPU during the room', main.host_cpu_pct);
   row('server CPU avg / peak 5 s', `${main.server_cpu_avg_pct} / ${main.server_cpu_peak_pct} %`);
   row('server RSS peak; host memory used peak', `${main.server_rss_peak_mib} MiB; ${main.host_mem_used_peak_mib} MiB`);
   if (NOISY) {
