@@ -23,7 +23,10 @@ const limits: SandboxLimits = { memoryMiB: 2048, pids: 1024, cpuShares: 512, dis
 const owner = `bench-${randomBytes(3).toString('hex')}`;
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-bench-'));
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
-const driver = createDockerSandboxDriver({ dataDir, ownerId: owner, limits });
+// The driver's own lines (each create's phases: template, disk, network, created, started) go to stderr with a clock,
+// so a slow round shows where its time went.
+const benchT0 = Date.now();
+const driver = createDockerSandboxDriver({ dataDir, ownerId: owner, limits, log: (m) => console.error(`[driver +${Date.now() - benchT0} ms] ${m}`) });
 const expiresAt = Date.now() + 3_600_000;
 
 const median = (xs: number[]) => percentile(xs, 50);
@@ -31,7 +34,9 @@ const p95 = (xs: number[]) => percentile(xs, 95);
 
 async function timedSandbox(session: string, node: number, t0 = Date.now()): Promise<{ ref: SandboxRef; ms: number }> {
   const ref = await driver.create({ sessionId: session, node, images: IMAGES, limits, expiresAt });
+  const created = Date.now() - t0;
   await driver.waitReady(ref, { images: IMAGES });
+  console.error(`[bench +${Date.now() - benchT0} ms] ${session}: created after ${created} ms, ready after ${Date.now() - t0} ms`);
   return { ref, ms: Date.now() - t0 };
 }
 
