@@ -2,8 +2,11 @@
 // 0700) and kept, so returning users' known_hosts stay valid and no two installs share a key.
 import fs from 'node:fs';
 import path from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { fingerprintOf } from './ssh-keys.ts';
+
+// ssh2 is CommonJS: its named exports are properties of the default one.
+const { utils } = ssh2;
 
 export interface HostKey {
   /** OpenSSH private key text, for ssh2's Server. */

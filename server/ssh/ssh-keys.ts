@@ -1,8 +1,11 @@
 // Public keys a learner pastes for their session's ssh logins. Parsed by ssh2 (the same code that
 // verifies the login's signature), never a private key, one key per paste.
 import crypto from 'node:crypto';
-import { utils, type ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { AppError } from '../errors.ts';
+
+// ssh2 is CommonJS: its named exports are properties of the default one.
+const { utils } = ssh2;
 
 /** Longest pasted key line: an RSA 16384 key is about 2.8 KB. */
 export const MAX_KEY_CHARS = 8192;

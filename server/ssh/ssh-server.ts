@@ -7,7 +7,7 @@ import crypto from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
-import { Server, type AuthContext, type Connection, type ServerChannel } from 'ssh2';
+import ssh2, { type AuthContext, type Connection, type ServerChannel } from 'ssh2';
 import { TUNING } from '../config.ts';
 import type { LearnerLimits } from '../http/learner-limits.ts';
 import { clampSize } from '../realtime/validate.ts';
@@ -15,6 +15,9 @@ import type { AccessService } from '../access/access-service.ts';
 import type { SessionPort, SharedTerminal } from '../access/session-port.ts';
 import { parsedKey } from './ssh-keys.ts';
 import { parseSshUser, type SshTarget } from './ssh-target.ts';
+
+// ssh2 is CommonJS: its named exports are properties of the default one.
+const { Server } = ssh2;
 
 export const SSH_LIMITS = {
   /** Failed login attempts per client address per minute (a token has 256 bits: this only stops noise). */
@@ -63,7 +66,11 @@ export async function startSshServer(deps: SshServerDeps): Promise<SshServer> {
       if (n <= 0) perAddress.delete(address);
       else perAddress.set(address, n);
     };
-    client.on('close', release);
+    let loginTimer: NodeJS.Timeout | undefined;
+    client.on('close', () => {
+      clearTimeout(loginTimer);
+      release();
+    });
     // A bad handshake or a dropped connection: that client's problem, never the server's.
     client.on('error', (err) => deps.log(`ssh: connection from ${address}: ${err.message}`));
     if (count > SSH_LIMITS.connectionsPerAddress) {
@@ -71,7 +78,7 @@ export async function startSshServer(deps: SshServerDeps): Promise<SshServer> {
       client.end();
       return;
     }
-    const loginTimer = setTimeout(() => client.end(), SSH_LIMITS.loginTimeoutMs);
+    loginTimer = setTimeout(() => client.end(), SSH_LIMITS.loginTimeoutMs);
     let target: SshTarget | undefined;
     let how = '';
 
@@ -253,7 +260,7 @@ function attachShell(a: {
 }
 
 /** The end of the scrollback from a line start: enough to see the prompt without replaying a flood. */
-export function replayTail(scrollback: string, max = SSH_LIMITS.replayChars): string {
+export function replayTail(scrollback: string, max: number = SSH_LIMITS.replayChars): string {
   if (scrollback.length <= max) return scrollback;
   const cut = scrollback.indexOf('\n', scrollback.length - max);
   return cut === -1 ? '' : scrollback.slice(cut + 1);
