@@ -143,6 +143,26 @@ describe('the /access namespace', () => {
     assert.match(refused, /does not work/);
   });
 
+  test('a guest never holds up the owner\'s terminal: one that does not ack is sent away', async () => {
+    const terms = sessions.add('S5', OWNER);
+    const o = owner();
+    const { path } = await ask<{ path: string }>(o, 'share:create', { sessionId: 'S5', mode: 'read-only' });
+    const g = guest(tokenOf(path)); // this page renders nothing and never acks
+    const ended: string[] = [];
+    g.on('guest:ended', (e) => ended.push(e.message));
+    await ask(g, 'guest:join', {});
+    await until('the guest attached', () => terms.get(1)!.viewers.size === 1);
+    const chunk = 'o'.repeat(100_000);
+    for (let i = 0; i < 9 && !ended.length; i++) {
+      terms.get(1)!.output(chunk);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(terms.get(1)!.acked >= 800_000, 'the guest\'s share of flow control was acked as the output went out');
+    await until('the slow guest sent away', () => ended.length > 0);
+    assert.match(ended[0]!, /could not keep up/);
+    assert.equal(terms.get(1)!.viewers.size, 0);
+  });
+
   test('the session\'s end sends guests away and forgets its links', async () => {
     sessions.add('S4', OWNER);
     const o = owner();

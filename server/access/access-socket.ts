@@ -29,6 +29,8 @@ export interface AccessSocketDeps {
 
 const ownerRoom = (sid: string) => `owner:${sid}`;
 export const linkRoom = (linkId: string) => `link:${linkId}`;
+/** A guest whose page is this far behind the terminal's output (chars not acked) is sent away. */
+const GUEST_MAX_BEHIND = 2 * TUNING.flowHighWatermark;
 /** A read-only guest who keeps typing hears why at most this often. */
 const READ_ONLY_NOTICE_MS = 5_000;
 
@@ -140,6 +142,9 @@ export function attachAccessNamespace(io: Server, deps: AccessSocketDeps): { nsp
     const attached = new Map<number, SharedTerminal>();
     let lastReadOnlyNotice = 0;
     let left = false;
+    /** node → chars sent to this guest and not yet acked by its page. */
+    const unacked = new Map<number, number>();
+    const kickSlow = () => deps.access.presence.kick((v) => v.id === viewerId, 'Your connection could not keep up with this terminal\'s output; reload the page to follow it again.');
 
     const attach = (info: SessionInfo) => {
       owner = info.ownerId;
@@ -155,7 +160,15 @@ export function attachAccessNamespace(io: Server, deps: AccessSocketDeps): { nsp
         attached.set(n, t);
         t.addViewer({
           id: `${viewerId}:${n}`,
-          data: (data) => socket.emit('term:data', { term: n, data }),
+          data: (data) => {
+            socket.emit('term:data', { term: n, data });
+            // A guest never holds up the owner's terminal: its share of flow control is acked at once,
+            // and a guest too slow to follow (acks far behind) is sent away instead.
+            t.ack(`${viewerId}:${n}`, data.length);
+            const behind = (unacked.get(n) ?? 0) + data.length;
+            unacked.set(n, behind);
+            if (behind > GUEST_MAX_BEHIND) kickSlow();
+          },
           replay: (data) => socket.emit('term:replay', { term: n, data }),
           state: (state, message) => socket.emit('term:state', { term: n, state, message }),
         });
@@ -216,7 +229,8 @@ export function attachAccessNamespace(io: Server, deps: AccessSocketDeps): { nsp
     });
     socket.on('term:ack', (req) => {
       if (!req || typeof req.chars !== 'number') return;
-      attached.get(req.term)?.ack(`${viewerId}:${req.term}`, req.chars);
+      if (!Number.isFinite(req.chars) || req.chars <= 0) return;
+      unacked.set(req.term, Math.max(0, (unacked.get(req.term) ?? 0) - req.chars));
     });
     socket.on('disconnect', () => {
       left = true;

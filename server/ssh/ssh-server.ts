@@ -28,6 +28,8 @@ export const SSH_LIMITS = {
   loginTimeoutMs: 30_000,
   /** Session channels per connection (each is a shell on the node). */
   channelsPerConnection: 4,
+  /** Output an ssh client has not taken yet (bytes buffered for its channel) before it is cut off. */
+  maxBufferedChars: 2 * TUNING.flowHighWatermark,
   /** What a login sees of the scrollback: the end of it, from a line start. */
   replayChars: 4_000,
 } as const;
@@ -204,25 +206,28 @@ function attachShell(a: {
 }): { resize(): void } {
   const { deps, stream, terminal: t } = a;
   const id = `ssh-${crypto.randomBytes(6).toString('hex')}`;
-  // Chars written but not yet taken by the ssh channel: acked once it drains (flow control, as a tab's acks).
-  let pending = 0;
-  const write = (data: string, counted: boolean) => {
-    if (counted) pending += data.length;
-    const flowing = stream.write(data);
-    if (flowing && pending) {
-      t.ack(id, pending);
-      pending = 0;
+  // An ssh client never holds up the terminal it shares with the owner's page: its share of flow
+  // control is acked at once, and a client too slow to take the output (its channel's buffer past
+  // the bound) is disconnected instead.
+  let dropped = false;
+  const write = (data: string) => {
+    if (dropped) return;
+    stream.write(data);
+    if (stream.writableLength > SSH_LIMITS.maxBufferedChars) {
+      dropped = true;
+      a.deps.log('ssh: a login too slow to take its terminal\'s output was closed');
+      stream.exit(1);
+      stream.end();
+      a.onEnd();
     }
   };
-  stream.on('drain', () => {
-    if (!pending) return;
-    t.ack(id, pending);
-    pending = 0;
-  });
   t.addViewer({
     id,
-    data: (d) => write(d, true),
-    replay: (d) => write(replayTail(d), false),
+    data: (d) => {
+      write(d);
+      t.ack(id, d.length);
+    },
+    replay: (d) => write(replayTail(d)),
     state: (state, message) => {
       if (state !== 'failed') return;
       stream.stderr.write(`\r\n${message ?? 'The terminal stopped.'}\r\n`);
