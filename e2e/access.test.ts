@@ -40,14 +40,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>
 }
 
 /** Runs Debian's ssh with the token given through SSH_ASKPASS; `input` is typed once the shell shows. */
-function runSsh(a: { port: number; user: string; token: string; knownHosts: string; askpass: string; input?: string; until?: RegExp; timeoutMs?: number }): Promise<{ code: number | null; out: string; err: string }> {
+function runSsh(a: { port: number; user: string; token: string; knownHosts: string; askpass: string; input?: string; until?: RegExp; timeoutMs?: number; command?: string }): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
     const p = spawn('ssh', [
-      '-tt', '-p', String(a.port),
+      ...(a.command ? ['-T'] : ['-tt']), '-p', String(a.port),
       '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${a.knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null',
       '-o', 'PubkeyAuthentication=no', '-o', 'PreferredAuthentications=keyboard-interactive,password', '-o', 'NumberOfPasswordPrompts=1',
       '-o', 'ConnectTimeout=30', '-F', '/dev/null',
       `${a.user}@127.0.0.1`,
+      ...(a.command ? [a.command] : []),
     ], { env: { ...process.env, SSH_ASKPASS: a.askpass, SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0', LABLAB_TOKEN: a.token }, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '', err = '', typed = false;
     const timer = setTimeout(() => p.kill('SIGTERM'), a.timeoutMs ?? 60_000);
@@ -181,9 +182,10 @@ describe('share links and ssh', () => {
     const reused = await runSsh({ port: sshPort, user: mine.user, token: mine.token, knownHosts, askpass, timeoutMs: 30_000 });
     assert.equal(reused.code, 255, `a used token is refused:\n${reused.out}\n${reused.err}`);
     assert.match(reused.err, /Permission denied/);
-    // Their token still opens their own session.
-    const own = await runSsh({ port: sshPort, user: theirs.user, token: theirs.token, knownHosts, askpass, input: 'docker ps\n', until: /CONTAINER ID\s+IMAGE/ });
-    assert.match(own.out, /CONTAINER ID\s+IMAGE/);
+    // Their token still opens their own session; a command instead of a shell runs in the node and returns its status.
+    const own = await runSsh({ port: sshPort, user: theirs.user, token: theirs.token, knownHosts, askpass, command: 'docker ps && hostname' });
+    assert.equal(own.code, 0, `ssh … docker ps:\n${own.out}\n${own.err}`);
+    assert.match(own.out, /^CONTAINER ID\s+IMAGE\s+COMMAND[\s\S]*\nnode1\n$/);
     await other.context().close();
   });
 });

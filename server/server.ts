@@ -203,7 +203,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   const stopPrewarm = every(timers, 60_000, () => void workshop.prewarmAll().catch((err) => log('event pre-warm failed', err)));
   const access = deps.access
     ? await createAccess({
-        store: deps.access, sessions, titleOf: (id) => labs.get(id)?.title, secret, limits, ssh: deps.ssh, timers, log,
+        store: deps.access, sessions, driver: deps.driver, titleOf: (id) => labs.get(id)?.title, secret, limits, ssh: deps.ssh, timers, log,
         liveSessionIds: async () => (await store.liveSessions()).map((r) => r.id),
       })
     : undefined;

@@ -7,6 +7,7 @@ import { AppError } from '../errors.ts';
 import type { LearnerLimits } from '../http/learner-limits.ts';
 import { messagePage } from '../http/pages.ts';
 import type { SessionManager } from '../sessions/manager.ts';
+import type { SandboxDriver } from '../../sandbox/driver/types.ts';
 import { every, type Timers } from '../timers.ts';
 import { startSshServer, type SshServer } from '../ssh/ssh-server.ts';
 import { AccessService } from './access-service.ts';
@@ -18,6 +19,8 @@ import { guestPage } from './share-page.ts';
 export interface AccessDeps {
   store: AccessStore;
   sessions: SessionManager;
+  /** Runs `ssh … <command>` in a node (the sandbox driver). */
+  driver: Pick<SandboxDriver, 'exec'>;
   /** A session's title (its lab's). */
   titleOf(labId: string): string | undefined;
   /** Every replica's live session ids (the session store's): what ended elsewhere is forgotten. */
@@ -43,7 +46,7 @@ export interface Access {
 const SWEEP_MS = 60_000;
 
 export async function createAccess(deps: AccessDeps): Promise<Access> {
-  const port = sessionPortOf(deps.sessions, deps.titleOf);
+  const port = sessionPortOf(deps.sessions, deps.driver, deps.titleOf);
   const service = new AccessService({ store: deps.store, sessions: port, now: () => deps.timers.now(), log: deps.log });
   const sweep = () => deps.liveSessionIds().then((ids) => service.sweep(ids)).catch((err) => deps.log('access: sweep failed (tried again in a minute)', err));
   await sweep();

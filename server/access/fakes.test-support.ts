@@ -1,6 +1,7 @@
 // A SessionPort over plain objects, for the access and ssh tests: sessions with nodes whose terminals
 // record what they are given. No sandbox, no session manager.
 import type { Viewer } from '../terminals/terminal.ts';
+import type { ExecResult } from '../../sandbox/driver/types.ts';
 import type { SessionInfo, SessionPort, SharedTerminal } from './session-port.ts';
 
 export class FakeTerminal implements SharedTerminal {
@@ -61,6 +62,13 @@ export class FakeSessions implements SessionPort {
     set.add(fn);
     this.watchers.set(id, set);
     return () => set.delete(fn);
+  }
+  /** Commands run through exec, as [session, node, command]. */
+  readonly commands: [string, number, string][] = [];
+  async exec(id: string, node: number, command: string): Promise<ExecResult> {
+    if (!this.terminal(id, node)) throw new Error('no such node');
+    this.commands.push([id, node, command]);
+    return { exitCode: command.startsWith('false') ? 1 : 0, stdout: `ran: ${command}\n`, stderr: '', timedOut: false };
   }
   watcherCount(id: string): number {
     return this.watchers.get(id)?.size ?? 0;

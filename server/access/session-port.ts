@@ -4,6 +4,7 @@
 import type { SessionManager } from '../sessions/manager.ts';
 import type { Viewer } from '../terminals/terminal.ts';
 import type { SessionPhase } from '../protocol/realtime.ts';
+import type { ExecResult, SandboxDriver } from '../../sandbox/driver/types.ts';
 
 /** What a guest or an ssh login does with a node's terminal (server/terminals/terminal.ts has it all). */
 export interface SharedTerminal {
@@ -29,13 +30,18 @@ export interface SessionPort {
   terminal(sessionId: string, node: number): SharedTerminal | undefined;
   /** Called at every change of the session (phase, nodes); with undefined once it ended. */
   watch(sessionId: string, fn: (info: SessionInfo | undefined) => void): () => void;
+  /** Runs one command line in the node's shell environment (the learner's world), output collected. */
+  exec(sessionId: string, node: number, command: string): Promise<ExecResult>;
 }
+
+/** `ssh … <command>`: bounded like a check's exec, longer since a learner may start a build. */
+const EXEC = { timeoutMs: 120_000, maxOutputBytes: 1 << 20 } as const;
 
 /** Terminals are probed up to this node number (labs have at most 6, a playground a few more). */
 const MAX_NODE = 16;
 const LIVE = new Set<SessionPhase>(['queued', 'starting', 'ready']);
 
-export function sessionPortOf(sessions: SessionManager, titleOf: (labId: string) => string | undefined): SessionPort {
+export function sessionPortOf(sessions: SessionManager, driver: Pick<SandboxDriver, 'exec'>, titleOf: (labId: string) => string | undefined): SessionPort {
   const info = (sid: string): SessionInfo | undefined => {
     const rec = sessions.liveSessions().find((r) => r.id === sid);
     if (!rec || !LIVE.has(rec.phase)) return undefined;
@@ -52,6 +58,13 @@ export function sessionPortOf(sessions: SessionManager, titleOf: (labId: string)
         update: (v) => fn(LIVE.has(v.phase) ? info(sid) : undefined),
         checks: () => {},
       });
+    },
+    async exec(sid, node, command) {
+      const rec = sessions.liveSessions().find((r) => r.id === sid);
+      const ref = rec && sessions.sandboxFor(rec.learnerId, rec.labId, node);
+      if (!ref) throw new Error(`node${node} of this session is not running`);
+      // world: the learner's own view, through the sandbox's boundary, as the shell runs.
+      return driver.exec(ref, ['bash', '-lc', command], { ...EXEC, world: true, workdir: '/root' });
     },
   };
 }

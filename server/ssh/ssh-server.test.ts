@@ -31,6 +31,7 @@ describe('the ssh server', () => {
   const sessions = new FakeSessions();
   const termsA = sessions.add('sessionA1', 'owner-a-1111');
   sessions.add('sessionB1', 'owner-b-2222');
+  const termsC = sessions.add('sessionC1', 'owner-c-3333'); // its owner's input budget is the paste's
   const limitsConfig: LearnerLimitsConfig = { sessionsPerLearner: 2, sessionsPerAddress: 10, sessionCreatesPerMinute: 10, checkRunsPerMinute: 10, inputBytesPerSecond: 256 * 1024, uploadBytesPerMinute: 1 << 20, portRequestsPerMinute: 10 };
   const limits = createLearnerLimits({ config: limitsConfig, liveSessions: () => [] });
   const logs: string[] = [];
@@ -116,17 +117,17 @@ describe('the ssh server', () => {
   });
 
   test('a 10 MB paste meets the owner\'s input rate; the server keeps serving', async () => {
-    const { token } = await access.newSshToken('owner-a-1111', 'sessionA1');
-    const c = await login('node1.sessionA1', { password: token });
+    const { token } = await access.newSshToken('owner-c-3333', 'sessionC1');
+    const c = await login('node1.sessionC1', { password: token });
     const s = await shell(c, { cols: 80, rows: 24 });
     let out = '';
     s.on('data', (d: Buffer) => (out += d.toString()));
     s.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const before = termsA.get(1)!.inputs.length;
+    const before = termsC.get(1)!.inputs.length;
     const paste = 'z'.repeat(10 * 1024 * 1024);
     s.write(paste);
     await until('the rate notice', () => out.includes('faster than this server accepts'), 60_000);
-    const pieces = termsA.get(1)!.inputs.slice(before);
+    const pieces = termsC.get(1)!.inputs.slice(before);
     const got = pieces.join('').length;
     assert.ok(pieces.every((p) => p.length <= TUNING.maxInputChunk), 'each piece is at most one input chunk');
     assert.ok(got > 0 && got < paste.length, `some of it passed, the rest was dropped (${got} of ${paste.length})`);
@@ -138,19 +139,24 @@ describe('the ssh server', () => {
     await until('the other session\'s input', () => sessions.terminal('sessionB1', 1)!.typed().includes('echo ok\r'));
   });
 
-  test('a command (exec) is answered with a sentence; the session\'s end closes the login', async () => {
+  test('a command (exec) runs in the node with its exit status; the session\'s end closes the login', async () => {
     const { token } = await access.newSshToken('owner-a-1111', 'sessionA1');
     const c = await login('node1.sessionA1', { password: token });
-    const said = await new Promise<string>((resolve, reject) =>
-      c.exec('docker ps', (err, ch) => {
+    const run = (cmd: string) => new Promise<{ out: string; code: number }>((resolve, reject) =>
+      c.exec(cmd, (err, ch) => {
         if (err) return reject(err);
-        let e = '';
-        ch.stderr.on('data', (d: Buffer) => (e += d.toString()));
-        ch.resume(); // a channel ends only once its stdout is read
-        ch.on('close', () => resolve(e));
+        let out = '';
+        let code = -1;
+        ch.on('data', (d: Buffer) => (out += d.toString()));
+        ch.stderr.on('data', (d: Buffer) => (out += d.toString()));
+        ch.on('exit', (n: number) => (code = n));
+        ch.on('close', () => resolve({ out, code }));
       }),
     );
-    assert.match(said, /shell only/);
+    assert.deepEqual(await run('docker ps'), { out: 'ran: docker ps\n', code: 0 });
+    assert.equal((await run('false')).code, 1);
+    assert.deepEqual(sessions.commands.filter(([sid]) => sid === 'sessionA1').map(([, node, cmd]) => [node, cmd]), [[1, 'docker ps'], [1, 'false']]);
+    assert.match((await run('x'.repeat(20_000))).out, /at most/);
     const s = await shell(c, { cols: 80, rows: 24 });
     let out = '';
     let closed = false;

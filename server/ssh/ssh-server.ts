@@ -30,6 +30,10 @@ export const SSH_LIMITS = {
   channelsPerConnection: 4,
   /** Output an ssh client has not taken yet (bytes buffered for its channel) before it is cut off. */
   maxBufferedChars: 2 * TUNING.flowHighWatermark,
+  /** Longest command line for `ssh … <command>`. */
+  maxCommandChars: 16 * 1024,
+  /** Matches the exec bound in access/session-port.ts. */
+  commandTimeoutS: 120,
   /** What a login sees of the scrollback: the end of it, from a line start. */
   replayChars: 4_000,
 } as const;
@@ -148,11 +152,9 @@ export async function startSshServer(deps: SshServerDeps): Promise<SshServer> {
           ok?.();
         });
         session.on('env', (ok) => ok?.());
-        session.on('exec', (ok) => {
+        session.on('exec', (ok, _no, req) => {
           const stream = ok();
-          stream.stderr.write('This server opens the node\'s shell only: run ssh without a command (add -t for a terminal).\r\n');
-          stream.exit(2);
-          stream.end();
+          void runCommand({ deps, stream, sessionId, node, command: req.command });
         });
         session.on('shell', (ok, no) => {
           const t = deps.sessions.terminal(sessionId, node);
@@ -262,6 +264,34 @@ function attachShell(a: {
   });
   stream.on('close', () => t.removeViewer(id));
   return { resize: () => { const z = a.size(); t.resize(z.cols, z.rows); } };
+}
+
+/**
+ * `ssh … <command>`: one command line run in the node as its shell would run it, its output and exit
+ * status sent back. Counted against the owner's input rate like typed input (at least 1 KiB a command).
+ */
+async function runCommand(a: { deps: SshServerDeps; stream: ServerChannel; sessionId: string; node: number; command: string }): Promise<void> {
+  const { deps, stream } = a;
+  const finish = (code: number, err?: string) => {
+    if (err) stream.stderr.write(`${err}\n`);
+    stream.exit(code);
+    stream.end();
+  };
+  const info = deps.sessions.info(a.sessionId);
+  if (!info) return finish(1, 'The session has ended.');
+  if (typeof a.command !== 'string' || a.command.length > SSH_LIMITS.maxCommandChars) return finish(2, `A command may be at most ${SSH_LIMITS.maxCommandChars} characters; open a shell (ssh without a command) for more.`);
+  if (deps.limits && !(await deps.limits.input(info.ownerId, Math.max(1024, Buffer.byteLength(a.command))))) {
+    return finish(1, 'Commands are arriving faster than this server accepts for this session (RATE_INPUT_BYTES_PER_SEC); wait a moment.');
+  }
+  try {
+    const r = await deps.sessions.exec(a.sessionId, a.node, a.command);
+    if (r.stdout) stream.write(r.stdout);
+    if (r.stderr) stream.stderr.write(r.stderr);
+    finish(r.timedOut ? 124 : r.exitCode, r.timedOut ? `The command was stopped after ${SSH_LIMITS.commandTimeoutS} s; run long commands in the shell.` : undefined);
+  } catch (err) {
+    deps.log(`ssh: command in node${a.node} of ${a.sessionId} failed`, err);
+    finish(1, 'The command could not run: the node is not running.');
+  }
 }
 
 /** The end of the scrollback from a line start: enough to see the prompt without replaying a flood. */
