@@ -83,7 +83,7 @@ describe('share links and ssh', () => {
     assert.ok(sshPort > 0, `the server says where ssh listens:\n${server.output()}`);
     ownerPage = await newLabPage(browser);
     await ownerPage.goto(`${server.url}/labs/access-lab`);
-    await waitForTermText(ownerPage, 1, PROMPT, 300_000);
+    await waitForTermText(ownerPage, 1, PROMPT, 600_000);
     await ownerPage.getByRole('button', { name: /^Share/ }).click();
   });
   after(async () => {
@@ -134,7 +134,7 @@ describe('share links and ssh', () => {
     const guest = await (await browser.newContext()).newPage();
     await guest.goto(url);
     assert.match(await guest.locator('#guest-banner').innerText(), /read-only/);
-    await waitForTermText(guest, 1, /owner-42-marker/);
+    await waitForTermText(guest, 1, PROMPT);
     await typeInTerminal(guest, 1, 'echo ro-typed\n');
     await guest.locator('.toast', { hasText: 'read-only' }).first().waitFor({ timeout: 10_000 });
     await typeInTerminal(ownerPage, 1, 'echo owner-$((3*3))-second\n');
@@ -172,7 +172,7 @@ describe('share links and ssh', () => {
     // Another learner's own session and token.
     const other = await newLabPage(browser);
     await other.goto(`${server.url}/labs/access-lab`);
-    await waitForTermText(other, 1, PROMPT, 300_000);
+    await waitForTermText(other, 1, PROMPT, 600_000);
     await other.getByRole('button', { name: /^Share/ }).click();
     const theirs = await token(other);
     assert.notEqual(theirs.user, mine.user);
