@@ -9,9 +9,9 @@ export function guestPage(boot: GuestBoot): string {
   <span class="session-bar"><span class="session-status" id="guest-status" role="status">Connecting…</span></span>
 </header>
 <div class="guest-banner" id="guest-banner" data-mode="${esc(boot.mode)}" role="note">
-  <strong>You are a guest in someone else's session</strong> of “${esc(boot.title)}”, ${rw
+  <span class="guest-text"><strong>You are a guest in someone else's session</strong> of “${esc(boot.title)}”, ${rw
     ? '<span class="guest-mode">read-write</span>: what you type goes into their shells, and they see it.'
-    : '<span class="guest-mode">read-only</span>: you see their terminals; typing is switched off.'}
+    : '<span class="guest-mode">read-only</span>: you see their terminals; typing is switched off.'}</span>
   <label class="guest-name">Your name for the owner: <input id="guest-name" maxlength="40" autocomplete="nickname"></label>
 </div>
 <div class="terminals guest-terminals" id="terminals"></div>
