@@ -56,3 +56,11 @@ test('a pasted key: one public key line, never a private key', () => {
   assert.throws(() => parsePublicKey('x'.repeat(9000)), /at most/);
   assert.throws(() => parsePublicKey(''), /Paste a public key/);
 });
+
+test('the server refuses to start on an SSH_PORT that is not a port, with a sentence', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const root = path.resolve(import.meta.dirname, '..', '..');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'server/main.ts')], { cwd: root, env: { ...process.env, SSH_PORT: 'twenty-two' }, encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /SSH_PORT must be a port number \(0-65535\), got "twenty-two"/);
+});
