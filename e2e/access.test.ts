@@ -2,7 +2,8 @@
 // a read-write share link opened in a second browser context types into the owner's shell (the
 // owner sees it), revoking it cuts that context off at once, a read-only link cannot type; a
 // one-time token shown on the owner's page logs `ssh` in to node1 and `docker ps` prints its header;
-// a token of another learner's session and a used token are refused.
+// a token of another learner's session and a used token are refused; a link outlives a server restart
+// and ends with its session.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -187,5 +188,30 @@ describe('share links and ssh', () => {
     assert.equal(own.code, 0, `ssh … docker ps:\n${own.out}\n${own.err}`);
     assert.match(own.out, /CONTAINER ID\s+IMAGE\s+COMMAND[\s\S]*\nnode1\n$/);
     await other.context().close();
+  });
+
+  test('a link outlives a server restart, as its session does, and ends with the session; the host key is kept', async () => {
+    const url = await makeLink('read-write');
+    const linkPath = new URL(url).pathname;
+    const keyOf = (out: string) => /host key (SHA256:[A-Za-z0-9+/]+)/.exec(out)?.[1];
+    const fingerprint = keyOf(server.output());
+    assert.ok(fingerprint);
+    await server.stop();
+    server = await startServerProc({ labsDir, dataDir: DATA, ownerId: owner, env: { DB_FILE: db, SSH_PORT: '0', SSH_HOST: '127.0.0.1' } });
+    assert.equal(keyOf(server.output()), fingerprint, 'the same host key after a restart');
+    const guest = await (await browser.newContext()).newPage();
+    await guest.goto(`${server.url}${linkPath}`);
+    await waitForTermText(guest, 1, PROMPT, 120_000);
+    await typeInTerminal(guest, 1, 'echo after-restart-$((5*5))\n');
+    await waitForTermText(guest, 1, /after-restart-25/);
+    // The owner comes back (same browser, same cookie) and ends the session: the guest is sent away at once.
+    await ownerPage.goto(`${server.url}/labs/access-lab`);
+    await waitForTermText(ownerPage, 1, /after-restart-25/, 120_000);
+    ownerPage.once('dialog', (d) => void d.accept());
+    await ownerPage.getByRole('button', { name: 'End session' }).click();
+    await guest.locator('[data-guest-ended]').waitFor({ timeout: 30_000 });
+    assert.match(await guest.locator('[data-guest-ended]').innerText(), /ended/);
+    assert.equal((await guest.goto(`${server.url}${linkPath}`))?.status(), 404, 'the link ended with the session');
+    await guest.context().close();
   });
 });
