@@ -25,6 +25,9 @@ import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
 import { createGitCli } from './catalogue/git-cli.ts';
 import { createLogger } from './log/logger.ts';
+import { openAccessStore } from './access/access-store.ts';
+import { loadSshConfig, SshConfigError } from './ssh/ssh-config.ts';
+import { loadOrCreateHostKey } from './ssh/host-key.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,10 +38,12 @@ const log = (msg: string, err?: unknown): void => logger.log(msg, err);
 
 async function main(): Promise<void> {
   let config;
+  let sshConfig;
   try {
     config = loadConfig(process.argv.slice(2), process.env, process.cwd());
+    sshConfig = loadSshConfig(process.env, config.host);
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof SshConfigError) {
       console.error(`error: ${err.message}`);
       process.exit(2);
     }
@@ -78,6 +83,9 @@ async function main(): Promise<void> {
   // PostgreSQL when DATABASE_URL is set (replicas), else the SQLite file.
   const store = await openStore(config.databaseUrl ?? config.dbFile);
   const events = await openEventStore(config.databaseUrl ?? config.dbFile);
+  const access = await openAccessStore(config.databaseUrl ?? config.dbFile);
+  // Made once per install and kept in the data dir (0600): never shared with another install.
+  const hostKey = sshConfig ? loadOrCreateHostKey(config.dataDir) : undefined;
   // Taken now (the secret loader is synchronous); when a secret file already exists the old copy is dropped.
   const legacySecret = await store.takeLegacySecret();
   const secret = loadCookieSecret({ value: config.cookieSecret, file: config.cookieSecretFile, dataDir: config.dataDir, legacy: () => legacySecret });
@@ -104,6 +112,8 @@ async function main(): Promise<void> {
     }),
     webDistDir: path.join(root, 'web', 'dist'),
     git: createGitCli({ timeoutMs: 120_000 }),
+    access,
+    ssh: sshConfig && hostKey ? { ...sshConfig, hostKey: hostKey.privateKey } : undefined,
     log,
   });
   await backend.start((ids, message) => server.sessions.lose(ids, message));
@@ -126,6 +136,7 @@ async function main(): Promise<void> {
       await server.close();
       await store.close();
       await events.close();
+      await access.close();
       await driver.dispose();
     } finally {
       process.exit(0);
@@ -133,6 +144,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
+  log(server.sshPort && hostKey
+    ? `ssh: serving on ${sshConfig!.host}:${server.sshPort} (ssh -p ${server.sshPort} node1.<session>@<this host>); host key ${hostKey.fingerprint}${hostKey.created ? ', made now' : ''} in ${hostKey.file}`
+    : 'ssh: off (set SSH_PORT to turn it on)');
   log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
   log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.

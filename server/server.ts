@@ -28,6 +28,8 @@ import { createWorkshop } from './workshop/workshop.ts';
 import { createWorkshopRoutes } from './workshop/routes.ts';
 import { attachWorkshopNamespace } from './workshop/socket.ts';
 import { createHintService } from './hints/hint-service.ts';
+import { createAccess } from './access/access.ts';
+import type { AccessStore } from './access/access-store.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -58,6 +60,10 @@ export interface ServerDeps {
   timers: Timers;
   /** With several engines: whether one takes new sessions (not drained, not lost); the pool hands out nothing from others. */
   engineOpen?(engine: string): boolean;
+  /** Share links and ssh credentials (server/access/); without it neither is offered. */
+  access?: AccessStore;
+  /** The ssh server (SSH_PORT), with the install's host key. */
+  ssh?: { host: string; port: number; hostKey: string };
 }
 
 export interface RunningServer {
@@ -65,6 +71,8 @@ export interface RunningServer {
   port: number;
   sessions: SessionManager;
   pool: WarmPool;
+  /** The ssh server's port, when SSH_PORT turned it on. */
+  sshPort?: number;
   /** Stops serving. Sandboxes keep running so a restarted server re-attaches to them. The store and
    * events stay open: whoever made them closes them. */
   close(): Promise<void>;
@@ -193,9 +201,16 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   await workshop.prewarmAll();
   // Events added by the CLI or another replica while the server runs are pre-warmed too.
   const stopPrewarm = every(timers, 60_000, () => void workshop.prewarmAll().catch((err) => log('event pre-warm failed', err)));
+  const access = deps.access
+    ? await createAccess({
+        store: deps.access, sessions, driver: deps.driver, titleOf: (id) => labs.get(id)?.title, secret, limits, ssh: deps.ssh, timers, log,
+        liveSessionIds: async () => (await store.liveSessions()).map((r) => r.id),
+      })
+    : undefined;
   const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now });
   const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now, log, routes: [
     routes,
+    ...(access ? [access.router] : []),
     ...(config.labsHookSecret ? [createLabsHookRoute({ secret: config.labsHookSecret, refresh: () => gitLabs?.refresh() ?? Promise.resolve([]), log })] : []),
   ] });
   const httpServer = http.createServer(app);
@@ -212,6 +227,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, timers, crossReplica: !!config.redisUrl, log,
   });
   sendHint = (learnerId, h) => workshopSocket.hint(learnerId, h);
+  access?.attach(sockets.io);
   const redis = config.redisUrl ? await attachRedisAdapter(sockets.io, config.redisUrl, log) : undefined;
   reshape = () => pool.configure(shapes(), poolSize());
   // Port links carry WebSocket upgrades; socket.io keeps its own (it no longer destroys foreign ones).
@@ -235,6 +251,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     port,
     sessions,
     pool,
+    sshPort: access?.sshPort(),
     async close() {
       stopPrewarm();
       hints.dispose();
@@ -242,6 +259,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       await sessions.dispose();
       await lease?.dispose();
       await pool.dispose();
+      await access?.dispose();
       await sockets.dispose();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
       labs.dispose();

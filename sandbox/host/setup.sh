@@ -32,6 +32,7 @@ need_pkgs() {
   [ -x /usr/lib/git-core/git-daemon ] || missing+=(git)  # LABS_REPOS clones; its test serves a repository with git daemon
   command -v ps >/dev/null || missing+=(procps)
   [ -x /usr/sbin/sshd ] || missing+=(openssh-server)    # the ssh:// engine test runs an sshd of its own
+  command -v ssh >/dev/null || missing+=(openssh-client)  # the ssh access test logs in with Debian's client
   command -v openssl >/dev/null || missing+=(openssl)    # the tcp:// engine test makes TLS certificates
   command -v systemd-analyze >/dev/null || missing+=(systemd)  # the service test verifies its unit
   command -v caddy >/dev/null || missing+=(caddy)          # the TLS e2e test runs the README's Caddy recipe

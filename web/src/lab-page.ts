@@ -281,6 +281,8 @@ export function startLabPage(): void {
     if (s.phase === 'ready') wasReady = true;
     clockSkew = s.serverNow - Date.now();
     document.body.dataset.sessionPhase = s.phase;
+    // The Share panel (access-panel.ts) follows the session through this event.
+    document.dispatchEvent(new CustomEvent('lablab:session', { detail: s }));
     extendBtn.hidden = !(s.canExtend && (s.phase === 'ready' || s.phase === 'starting'));
     endBtn.hidden = !(s.phase === 'ready' || s.phase === 'starting' || s.phase === 'queued');
     const labels: Record<SessionView['phase'], string> = {

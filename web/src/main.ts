@@ -1,6 +1,7 @@
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import './files.css';
+import './access.css';
 import { startLabPage } from './lab-page.ts';
 import { showToast } from './toast.ts';
 import { initFilesPane } from './files-pane.ts';
@@ -8,6 +9,8 @@ import { initPortsList } from './ports-list.ts';
 import { startHostEventPage } from './host-page.ts';
 import { startWorkshopLearner } from './workshop-learner.ts';
 import type { LabBoot } from '../../server/protocol/realtime.ts';
+import { startAccessPanel } from './access-panel.ts';
+import { startGuestPage } from './guest-page.ts';
 
 if (document.body.dataset.page === 'lab') {
   startLabPage();
@@ -15,5 +18,7 @@ if (document.body.dataset.page === 'lab') {
   initFilesPane(boot, (m, level = 'warn') => showToast(m, level));
   initPortsList(boot, (node, port) => `/labs/${encodeURIComponent(boot.labId)}/port/${node}/${port}/`);
   startWorkshopLearner(boot.labId);
+  startAccessPanel();
 }
 if (document.body.dataset.page === 'host-event') startHostEventPage();
+if (document.body.dataset.page === 'share-guest') startGuestPage();
