@@ -24,6 +24,8 @@ import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
 import { createGitCli } from './catalogue/git-cli.ts';
+import Docker from 'dockerode';
+import { createHostStats } from './playground/node-stats.ts';
 import { createLogger } from './log/logger.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -104,6 +106,8 @@ async function main(): Promise<void> {
     }),
     webDistDir: path.join(root, 'web', 'dist'),
     git: createGitCli({ timeoutMs: 120_000 }),
+    // Playground stats from the local engine; a sandbox on another engine (ENGINES) shows none.
+    hostStats: createHostStats(new Docker({ socketPath: '/var/run/docker.sock' }), { remote: (ref) => !!ref.engine, log }),
     log,
   });
   await backend.start((ids, message) => server.sessions.lose(ids, message));

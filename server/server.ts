@@ -28,6 +28,12 @@ import { createWorkshop } from './workshop/workshop.ts';
 import { createWorkshopRoutes } from './workshop/routes.ts';
 import { attachWorkshopNamespace } from './workshop/socket.ts';
 import { createHintService } from './hints/hint-service.ts';
+import { PLAY_LAB_ID, playLab } from './playground/play-lab.ts';
+import { createPlaygroundRoutes } from './playground/routes.ts';
+import { playgroundSocket } from './playground/socket.ts';
+import type { HostStats } from './playground/node-stats.ts';
+import { createStackInbox } from './stacks/inbox.ts';
+import { allowedRanges } from './stacks/address-rules.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -58,6 +64,8 @@ export interface ServerDeps {
   timers: Timers;
   /** With several engines: whether one takes new sessions (not drained, not lost); the pool hands out nothing from others. */
   engineOpen?(engine: string): boolean;
+  /** The host engine's container stats, for the playground's per-node figures; without it they read 0. */
+  hostStats?: HostStats;
 }
 
 export interface RunningServer {
@@ -128,6 +136,8 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       const images = lab.images.filter((i) => i !== 'scratch');
       seen.set(`${lab.terms}|${[...images].sort().join(',')}`, { images, terms: lab.terms });
     }
+    // A playground starts with one node.
+    seen.set(`1|${[...config.play.images].sort().join(',')}`, { images: config.play.images, terms: 1 });
     return [...seen.values()];
   };
 
@@ -163,7 +173,8 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     config,
     store,
     driver: deps.driver,
-    lab: (id) => labs.get(id),
+    // Each playground session gets its own copy: its node count changes while it runs.
+    lab: (id) => (id === PLAY_LAB_ID ? playLab(config.play) : labs.get(id)),
     checks: deps.checks,
     spawnPty: deps.spawnPty,
     shellWire: deps.shellWire,
@@ -194,8 +205,14 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   // Events added by the CLI or another replica while the server runs are pre-warmed too.
   const stopPrewarm = every(timers, 60_000, () => void workshop.prewarmAll().catch((err) => log('event pre-warm failed', err)));
   const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now });
+  // "Try it" stacks: fetched by the server under STACK_URL_* rules, held per learner until their playground is up.
+  const stackInbox = createStackInbox(now);
+  const { allowPrefixes, allowAddresses, dir: stacksDir, maxBytes, timeoutMs, maxRedirects } = config.stacks;
+  const stackSource = { stacksDir, rules: { allowPrefixes, allowedAddresses: allowedRanges(allowAddresses), maxBytes, timeoutMs, maxRedirects } };
+  const playRoutes = createPlaygroundRoutes({ maxNodes: config.play.maxNodes, maxUploadBytes: config.maxUploadBytes, stacks: stackSource, inbox: stackInbox, log });
   const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now, log, routes: [
     routes,
+    playRoutes,
     ...(config.labsHookSecret ? [createLabsHookRoute({ secret: config.labsHookSecret, refresh: () => gitLabs?.refresh() ?? Promise.resolve([]), log })] : []),
   ] });
   const httpServer = http.createServer(app);
@@ -207,6 +224,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       return events.eventsOf(learnerId).then((evs) => evs.some((e) => e.startsAt - 60 * 60_000 <= t && t <= e.endsAt));
     },
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
+    extensions: [playgroundSocket({ sessions, driver: deps.driver, host: deps.hostStats ?? { sample: async () => null }, inbox: stackInbox, timers, log })],
   });
   const workshopSocket = attachWorkshopNamespace(sockets.io, {
     workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, timers, crossReplica: !!config.redisUrl, log,

@@ -1,12 +1,14 @@
 import '@xterm/xterm/css/xterm.css';
 import './styles.css';
 import './files.css';
+import './play.css';
 import { startLabPage } from './lab-page.ts';
 import { showToast } from './toast.ts';
 import { initFilesPane } from './files-pane.ts';
 import { initPortsList } from './ports-list.ts';
 import { startHostEventPage } from './host-page.ts';
 import { startWorkshopLearner } from './workshop-learner.ts';
+import { startPlayPage } from './play-page.ts';
 import type { LabBoot } from '../../server/protocol/realtime.ts';
 
 if (document.body.dataset.page === 'lab') {
@@ -17,3 +19,4 @@ if (document.body.dataset.page === 'lab') {
   startWorkshopLearner(boot.labId);
 }
 if (document.body.dataset.page === 'host-event') startHostEventPage();
+if (document.body.dataset.page === 'play') startPlayPage();
