@@ -1,6 +1,6 @@
 // Issue 20 in the browser: /play starts with one node; nodes are added and removed while it runs and
 // reach each other by name; the 3+2 template forms a five-node swarm that `docker node ls` shows;
-// the node cap and a full server say so; each node's CPU figure follows a busy loop.
+// the node cap and a full server say so; a reload reconnects every node; a node's CPU figure follows a busy loop.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Page } from 'playwright-core';
@@ -82,20 +82,32 @@ describe('the playground', () => {
   test('one node, two added by name, the 3+2 template, the node cap, a removal, live CPU figures', { timeout: 1_500_000 }, async () => {
     const page = await newLabPage(browser);
     page.on('dialog', (d) => void d.accept());
+    // Durations are printed, never asserted (the machine is shared).
+    const took: Record<string, number> = {};
+    let t0 = Date.now();
+    const lap = (name: string) => {
+      took[name] = Date.now() - t0;
+      t0 = Date.now();
+    };
     await page.goto(`${server.url}/play`);
     await nodeReady(page, 1);
     await waitForTermText(page, 1, /\[node1\] \/root \$/);
+    lap('openToNode1Ms');
 
     await addNode(page, 2);
+    lap('addNode2Ms');
     await addNode(page, 3);
+    lap('addNode3Ms');
     assert.equal(await page.locator('#play-count').getAttribute('data-nodes'), '3');
     // node3 is selected after its add; it reaches node1 by name on the session network.
     await typeInTerminal(page, 3, 'ping -c 1 node1 && echo "reached-$((40+2))"\n');
     await waitForTermText(page, 3, /reached-42/);
 
+    t0 = Date.now();
     await button(page, '3 managers and 2 workers').click();
     await page.waitForSelector(`#play-progress[data-state="done"]`, { timeout: 900_000 });
     await nodeReady(page, 5);
+    lap('templateTo5NodesMs');
     await selectNode(page, 1);
     await typeInTerminal(page, 1, 'clear; docker node ls\n');
     const ls = await waitForTermText(page, 1, /(Ready\s+Active[^\n]*\n?[\s\S]*){5}/, 30_000);
@@ -109,19 +121,33 @@ describe('the playground', () => {
     assert.match(await page.locator('#play-message').innerText(), /already has 5 nodes, the most one session may have/);
 
     await selectNode(page, 5);
+    t0 = Date.now();
     await button(page, 'Remove node').click();
     await page.waitForSelector('[data-terminal="5"]', { state: 'detached', timeout: 60_000 });
+    lap('removeNodeMs');
     assert.equal(await page.locator('#play-count').getAttribute('data-nodes'), '4');
+
+    // A reload joins the running playground: each node's terminal connects again with its screen.
+    t0 = Date.now();
+    await page.reload();
+    for (const n of [1, 2, 3, 4]) await nodeReady(page, n, 120_000);
+    lap('reloadTo4NodesMs');
+    assert.equal(await page.locator('[data-terminal="5"]').count(), 0);
+    await waitForTermText(page, 1, /Leader/);
 
     // Live figures: node2's CPU climbs while `yes` runs and falls when it stops.
     await selectNode(page, 2);
+    t0 = Date.now();
     await typeInTerminal(page, 2, 'yes > /dev/null\n');
     const busy = await waitForCpu(page, 2, (c) => c >= 20);
+    lap('cpuRiseMs');
     await typeInTerminal(page, 2, '\x03');
     const idle = await waitForCpu(page, 2, (c) => c < 10);
+    lap('cpuFallMs');
     assert.ok(busy > idle, `busy ${busy}% then idle ${idle}%`);
     assert.match(await page.locator('[data-node-stats="2"]').innerText(), /mem \d+ MiB \/ [\d.]+ GiB · disk /);
 
+    console.log(JSON.stringify({ playground: took, busyCpu: busy, idleCpu: idle }));
     await button(page, 'End session').click();
     await page.waitForSelector('#session-status[data-phase="ended"]');
     for (let i = 0; i < 60 && (await sandboxesOf(owner)) > 0; i++) await new Promise((r) => setTimeout(r, 1000));

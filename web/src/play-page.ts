@@ -31,6 +31,13 @@ export function startPlayPage(): void {
   const message = $('#play-message')!;
   const progressBox = $('#play-progress')!;
   const nodes = new Map<number, NodeView>();
+  /**
+   * What the server sent for a node before its pane exists: a join answered with a ready session
+   * (a reconnect, a reload) attaches the terminals before the answer arrives, so their screen and
+   * state come first. Applied when the pane is made.
+   */
+  const early = new Map<number, { screen: string; state?: { state: TermState; message?: string } }>();
+  const earlyFor = (n: number) => early.get(n) ?? early.set(n, { screen: '' }).get(n)!;
   let selected = 0;
   let session: SessionView | undefined;
   let clockSkew = 0;
@@ -81,6 +88,10 @@ export function startPlayPage(): void {
     const after = [...list.children].find((li) => Number((li as HTMLElement).dataset.node) > n);
     list.insertBefore(item, after ?? null);
     nodes.set(n, { pane, section, item });
+    const first = early.get(n);
+    early.delete(n);
+    if (first?.screen) pane.replay(first.screen);
+    if (first?.state) setTermState(n, first.state.state, first.state.message);
   };
 
   const syncNodes = (want: number[]) => {
@@ -92,6 +103,7 @@ export function startPlayPage(): void {
       nodes.delete(n);
     }
     for (const n of want) if (!nodes.has(n)) addPane(n);
+    for (const n of early.keys()) if (!want.includes(n)) early.delete(n);
     if (!nodes.has(selected)) select(want[0] ?? 0);
     else select(selected);
     files?.setNodes(want);
@@ -300,9 +312,20 @@ export function startPlayPage(): void {
     for (const n of nodes.keys()) setTermState(n, 'reconnecting');
   });
   socket.on('session:update', applySession);
-  socket.on('term:replay', ({ term, data }) => nodes.get(term)?.pane.replay(data));
-  socket.on('term:data', ({ term, data }) => nodes.get(term)?.pane.write(data));
-  socket.on('term:state', ({ term, state, message }) => setTermState(term, state, message));
+  socket.on('term:replay', ({ term, data }) => {
+    const v = nodes.get(term);
+    if (v) v.pane.replay(data);
+    else earlyFor(term).screen = data;
+  });
+  socket.on('term:data', ({ term, data }) => {
+    const v = nodes.get(term);
+    if (v) v.pane.write(data);
+    else earlyFor(term).screen += data;
+  });
+  socket.on('term:state', ({ term, state, message }) => {
+    if (nodes.has(term)) setTermState(term, state, message);
+    else earlyFor(term).state = { state, message };
+  });
   socket.on('notice', (n) => notice(n.message, n.level));
 }
 
