@@ -84,6 +84,15 @@ test('a URL outside STACK_URL_ALLOW is refused (the default is https only)', asy
   await assert.rejects(fetchStack('not a url', rules()), /is not a URL/);
 });
 
+test('a prefix that names a host allows that host, not a longer name that starts the same', async () => {
+  const port = new URL(base).port;
+  // The name resolves to the test server: only the prefix rule stands between it and a fetch.
+  const toLocal = async () => [{ address: '127.0.0.1', family: 4 }];
+  await assert.rejects(fetchStack(`http://127.0.0.1.stacks.example.test:${port}/compose.yml`, rules({ resolve: toLocal })), /only from URLs starting with "http:\/\/127\.0\.0\.1"/);
+  assert.equal((await fetchStack(`${base}/compose.yml`, rules({ allowPrefixes: [`${base}/`] }))).text, COMPOSE);
+  assert.equal((await fetchStack(`${base}/compose.yml`, rules({ allowPrefixes: ['http://'] }))).text, COMPOSE);
+});
+
 test('too large is refused, whether it says its size or not', async () => {
   await assert.rejects(fetchStack(`${base}/big.yml`, rules()), /larger than 256 KB/);
   await assert.rejects(fetchStack(`${base}/big-chunked.yml`, rules()), /larger than 256 KB/);

@@ -31,7 +31,7 @@ async function checkedTarget(url: URL, rules: StackFetchRules): Promise<{ addres
   const href = url.href;
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw refuse(href, 'only http and https URLs are fetched');
   if (url.username || url.password) throw refuse(href, 'URLs with a user name or password are not fetched');
-  if (!rules.allowPrefixes.some((p) => href.startsWith(p))) {
+  if (!rules.allowPrefixes.some((p) => prefixAllows(p, href))) {
     throw refuse(href, `this server fetches stacks only from URLs starting with ${rules.allowPrefixes.map((p) => `"${p}"`).join(' or ')} (STACK_URL_ALLOW)`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -50,6 +50,18 @@ async function checkedTarget(url: URL, rules: StackFetchRules): Promise<{ addres
     if (why) throw refuse(href, `${host === a.address ? '' : `${host} resolves to `}${why}`);
   }
   return addresses[0]!;
+}
+
+/**
+ * A prefix allows the URLs that start with it; one that names a host (no path) allows that host
+ * only: "http://127.0.0.1" allows "http://127.0.0.1:8080/x" but not "http://127.0.0.1.example.org/x".
+ */
+export function prefixAllows(prefix: string, href: string): boolean {
+  if (!href.startsWith(prefix)) return false;
+  const rest = prefix.split('://')[1];
+  if (rest === undefined || rest === '' || rest.includes('/')) return true;
+  const next = href.charAt(prefix.length);
+  return next === '' || '/:?#'.includes(next);
 }
 
 type Hop = { kind: 'redirect'; location: string } | { kind: 'body'; text: string };
