@@ -207,19 +207,20 @@ export function startPlayPage(): void {
       if (session) applySession(session);
     });
   };
-  addBtn.addEventListener('click', () =>
+  addBtn.addEventListener('click', () => {
+    // Taken now: the session update naming the new node arrives before this answer.
+    const before = new Set(nodes.keys());
     act('Starting a node…', (done) =>
       socket.emit('play:add', {}, (res) => {
         if (res.ok) {
-          const before = new Set(session?.nodes ?? []);
           applySession(res.value);
           const added = (res.value.nodes ?? []).find((n) => !before.has(n));
           if (added) select(added);
         } else say(res.error.message);
         done();
       }),
-    ),
-  );
+    );
+  });
   removeBtn.addEventListener('click', () => {
     const n = selected;
     if (!n) return;
@@ -302,7 +303,11 @@ export function startPlayPage(): void {
   socket.on('connect', () => {
     statusEl.textContent = 'Connecting…';
     socket.emit('session:join', { labId: boot.labId }, (res) => {
-      if (!res.ok) return showOverlay(`<h2>Could not start the playground</h2><p>${escapeHtml(res.error.message)}</p>`, 'error');
+      if (!res.ok) {
+        statusEl.textContent = 'Could not start';
+        statusEl.dataset.phase = 'failed';
+        return showOverlay(`<h2>Could not start the playground</h2><p data-session-message>${escapeHtml(res.error.message)}</p>`, 'error');
+      }
       applySession(res.value.session);
       nodes.forEach((v) => v.pane.resendSize());
     });
