@@ -83,7 +83,7 @@ export function startPlayPage(): void {
     const item = document.createElement('li');
     item.className = 'play-node';
     item.dataset.node = String(n);
-    item.innerHTML = `<button type="button" class="play-node-tab" aria-pressed="false">node${n}</button><div class="node-stats" data-node-stats="${n}">waiting for figures…</div><div class="node-ports" data-node-ports="${n}"></div>`;
+    item.innerHTML = `<button type="button" class="play-node-tab" aria-pressed="false"><span class="play-node-mark" aria-hidden="true">▣</span> node${n}</button><div class="node-stats" data-node-stats="${n}">waiting for figures…</div><div class="node-ports" data-node-ports="${n}"></div>`;
     item.querySelector('button')!.addEventListener('click', () => select(n));
     const after = [...list.children].find((li) => Number((li as HTMLElement).dataset.node) > n);
     list.insertBefore(item, after ?? null);
