@@ -26,6 +26,8 @@ import { createTerminalTransport } from './terminals/transport.ts';
 import { createGitCli } from './catalogue/git-cli.ts';
 import Docker from 'dockerode';
 import { createHostStats } from './playground/node-stats.ts';
+import { createCgroupStats, firstStats } from './playground/cgroup-stats.ts';
+import { createCgroupFs } from '../sandbox/driver/cgroup-fs.ts';
 import { createLogger } from './log/logger.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -106,8 +108,12 @@ async function main(): Promise<void> {
     }),
     webDistDir: path.join(root, 'web', 'dist'),
     git: createGitCli({ timeoutMs: 120_000 }),
-    // Playground stats from the local engine; a sandbox on another engine (ENGINES) shows none.
-    hostStats: createHostStats(new Docker({ socketPath: '/var/run/docker.sock' }), { remote: (ref) => !!ref.engine, log }),
+    // Playground CPU and memory: the sandbox's cgroup on this host, else the local engine's stats API;
+    // a sandbox on another engine (ENGINES) shows none.
+    hostStats: firstStats(
+      createCgroupStats({ cg: createCgroupFs(), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) }),
+      createHostStats(new Docker({ socketPath: '/var/run/docker.sock' }), { remote: (ref) => !!ref.engine, log }),
+    ),
     log,
   });
   await backend.start((ids, message) => server.sessions.lose(ids, message));
