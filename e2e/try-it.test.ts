@@ -1,7 +1,7 @@
 // A "Try it" link in the browser: PWD's /?stack=…&stack_name=… opens a playground and the server
 // fetches the Compose file (from a local HTTP server here, allowed explicitly by address) with its
 // build context's Dockerfile; `docker compose up -d` builds and starts it; its port link answers.
-// A link to a private address opens the playground with the refusal on the page.
+// Refused links (a private address, a redirect to one, a host not allowed) open the playground with the reason on the page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -24,6 +24,7 @@ const owner = uniqueOwner('try-it');
 
 before(async () => {
   files = http.createServer((req, res) => {
+    if (req.url === '/to-private') return void res.writeHead(302, { location: 'https://10.1.2.3/docker-compose.yml' }).end();
     const body = FILES[req.url ?? ''];
     if (body) res.end(body);
     else res.writeHead(404).end();
@@ -33,7 +34,7 @@ before(async () => {
   browser = await launchBrowser();
   server = await startServerProc({
     labsDir: tempDir('try-labs'), dataDir: DATA, ownerId: owner,
-    env: { DB_FILE: `${tempDir('try-db')}/db.sqlite`, PLAY_IMAGES: 'busybox', STACK_URL_ALLOW: 'http://127.0.0.1', STACK_URL_ALLOW_ADDRESSES: '127.0.0.1/32' },
+    env: { DB_FILE: `${tempDir('try-db')}/db.sqlite`, PLAY_IMAGES: 'busybox', STACK_URL_ALLOW: 'http://127.0.0.1,https://', STACK_URL_ALLOW_ADDRESSES: '127.0.0.1/32' },
   });
 });
 after(async () => {
@@ -57,11 +58,16 @@ test('a PWD-style Try-it link builds and starts the Compose app; its port link a
   await page.context().close();
 });
 
-test('a link to a private address still opens a playground, and says why the stack was refused', { timeout: 120_000 }, async () => {
+test('refused links still open a playground, and say why the stack was refused', { timeout: 120_000 }, async () => {
   const page = await newLabPage(browser);
-  await page.goto(`${server.url}/play?stack=${encodeURIComponent('http://127.0.0.1.nip.invalid/x.yml')}`);
-  assert.match(await page.locator('#play-stack-error').innerText(), /does not resolve|was not fetched/);
-  await page.goto(`${server.url}/play?stack=${encodeURIComponent('https://10.1.2.3/docker-compose.yml')}`);
-  assert.match(await page.locator('#play-stack-error').innerText(), /was not fetched: 10\.1\.2\.3 is a private, loopback or link-local address/);
+  const refusal = async (stack: string) => {
+    await page.goto(`${server.url}/play?stack=${encodeURIComponent(stack)}`);
+    return page.locator('#play-stack-error').innerText();
+  };
+  // Refused before any connection: nothing is sent to these addresses.
+  assert.match(await refusal('https://10.1.2.3/docker-compose.yml'), /was not fetched: 10\.1\.2\.3 is a private, loopback or link-local address/);
+  assert.match(await refusal(stackUrl.replace('/demo/docker-compose.yml', '/to-private')), /https:\/\/10\.1\.2\.3\/docker-compose\.yml was not fetched: 10\.1\.2\.3 is a private/);
+  assert.match(await refusal('http://127.0.0.1.stacks.invalid/x.yml'), /only from URLs starting with "http:\/\/127\.0\.0\.1" or "https:\/\/"/);
+  assert.equal(await page.locator('#play-add').count(), 1, 'the playground opened');
   await page.context().close();
 });
