@@ -8,6 +8,8 @@ import { timeLeftText } from './time-left.ts';
 import { initFilesPane } from './files-pane.ts';
 
 const ACK_EVERY = 5_000;
+/** A swarm node's own ports (cluster management, gossip): no app answers there, so no link. */
+const SWARM_PORTS = new Set([2377, 7946]);
 const MAX_INPUT_CHUNK = 64 * 1024;
 
 const $ = <T extends HTMLElement>(sel: string, root: ParentNode = document) => root.querySelector<T>(sel);
@@ -271,13 +273,14 @@ export function startPlayPage(): void {
       const disk = s.diskTotalBytes ? ` · disk ${bytes(s.diskUsedBytes ?? 0)} / ${bytes(s.diskTotalBytes)}` : '';
       el.textContent = `CPU ${s.cpuPercent.toFixed(1)}% · mem ${bytes(s.memoryBytes)}${s.memoryLimitBytes ? ` / ${bytes(s.memoryLimitBytes)}` : ''}${disk}`;
       const ports = $<HTMLElement>(`[data-node-ports="${s.node}"]`)!;
-      const key = s.ports.join(',');
+      const open = s.ports.filter((p) => !SWARM_PORTS.has(p));
+      const key = open.join(',');
       if (ports.dataset.key === key) continue;
       ports.dataset.key = key;
       ports.replaceChildren();
-      if (!s.ports.length) continue;
+      if (!open.length) continue;
       ports.append('Open port: ');
-      for (const p of s.ports) {
+      for (const p of open) {
         const a = document.createElement('a');
         a.href = `/labs/${encodeURIComponent(boot.labId)}/port/${s.node}/${p}/`;
         a.target = '_blank';
