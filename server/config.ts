@@ -145,6 +145,10 @@ export interface Config {
   poolMemoryReserveMiB: number;
   /** Build the listed labs' templates at start rather than at the first learner. */
   prepareTemplates: boolean;
+  /** The playground (/play): most nodes one session may have (PLAY_MAX_NODES) and the images each starts with (PLAY_IMAGES). */
+  play: { maxNodes: number; images: string[] };
+  /** "Try it" stack links: where the server may fetch them from, how much, how long; STACKS_DIR for offline hosts. */
+  stacks: { allowPrefixes: string[]; allowAddresses: string[]; dir?: string; maxBytes: number; timeoutMs: number; maxRedirects: number };
 }
 
 /** Per-learner and per-address caps and rates (see server/http/learner-limits.ts). */
@@ -282,6 +286,19 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     poolSize: intOpt('pool-size', a['pool-size'] ?? env.POOL_SIZE, 0, 0, 1000),
     poolMemoryReserveMiB: intOpt('POOL_MEMORY_RESERVE_MIB', env.POOL_MEMORY_RESERVE_MIB, 4096, 0, 1_048_576),
     prepareTemplates: env.PREPARE_TEMPLATES !== '0',
+    play: {
+      // Six at most: node numbers past 6 have no terminal, file or port routes.
+      maxNodes: intOpt('PLAY_MAX_NODES', env.PLAY_MAX_NODES, 5, 1, 6),
+      images: (env.PLAY_IMAGES ?? 'busybox,debian:bookworm-slim').split(',').map((s) => s.trim()).filter(Boolean),
+    },
+    stacks: {
+      allowPrefixes: (env.STACK_URL_ALLOW ?? 'https://').split(',').map((s) => s.trim()).filter(Boolean),
+      allowAddresses: (env.STACK_URL_ALLOW_ADDRESSES ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      dir: env.STACKS_DIR ? path.resolve(cwd, env.STACKS_DIR) : undefined,
+      maxBytes: intOpt('STACK_MAX_KB', env.STACK_MAX_KB, 256, 1, 10_240) * 1024,
+      timeoutMs: durationOpt('STACK_TIMEOUT', env.STACK_TIMEOUT, 10_000),
+      maxRedirects: intOpt('STACK_MAX_REDIRECTS', env.STACK_MAX_REDIRECTS, 3, 0, 10),
+    },
   };
 }
 

@@ -5,6 +5,7 @@ export type ErrorCode =
   | 'forbidden'
   | 'lab_broken'
   | 'capacity'
+  | 'node_cap'
   | 'sandbox_failed'
   | 'session_expired'
   | 'timeout'
@@ -17,6 +18,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   lab_broken: 422,
   capacity: 503,
+  node_cap: 409,
   sandbox_failed: 502,
   session_expired: 410,
   timeout: 504,

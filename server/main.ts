@@ -24,6 +24,10 @@ import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
 import { createGitCli } from './catalogue/git-cli.ts';
+import Docker from 'dockerode';
+import { createHostStats } from './playground/node-stats.ts';
+import { createCgroupStats, firstStats } from './playground/cgroup-stats.ts';
+import { createCgroupFs } from '../sandbox/driver/cgroup-fs.ts';
 import { createLogger } from './log/logger.ts';
 import { openAccessStore } from './access/access-store.ts';
 import { loadSshConfig, SshConfigError } from './ssh/ssh-config.ts';
@@ -114,6 +118,12 @@ async function main(): Promise<void> {
     git: createGitCli({ timeoutMs: 120_000 }),
     access,
     ssh: sshConfig && hostKey ? { ...sshConfig, hostKey: hostKey.privateKey } : undefined,
+    // Playground CPU and memory: the sandbox's cgroup on this host, else the local engine's stats API;
+    // a sandbox on another engine (ENGINES) shows none.
+    hostStats: firstStats(
+      createCgroupStats({ cg: createCgroupFs(), now: Date.now, sleep: (ms) => new Promise((r) => setTimeout(r, ms)) }),
+      createHostStats(new Docker({ socketPath: '/var/run/docker.sock' }), { remote: (ref) => !!ref.engine, log }),
+    ),
     log,
   });
   await backend.start((ids, message) => server.sessions.lose(ids, message));

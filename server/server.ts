@@ -30,6 +30,12 @@ import { attachWorkshopNamespace } from './workshop/socket.ts';
 import { createHintService } from './hints/hint-service.ts';
 import { createAccess } from './access/access.ts';
 import type { AccessStore } from './access/access-store.ts';
+import { PLAY_LAB_ID, playLab } from './playground/play-lab.ts';
+import { createPlaygroundRoutes } from './playground/routes.ts';
+import { playgroundSocket } from './playground/socket.ts';
+import type { HostStats } from './playground/node-stats.ts';
+import { createStackInbox } from './stacks/inbox.ts';
+import { allowedRanges } from './stacks/address-rules.ts';
 
 export interface ServerDeps {
   config: Config;
@@ -64,6 +70,8 @@ export interface ServerDeps {
   access?: AccessStore;
   /** The ssh server (SSH_PORT), with the install's host key. */
   ssh?: { host: string; port: number; hostKey: string };
+  /** The host engine's container stats, for the playground's per-node figures; without it they read 0. */
+  hostStats?: HostStats;
 }
 
 export interface RunningServer {
@@ -136,6 +144,8 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       const images = lab.images.filter((i) => i !== 'scratch');
       seen.set(`${lab.terms}|${[...images].sort().join(',')}`, { images, terms: lab.terms });
     }
+    // A playground starts with one node.
+    seen.set(`1|${[...config.play.images].sort().join(',')}`, { images: config.play.images, terms: 1 });
     return [...seen.values()];
   };
 
@@ -171,7 +181,8 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
     config,
     store,
     driver: deps.driver,
-    lab: (id) => labs.get(id),
+    // Each playground session gets its own copy: its node count changes while it runs.
+    lab: (id) => (id === PLAY_LAB_ID ? playLab(config.play) : labs.get(id)),
     checks: deps.checks,
     spawnPty: deps.spawnPty,
     shellWire: deps.shellWire,
@@ -203,14 +214,20 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
   const stopPrewarm = every(timers, 60_000, () => void workshop.prewarmAll().catch((err) => log('event pre-warm failed', err)));
   const access = deps.access
     ? await createAccess({
-        store: deps.access, sessions, driver: deps.driver, titleOf: (id) => labs.get(id)?.title, secret, limits, ssh: deps.ssh, timers, log,
+        store: deps.access, sessions, driver: deps.driver, titleOf: (id) => (id === PLAY_LAB_ID ? 'Playground' : labs.get(id)?.title), secret, limits, ssh: deps.ssh, timers, log,
         liveSessionIds: async () => (await store.liveSessions()).map((r) => r.id),
       })
     : undefined;
   const routes = createWorkshopRoutes({ workshop, hostToken: config.hostToken, secret, metrics, now });
+  // "Try it" stacks: fetched by the server under STACK_URL_* rules, held per learner until their playground is up.
+  const stackInbox = createStackInbox(now);
+  const { allowPrefixes, allowAddresses, dir: stacksDir, maxBytes, timeoutMs, maxRedirects } = config.stacks;
+  const stackSource = { stacksDir, rules: { allowPrefixes, allowedAddresses: allowedRanges(allowAddresses), maxBytes, timeoutMs, maxRedirects } };
+  const playRoutes = createPlaygroundRoutes({ maxNodes: config.play.maxNodes, maxUploadBytes: config.maxUploadBytes, stacks: stackSource, inbox: stackInbox, log });
   const app = createApp({ driver: deps.driver, archive: deps.archive, config, labs, sessions, store, secret, limits, webDistDir: deps.webDistDir, now, log, routes: [
     routes,
     ...(access ? [access.router] : []),
+    playRoutes,
     ...(config.labsHookSecret ? [createLabsHookRoute({ secret: config.labsHookSecret, refresh: () => gitLabs?.refresh() ?? Promise.resolve([]), log })] : []),
   ] });
   const httpServer = http.createServer(app);
@@ -222,6 +239,7 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       return events.eventsOf(learnerId).then((evs) => evs.some((e) => e.startsAt - 60 * 60_000 <= t && t <= e.endsAt));
     },
     clientAddress: (req) => clientAddress(req, app.get('trust proxy fn')),
+    extensions: [playgroundSocket({ sessions, driver: deps.driver, host: deps.hostStats ?? { sample: async () => null }, inbox: stackInbox, timers, log })],
   });
   const workshopSocket = attachWorkshopNamespace(sockets.io, {
     workshop, sessions, hostToken: config.hostToken, secret, hintsFor: hints.hintsFor, gridPushMs: 1000, timers, crossReplica: !!config.redisUrl, log,

@@ -85,6 +85,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.get('/', async (req, res) => {
+    // Play-With-Docker's "Try it" links (/?stack=…&stack_name=…) open a playground here.
+    if (typeof req.query.stack === 'string') return res.redirect(302, `/play${req.originalUrl.slice(req.path.length)}`);
     const entries = await Promise.all(deps.labs.all().map(async (lab) => {
       const total = lab.steps.reduce((n, s) => n + s.checks.length, 0);
       const passed = (await deps.store.progress(req.learnerId, lab.id)).filter((p) => p.status === 'pass').length;

@@ -77,6 +77,7 @@ export function cataloguePage(entries: CatalogueEntry[]): string {
 <main class="catalogue">
   <h1>Hands-on Docker labs</h1>
   <p class="lede">Each lab gives you your own Docker engine in the browser. Click a command to run it; every step is checked by looking at what you built.</p>
+  <p class="play-link"><a class="btn" href="/play">Open the playground</a> <span>A free session without a lab: add nodes, build a swarm from a template, run anything.</span></p>
   ${entries.length ? `<ul class="lab-list">${cards}</ul>` : '<p class="empty">No labs found. Put Markdown labs in the labs folder and reload.</p>'}
 </main>`;
   return layout('Docker Labs', body, { page: 'catalogue' });

@@ -86,4 +86,9 @@ export interface Lab {
    * Optional so hand-made Lab objects (tests, tools) need not spell it out.
    */
   warnings?: LabProblem[];
+  /**
+   * Set on the playground's own lab (server/playground): its node count changes while it runs, so
+   * each session holds its own copy and `terms` is that session's current number of nodes.
+   */
+  playground?: { maxNodes: number };
 }

@@ -28,6 +28,23 @@ export interface LabBoot {
   variables?: Record<string, string>;
 }
 
+/** What the playground page (/play) is rendered with; shaped like LabBoot so the Files tab takes it. */
+export interface PlayBoot {
+  labId: string;
+  title: string;
+  /** For the Files tab: node numbers go up to this. */
+  terms: number;
+  maxNodes: number;
+  maxPasteBytes: number;
+  maxUploadBytes?: number;
+  /** A stack to deploy once the first node is ready ("Try it" links), as the server accepted it. */
+  stack?: { source: string; name: string; mode: 'compose' | 'swarm' };
+  /** Why the link's stack was refused, shown on the page (the playground still opens). */
+  stackError?: string;
+  steps: [];
+  progress: [];
+}
+
 export type SessionPhase = 'queued' | 'starting' | 'ready' | 'expired' | 'ended' | 'failed';
 
 export interface SessionView {
@@ -44,6 +61,9 @@ export interface SessionView {
   queueLength?: number;
   message?: string;
   canExtend: boolean;
+  /** Playground only: its nodes now (node numbers), and the most it may have. */
+  nodes?: number[];
+  maxNodes?: number;
 }
 
 export type TermState = 'starting' | 'ready' | 'reconnecting' | 'exited' | 'failed';
@@ -64,6 +84,26 @@ export interface ClientToServer {
   'block:ran': (req: { stepId: string }) => void;
   /** Run this step's set-up (an imported lab's scripts) before its first block; answered when done. */
   'step:setup': (req: { stepId: string }, ack: Ack<{ ok: boolean; message?: string }>) => void;
+  /** Playground: one more node; one node fewer; a swarm template (see server/playground). */
+  'play:add': (req: Record<string, never>, ack: Ack<SessionView>) => void;
+  'play:remove': (req: { node: number }, ack: Ack<SessionView>) => void;
+  'play:template': (req: { template: string }, ack: Ack<{ nodes: string }>) => void;
+  /** Deploys the stack this learner's /play?stack=… link brought (once). */
+  'play:deploy': (req: Record<string, never>, ack: Ack<{ output: string }>) => void;
+}
+
+/** One playground node's figures, about every 2 s. */
+export interface NodeStats {
+  node: number;
+  /** Percent of one CPU (can pass 100 with several cores). */
+  cpuPercent: number;
+  memoryBytes: number;
+  memoryLimitBytes: number;
+  /** The sandbox disk (its /var/lib/docker); absent when it could not be read. */
+  diskUsedBytes?: number;
+  diskTotalBytes?: number;
+  /** TCP ports it listens on. */
+  ports: number[];
 }
 
 export interface ServerToClient {
@@ -76,6 +116,9 @@ export interface ServerToClient {
   'notice': (n: { level: 'info' | 'warn' | 'error'; message: string }) => void;
   /** The learner set variables in another tab (or another replica's page). */
   'vars:update': (v: { labId: string; values: Record<string, string> }) => void;
+  /** Playground: what a template or a deploy is doing now. */
+  'play:progress': (p: { message: string; state: 'running' | 'done' | 'failed' }) => void;
+  'play:stats': (s: NodeStats[]) => void;
   /** An author saved a new version of this lab. */
   'lab:changed': (c: { labId: string }) => void;
 }

@@ -9,10 +9,10 @@ import type { Config } from '../config.ts';
 import { TUNING } from '../config.ts';
 import { AppError, toErrorPayload } from '../errors.ts';
 import { COOKIE_NAME, readCookie, verifyId } from '../http/learner-cookie.ts';
-import type { Ack, ClientToServer, ServerToClient } from '../protocol/realtime.ts';
+import type { Ack, ClientToServer, ServerToClient, SessionView } from '../protocol/realtime.ts';
 import { validTerm, clampSize } from './validate.ts';
 
-type LabSocket = Socket<ClientToServer, ServerToClient>;
+export type LabSocket = Socket<ClientToServer, ServerToClient>;
 
 export interface SocketServerDeps {
   config: Config;
@@ -26,10 +26,22 @@ export interface SocketServerDeps {
   wouldCreate?(learnerId: string, labId: string): boolean | Promise<boolean>;
   /** The learner joined a workshop event that is running now (see learner-limits admitSession). */
   inEvent?(learnerId: string): Promise<boolean>;
+  /** More handlers on each page's socket (the playground's), given who it is and its session. */
+  extensions?: ((socket: LabSocket, ctx: SocketContext) => void)[];
   log(msg: string, err?: unknown): void;
 }
 
 const variablesRoom = (learnerId: string, labId: string) => `vars:${learnerId}:${labId}`;
+
+export interface SocketContext {
+  learnerId: string;
+  /** The page's session, when it owns one (throws a clear AppError otherwise). */
+  mySession(): string;
+  /** The page's session id as last joined, owned or not. */
+  sessionId(): string | undefined;
+  /** Answers an ack with a value or an AppError's payload. */
+  guard<T>(ack: Ack<T> | undefined, fn: () => T | Promise<T>): void;
+}
 
 /** Same-origin unless the host configured others: a page elsewhere must not drive a learner's shell. */
 export function originAllowed(origin: string | undefined, hostHeader: string | undefined, allowed: string[]): boolean {
@@ -81,13 +93,28 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
   let joinedLab: string | undefined;
   let cleanup: (() => void)[] = [];
 
+  /** Terminals this page watches, by node: a playground's nodes come and go while it runs. */
+  const watching = new Map<number, () => void>();
+  const detachTerminals = () => {
+    for (const stop of watching.values()) stop();
+    watching.clear();
+  };
   const detach = () => {
     for (const c of cleanup) c();
     cleanup = [];
+    detachTerminals();
   };
 
-  const attachTerminals = (terms: number) => {
-    for (let n = 1; n <= terms; n++) {
+  const attachTerminals = (v: SessionView) => {
+    const nodes = v.nodes ?? Array.from({ length: v.terms }, (_, i) => i + 1);
+    for (const [n, stop] of watching) {
+      if (!nodes.includes(n)) {
+        stop();
+        watching.delete(n);
+      }
+    }
+    for (const n of nodes) {
+      if (watching.has(n)) continue;
       const t = deps.sessions.terminal(sessionId!, n);
       if (!t) continue;
       const id = `${viewerId}:${n}`;
@@ -97,7 +124,7 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
         replay: (data) => socket.emit('term:replay', { term: n, data }),
         state: (state, message) => socket.emit('term:state', { term: n, state, message }),
       });
-      cleanup.push(() => t.removeViewer(id));
+      watching.set(n, () => t.removeViewer(id));
     }
   };
 
@@ -138,16 +165,19 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
         update: (v) => {
           socket.emit('session:update', v);
           // A reset by the host takes the session back through "starting": attach to the new terminals.
-          if (v.phase !== 'ready') attached = false;
-          if (v.phase === 'ready' && !attached) {
+          if (v.phase !== 'ready' && attached) {
+            attached = false;
+            detachTerminals();
+          }
+          if (v.phase === 'ready' && (!attached || v.nodes)) {
             attached = true;
-            attachTerminals(v.terms);
+            attachTerminals(v);
           }
         },
         checks: (views) => socket.emit('check:update', views),
       });
       cleanup.push(unsub);
-      if (attached) attachTerminals(view.terms);
+      if (attached) attachTerminals(view);
       // The learner's other pages of this lab hear about values set here (rooms span replicas).
       if (joinedLab !== req.labId) {
         if (joinedLab) void socket.leave(variablesRoom(learnerId, joinedLab));
@@ -223,6 +253,8 @@ function wire(socket: LabSocket, deps: SocketServerDeps): void {
     if (!sessionId || !req || typeof req.stepId !== 'string' || req.stepId.length > 100) return;
     deps.sessions.stepStarted(sessionId, req.stepId);
   });
+
+  for (const extend of deps.extensions ?? []) extend(socket, { learnerId, mySession, sessionId: () => sessionId, guard });
 
   socket.on('disconnect', detach);
 }

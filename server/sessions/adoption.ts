@@ -37,6 +37,8 @@ export async function adopt(deps: AdoptionDeps, rec: SessionRecord, running: Set
   const live = deps.track(rec, lab);
   if (rec.phase === 'ready') {
     const refs = await store.sandboxes(rec.id);
+    // A playground has as many nodes as it had when it was left.
+    if (lab.playground && refs.length > 0) lab.terms = refs.length;
     if (refs.length === lab.terms && refs.every((r) => running.has(r.id))) {
       live.refs = refs;
       for (const r of refs) if (r.sessionId !== rec.id) live.aliases.add(r.sessionId);

@@ -31,6 +31,7 @@ import { createTeardown, type Teardown } from './teardown.ts';
 import { createSessionWrites, type SessionWrites } from './session-writes.ts';
 import { createSessionStarter, type SessionStarter } from './starter.ts';
 import type { CheckService, SessionEvents, SessionMetrics } from './types.ts';
+import { createPlayNodes, nodesOf, type PlayNodes } from '../playground/nodes.ts';
 
 export type { CheckRunner, CheckService, SessionEvents, SessionMetrics } from './types.ts';
 export { promptCameBack } from './prompt.ts';
@@ -86,6 +87,7 @@ export class SessionManager {
   private readonly closing = new Set<Promise<void>>();
   private readonly adoption: AdoptionDeps;
   private readonly starter: SessionStarter;
+  private readonly playNodes: PlayNodes;
 
   constructor(private readonly deps: SessionManagerDeps) {
     const { store, driver, config, timers, log } = deps;
@@ -119,6 +121,14 @@ export class SessionManager {
         await this.finish(rec, 'expired', EXPIRED);
         await this.teardown.destroyAll(rec.id, refs);
       },
+    });
+    this.playNodes = createPlayNodes({
+      driver, config, log,
+      capacity: () => this.admission.capacity(this.table.likes()),
+      saveRefs: (sid, refs) => store.saveSandboxes(sid, refs),
+      forgetScrollback: (sid, node) => this.teardown.forgetScrollback(sid, node),
+      stillLive: (live) => this.table.get(live.rec.id) === live && live.rec.phase === 'ready',
+      changed: (live) => this.emit(live),
     });
     this.adoption = {
       store, now: this.now, lab: deps.lab, log, expiredMessage: EXPIRED,
@@ -197,6 +207,7 @@ export class SessionManager {
       id: rec.id, labId: rec.labId, phase: rec.phase, terms: live?.lab.terms ?? 0, expiresAt: rec.expiresAt, serverNow: this.now(),
       queuePosition: q?.position, queueLength: q?.length, message: rec.message,
       canExtend: isLive(rec.phase) && canExtend(rec, this.deps.config.sessionMaxMs),
+      ...(live?.lab.playground ? { nodes: nodesOf(live), maxNodes: live.lab.playground.maxNodes } : {}),
     };
   }
 
@@ -272,6 +283,24 @@ export class SessionManager {
     const live = this.mustLive(sessionId);
     this.close(live, 'ended', 'You ended this session. Your progress is saved; start the lab again whenever you like.');
     return this.view(sessionId, live.rec);
+  }
+
+  /** Playground: one more node on the session's private network (node cap and capacity permitting). */
+  async addNode(sessionId: string): Promise<SessionView> {
+    await this.playNodes.add(this.mustLive(sessionId));
+    return this.view(sessionId);
+  }
+
+  /** Playground: removes one node (never the last). */
+  async removeNode(sessionId: string, node: number): Promise<SessionView> {
+    await this.playNodes.remove(this.mustLive(sessionId), node);
+    return this.view(sessionId);
+  }
+
+  /** A ready session's sandboxes, in node order (the playground's templates and stats work on them). */
+  readyRefs(sessionId: string): SandboxRef[] {
+    const live = this.table.get(sessionId);
+    return live?.rec.phase === 'ready' ? [...live.refs].sort((a, b) => a.node - b.node) : [];
   }
 
   /** This replica's sandboxes, sessions and queue length, for the host page and logs. */

@@ -13,6 +13,9 @@ import { promptCameBack } from './prompt.ts';
 
 export interface SessionRuntime {
   terminal(node: number): Terminal | undefined;
+  /** A playground node came or went: its terminal starts or stops. */
+  addNode(ref: SandboxRef): void;
+  removeNode(node: number): void;
   /** Undefined when the lab has no checks and no set-up. */
   readonly runner: CheckRunner | undefined;
   dispose(): void;
@@ -39,7 +42,7 @@ export function createSessionRuntime(deps: {
   const { sessionId: sid, log } = deps;
   const terminals = new Map<number, Terminal>();
   let runner: CheckRunner | undefined;
-  for (const ref of deps.refs) {
+  const open = (ref: SandboxRef) => {
     const wire = deps.wire(ref);
     const t = new Terminal({
       spawn: (cols, rows) => wire.spawn(cols, rows),
@@ -55,7 +58,8 @@ export function createSessionRuntime(deps: {
     });
     terminals.set(ref.node, t);
     t.start();
-  }
+  };
+  for (const ref of deps.refs) open(ref);
   const first = deps.refs[0];
   // A lab with set-up scripts but no checks still needs the runner: it runs the set-up.
   if (first && deps.lab.steps.some((s) => s.checks.length > 0 || s.setup?.length)) {
@@ -74,6 +78,13 @@ export function createSessionRuntime(deps: {
   }
   return {
     terminal: (node) => terminals.get(node),
+    addNode: (ref) => {
+      if (!terminals.has(ref.node)) open(ref);
+    },
+    removeNode: (node) => {
+      terminals.get(node)?.dispose();
+      terminals.delete(node);
+    },
     get runner() {
       return runner;
     },

@@ -6,6 +6,8 @@ import { openScrollbackFile } from '../terminals/scrollback-file.ts';
 
 export interface Teardown {
   scrollbackFile(sessionId: string, node: number): string;
+  /** Removes one node's scrollback (a playground node that was removed). */
+  forgetScrollback(sessionId: string, node: number): void;
   destroyAll(sessionId: string, refs: SandboxRef[], aliases?: Iterable<string>): Promise<void>;
 }
 
@@ -14,6 +16,7 @@ export function createTeardown(deps: { driver: SandboxDriver; dataDir: string; l
   const scrollbackFile = (sessionId: string, node: number) => path.join(deps.dataDir, 'scrollback', `${sessionId}-${node}.log`);
   return {
     scrollbackFile,
+    forgetScrollback: (sessionId, node) => openScrollbackFile(scrollbackFile(sessionId, node), 1).remove(),
     async destroyAll(sessionId, refs, aliases = []) {
       for (const r of refs) openScrollbackFile(scrollbackFile(sessionId, r.node), 1).remove();
       const results = await Promise.allSettled(refs.map((r) => driver.destroy(r)));

@@ -40,9 +40,14 @@ function loadEditor() {
   return editorModule;
 }
 
-export function initFilesPane(boot: LabBoot, notice: (m: string, level?: 'info' | 'warn' | 'error') => void): void {
+/** For a playground, whose nodes come and go: which nodes the tree can show. */
+export interface FilesPaneHandle {
+  setNodes(nodes: number[]): void;
+}
+
+export function initFilesPane(boot: LabBoot, notice: (m: string, level?: 'info' | 'warn' | 'error') => void): FilesPaneHandle | undefined {
   const host = document.getElementById('terminals');
-  if (!host || boot.terms === 0) return;
+  if (!host || boot.terms === 0) return undefined;
   const base = `/labs/${encodeURIComponent(boot.labId)}`;
   let node = 1;
   /** The folder uploads onto a terminal go to: the last one opened in the tree. */
@@ -343,6 +348,19 @@ export function initFilesPane(boot: LabBoot, notice: (m: string, level?: 'info' 
   window.addEventListener('beforeunload', (e) => {
     if (dirty) e.preventDefault();
   });
+
+  return {
+    setNodes(nodes) {
+      nodeSelect.replaceChildren(...nodes.map((n) => h('option', { value: String(n), textContent: `node${n}` })));
+      nodeSelect.hidden = nodes.length < 2;
+      if (nodes.length && !nodes.includes(node)) {
+        node = nodes[0]!;
+        currentDir = '';
+        if (!pane.hidden) void refresh();
+      }
+      nodeSelect.value = String(node);
+    },
+  };
 }
 
 function escapeHtml(s: string): string {
