@@ -126,6 +126,9 @@ describe('the playground', () => {
     await page.waitForSelector('[data-terminal="5"]', { state: 'detached', timeout: 60_000 });
     lap('removeNodeMs');
     assert.equal(await page.locator('#play-count').getAttribute('data-nodes'), '4');
+    // And its sandbox is gone from the engine.
+    for (let i = 0; i < 60 && (await sandboxesOf(owner)) > 4; i++) await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await sandboxesOf(owner), 4);
 
     // A reload joins the running playground: each node's terminal connects again with its screen.
     t0 = Date.now();
