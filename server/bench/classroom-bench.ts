@@ -281,9 +281,13 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
     if (cpu0 !== undefined && idleRate !== undefined) {
       // The lab's price: CPU seconds its sandbox used (the try that finished), above what idle sandboxes use.
       const soloCpu = sandboxesCpuSeconds()! - cpu0 - idleRate * (solo.finishMs / 1000);
-      out.solo_cpu_s = fixed(soloCpu, 1);
-      // The best finish p95 ÷ alone these cores allow, if the room's CPU were shared perfectly and nothing else ran.
-      out.cpu_floor_ratio = fixed(Math.max(1, (LEARNERS * soloCpu) / os.cpus().length / (solo.finishMs / 1000)), 2);
+      // The idle rate is read over 5 s right after the pool filled; when the pool was still settling it is too
+      // high and the learner's share comes out near or below zero: then there is no figure rather than a wrong one.
+      if (soloCpu >= 1) {
+        out.solo_cpu_s = fixed(soloCpu, 1);
+        // The best finish p95 ÷ alone these cores allow, if the room's CPU were shared perfectly and nothing else ran.
+        out.cpu_floor_ratio = fixed(Math.max(1, (LEARNERS * soloCpu) / os.cpus().length / (solo.finishMs / 1000)), 2);
+      } else console.log(`[${label}] the lab's CPU price is not measurable in this round (idle sandboxes still settling: ${fixed(soloCpu, 1)} core-s)`);
     }
     console.log(`[${label}] one learner alone: ${out.solo_ms} ms (all checks ${solo.allPassed ? 'passed' : 'NOT passed'})`);
 
