@@ -31,6 +31,14 @@ ${opts.boot !== undefined ? `<script type="application/json" id="boot">${jsonFor
 </html>`;
 }
 
+/** The top bar's session controls, the same on a lab page and a playground (web/src fills them in; the Share panel joins them). */
+export const sessionBar = `<span class="session-bar">
+    <span class="session-status" id="session-status" role="status">Connecting…</span>
+    <span class="session-timer" id="session-timer" title="Time left in this session"></span>
+    <button type="button" id="session-extend" class="btn-quiet" hidden>+30 min</button>
+    <button type="button" id="session-end" class="btn-quiet" hidden>End session</button>
+  </span>`;
+
 export const brand = `<a class="brand" href="/"><span class="brand-mark">▣</span> <span class="brand-text">Docker Labs</span></a>`;
 
 function problemsList(problems: LabProblem[]): string {
@@ -104,12 +112,7 @@ export function labPage(lab: Lab, boot: LabBoot): string {
   const body = `<header class="topbar">
   ${brand}
   <span class="lab-title">${esc(lab.title)}</span>
-  <span class="session-bar">
-    <span class="session-status" id="session-status" role="status">Connecting…</span>
-    <span class="session-timer" id="session-timer" title="Time left in this session"></span>
-    <button type="button" id="session-extend" class="btn-quiet" hidden>+30 min</button>
-    <button type="button" id="session-end" class="btn-quiet" hidden>End session</button>
-  </span>
+  ${sessionBar}
 </header>
 <div class="lab-layout" id="lab-layout" style="--split: 44%">
   <article class="lab-text" id="lab-text">

@@ -1,6 +1,6 @@
 // The playground page's shell: node list with stats and templates on the left, the selected node's
 // terminal (or the Files tab) on the right. The browser app builds the node panes as nodes come.
-import { brand, esc, layout } from '../http/pages.ts';
+import { brand, esc, layout, sessionBar } from '../http/pages.ts';
 import { SWARM_TEMPLATES } from './swarm-template.ts';
 import type { PlayBoot } from '../protocol/realtime.ts';
 
@@ -9,12 +9,7 @@ export function playPage(boot: PlayBoot): string {
   const body = `<header class="topbar">
   ${brand}
   <span class="lab-title">Playground</span>
-  <span class="session-bar">
-    <span class="session-status" id="session-status" role="status">Connecting…</span>
-    <span class="session-timer" id="session-timer" title="Time left in this session"></span>
-    <button type="button" id="session-extend" class="btn-quiet" hidden>+30 min</button>
-    <button type="button" id="session-end" class="btn-quiet" hidden>End session</button>
-  </span>
+  ${sessionBar}
 </header>
 <div class="play-layout">
   <aside class="play-side" aria-label="Nodes">

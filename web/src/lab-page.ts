@@ -2,7 +2,7 @@
 import { timeLeftText } from './time-left.ts';
 import { io, type Socket } from 'socket.io-client';
 import type { CheckView, ClientToServer, LabBoot as Boot, ServerToClient, SessionView, TermState } from '../../server/protocol/realtime.ts';
-import { TerminalPane } from './terminal-pane.ts';
+import { TERM_STATE_TEXT, TerminalPane } from './terminal-pane.ts';
 import { RunQueue, type InputMode, type QueuedBlock } from './run-queue.ts';
 import { showToast } from './toast.ts';
 import { initSplitter } from './splitter.ts';
@@ -332,8 +332,7 @@ export function startLabPage(): void {
     else queues.get(term)?.detached();
     const el = $(`[data-term-state="${term}"]`);
     if (!el) return;
-    const text: Record<TermState, string> = { starting: 'starting…', ready: 'connected', reconnecting: 'reconnecting…', exited: 'exited', failed: 'disconnected' };
-    el.textContent = text[state];
+    el.textContent = TERM_STATE_TEXT[state];
     el.dataset.state = state;
     if (message) notice(message, state === 'failed' ? 'error' : 'info');
   };

@@ -2,7 +2,7 @@
 // node (the selected one shows), swarm templates with progress, and live figures per node.
 import { io, type Socket } from 'socket.io-client';
 import type { ClientToServer, NodeStats, PlayBoot, ServerToClient, SessionView, TermState } from '../../server/protocol/realtime.ts';
-import { TerminalPane } from './terminal-pane.ts';
+import { TERM_STATE_TEXT, TerminalPane } from './terminal-pane.ts';
 import { showToast } from './toast.ts';
 import { timeLeftText } from './time-left.ts';
 import { initFilesPane } from './files-pane.ts';
@@ -299,8 +299,7 @@ export function startPlayPage(): void {
   const setTermState = (term: number, state: TermState, msg?: string) => {
     const el = $(`[data-term-state="${term}"]`);
     if (el) {
-      const text: Record<TermState, string> = { starting: 'starting…', ready: 'connected', reconnecting: 'reconnecting…', exited: 'exited', failed: 'disconnected' };
-      el.textContent = text[state];
+      el.textContent = TERM_STATE_TEXT[state];
       el.dataset.state = state;
     }
     if (msg) notice(msg, state === 'failed' ? 'error' : 'info');

@@ -4,6 +4,10 @@ import { FitAddon } from '@xterm/addon-fit';
 import { WebLinksAddon } from '@xterm/addon-web-links';
 import { AckCounter } from '../../server/protocol/ack-counter.ts';
 import type { InputMode } from './run-queue.ts';
+import type { TermState } from '../../server/protocol/realtime.ts';
+
+/** What a terminal's state line says (lab pages and playgrounds alike). */
+export const TERM_STATE_TEXT: Record<TermState, string> = { starting: 'starting…', ready: 'connected', reconnecting: 'reconnecting…', exited: 'exited', failed: 'disconnected' };
 
 export interface TerminalPaneDeps {
   term: number;
