@@ -36,7 +36,8 @@ function startServer() {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--host', '127.0.0.1', '--data', DATA, '--labs', labsDir], {
     cwd: ROOT,
     detached: true,
-    env: { ...process.env, LABLAB_OWNER: owner, POOL_SIZE: '1', DB_FILE: path.join(DATA, 'db.sqlite'), HOST_TOKEN: TOKEN },
+    // PLAY_IMAGES as the lab's: the playground's pool shape is then the lab's, so one template and one pool unit.
+    env: { ...process.env, LABLAB_OWNER: owner, POOL_SIZE: '1', PLAY_IMAGES: 'busybox', DB_FILE: path.join(DATA, 'db.sqlite'), HOST_TOKEN: TOKEN },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

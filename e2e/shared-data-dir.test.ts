@@ -76,7 +76,8 @@ function startServer(which: 'a' | 'b'): Promise<ServerProc> {
     dataDir: DATA,
     ownerId: owners[which],
     // Two servers, one data dir; each its own database (no replicas: they are two separate hosts' worth of learners).
-    env: { DB_FILE: path.join(DATA, `${which}.sqlite`), PREPARE_TEMPLATES: '1', POOL_SIZE: '0' },
+    // PLAY_IMAGES as the lab's: the playground's shape is then the lab's, so start-up prepares one template.
+    env: { DB_FILE: path.join(DATA, `${which}.sqlite`), PREPARE_TEMPLATES: '1', POOL_SIZE: '0', PLAY_IMAGES: 'busybox' },
   }).then((s) => (servers.push(s), s));
 }
 
