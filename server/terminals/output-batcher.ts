@@ -7,6 +7,7 @@ export const realTimers: Timers = monotonicTimers;
 
 export class OutputBatcher {
   private buf: string[] = [];
+  private size = 0;
   private timer: unknown = null;
   private lastInputAt = -Infinity;
 
@@ -23,15 +24,14 @@ export class OutputBatcher {
 
   push(data: string): void {
     this.buf.push(data);
+    this.size += data.length;
     const echo = this.timers.now() - this.lastInputAt <= this.opts.echoWindowMs;
     if (echo) {
       this.lastInputAt = -Infinity; // only the first output after a keystroke skips the batch window
       this.flush();
       return;
     }
-    let size = 0;
-    for (const b of this.buf) size += b.length;
-    if (size >= this.opts.maxBatchChars) return this.flush();
+    if (this.size >= this.opts.maxBatchChars) return this.flush();
     if (this.timer === null) this.timer = this.timers.setTimeout(() => this.flush(), this.opts.batchMs);
   }
 
@@ -43,6 +43,7 @@ export class OutputBatcher {
     if (this.buf.length === 0) return;
     const data = this.buf.join('');
     this.buf = [];
+    this.size = 0;
     this.flushTo(data);
   }
 
@@ -50,5 +51,6 @@ export class OutputBatcher {
     if (this.timer !== null) this.timers.clearTimeout(this.timer);
     this.timer = null;
     this.buf = [];
+    this.size = 0;
   }
 }

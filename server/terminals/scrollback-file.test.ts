@@ -14,11 +14,12 @@ test('appends, survives a reopen, and stays bounded', () => {
     a.append('wörld');
     assert.equal(openScrollbackFile(file, 100).load(), 'hello wörld');
     for (let i = 0; i < 1000; i++) a.append(`line ${i}\n`);
-    assert.ok(fs.statSync(file).size <= 250);
+    assert.ok(fs.statSync(file).size + fs.statSync(file + '.1').size <= 2 * 100 + 20, 'two files of about the limit each');
     assert.ok(a.load().endsWith('line 999\n'));
     assert.ok(a.load().length <= 100);
     a.remove();
     assert.equal(fs.existsSync(file), false);
+    assert.equal(fs.existsSync(file + '.1'), false);
     assert.equal(a.load(), '');
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -41,6 +42,26 @@ test('keeps one descriptor open while appending, and gives it back on close', ()
     assert.ok(a.load().endsWith('after close\n'));
     a.remove();
     assert.equal(fds(), before);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('what is replayed after a reopen is exactly the last limit chars, across the file switch', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-sb-'));
+  try {
+    const file = path.join(dir, 't.log');
+    const a = openScrollbackFile(file, 1000);
+    let all = '';
+    for (let i = 0; i < 3000; i++) {
+      const piece = `${i}üü€,`;
+      a.append(piece);
+      all += piece;
+      // Right after each switch too: the two files must still cover the limit.
+      if (all.length > 1000 && openScrollbackFile(file, 1000).load() !== all.slice(-1000)) assert.fail(`short replay after ${i + 1} appends`);
+    }
+    a.close();
+    assert.equal(openScrollbackFile(file, 1000).load(), all.slice(-1000));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 // Terminal output kept on disk for replay after a server restart. Each chunk is appended as it
 // arrives (a killed process loses nothing the kernel already has) through one open descriptor,
-// not an open/write/close per chunk; the file is rewritten to its tail when it grows past twice
-// the limit.
+// not an open/write/close per chunk. Two files take turns: once the current one holds the limit,
+// it is renamed over the previous one and a fresh one begins, so the two always hold at least the
+// last `limit` chars and nothing is ever read back or rewritten while output flows.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -15,13 +16,9 @@ export interface ScrollbackLog {
 
 export function openScrollbackFile(file: string, limit: number): ScrollbackLog {
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  let size = 0;
-  try {
-    size = fs.statSync(file).size;
-  } catch {
-    // no file yet
-  }
-  const tail = (s: string) => (s.length > limit ? s.slice(s.length - limit) : s);
+  const previous = file + '.1';
+  /** Chars (as the limit counts them) in the current file; read once, at the first append. */
+  let chars: number | null = null;
   let fd: number | null = null;
   const close = () => {
     if (fd === null) return;
@@ -32,34 +29,34 @@ export function openScrollbackFile(file: string, limit: number): ScrollbackLog {
     }
     fd = null;
   };
-  const load = (): string => {
+  const read = (f: string): string => {
     try {
-      return tail(fs.readFileSync(file, 'utf8'));
+      return fs.readFileSync(f, 'utf8');
     } catch {
       return '';
     }
   };
   return {
-    load,
+    load() {
+      const s = read(previous) + read(file);
+      return s.length > limit ? s.slice(s.length - limit) : s;
+    },
     append(data) {
-      const buf = Buffer.from(data, 'utf8');
-      if (size + buf.length > limit * 2) {
-        // Keep a tail of the bytes already written plus the new chunk, cut at a char boundary.
-        const kept = tail(load() + data);
-        close();
-        fs.writeFileSync(file + '.tmp', kept);
-        fs.renameSync(file + '.tmp', file);
-        size = Buffer.byteLength(kept);
-        return;
-      }
+      chars ??= read(file).length;
       fd ??= fs.openSync(file, 'a');
-      fs.writeSync(fd, buf);
-      size += buf.length;
+      fs.writeSync(fd, data);
+      chars += data.length;
+      if (chars >= limit) {
+        close();
+        fs.renameSync(file, previous);
+        chars = 0;
+      }
     },
     close,
     remove() {
       close();
       fs.rmSync(file, { force: true });
+      fs.rmSync(previous, { force: true });
     },
   };
 }

@@ -65,7 +65,9 @@ export class Terminal {
       if (paused) this.pty?.pause();
       else this.pty?.resume();
     });
-    this.batcher = new OutputBatcher((d) => this.broadcast(d), {
+    // Kept on disk when it is sent, batch by batch: one write per batch instead of one per chunk
+    // read from the shell, and nothing a viewer saw is missing from a replay after a restart.
+    this.batcher = new OutputBatcher((d) => (this.persist(d), this.broadcast(d)), {
       batchMs: TUNING.outputBatchMs,
       echoWindowMs: TUNING.echoWindowMs,
       maxBatchChars: 64 * 1024,
@@ -171,7 +173,6 @@ export class Terminal {
       this.failures = 0;
       if (this.stateNow !== 'ready') this.setState('ready');
       this.scrollback.push(d);
-      this.persist(d);
       this.flow.sent(d.length);
       this.batcher.push(d);
       this.deps.onOutput?.(d);
