@@ -4,10 +4,10 @@
 // bridge by interface (a learner with NET_ADMIN can change its source address, not its veth's
 // bridge) and carries a comment naming the session's network, so it is removed with it.
 // Inner containers are NATed by the sandbox and leave through the same bridge: they obey it too.
-import { execFile } from 'node:child_process';
 import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import net from 'node:net';
+import { runCommand } from './command-runner.ts';
 import { SandboxError } from './errors.ts';
 
 export type EgressMode = 'none' | 'internet' | 'allowlist';
@@ -106,14 +106,10 @@ export interface EgressFirewallOptions {
   lookup?: (host: string) => Promise<string[]>;
 }
 
-function runCmd(cmd: string, args: string[], stdin?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { timeout: 30_000 }, (err, out, errOut) => {
-      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${String(errOut).trim() || err.message}`));
-      else resolve(String(out));
-    });
-    if (stdin !== undefined) child.stdin?.end(stdin);
-  });
+async function runCmd(cmd: string, args: string[], stdin?: string): Promise<string> {
+  const r = await runCommand(cmd, args, { timeoutMs: 30_000, input: stdin });
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || r.error || (r.timedOut ? 'timed out' : `exit ${r.code ?? r.signal}`)}`);
+  return r.stdout;
 }
 
 export function createEgressFirewall(opts: EgressFirewallOptions): EgressFirewall {

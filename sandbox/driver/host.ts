@@ -1,8 +1,8 @@
 // Host-side plumbing the driver needs besides the engine API: the loop-disk script and cgroup parents.
 import Docker from 'dockerode';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { runCommand } from './command-runner.ts';
 import { SandboxError } from './errors.ts';
 import { describeCgroups, planCgroups, refusalMessage, type CgroupFacts } from './cgroup-plan.ts';
 import {
@@ -18,14 +18,12 @@ import type { SandboxLimits } from './types.ts';
 
 const DISK_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../host/disk.sh');
 
-/** Runs `sandbox/host/disk.sh <args>`; rejects with its stderr. */
-export function disk(args: string[], timeoutMs = 120_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('bash', [DISK_SCRIPT, ...args], { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 }, (err, _out, stderr) => {
-      if (err) reject(new SandboxError('sandbox_failed', `disk ${args[0]} failed: ${String(stderr).trim() || err.message}`, { cause: err }));
-      else resolve();
-    });
-  });
+/** Runs `sandbox/host/disk.sh <args>` (through the command runner); rejects with its stderr. */
+export async function disk(args: string[], timeoutMs = 120_000): Promise<void> {
+  const r = await runCommand('bash', [DISK_SCRIPT, ...args], { timeoutMs });
+  if (r.code === 0) return;
+  const why = r.stderr.trim() || r.error || (r.timedOut ? `timed out after ${timeoutMs / 1000} s` : `exit ${r.code ?? r.signal}`);
+  throw new SandboxError('sandbox_failed', `disk ${args[0]} failed: ${why}`);
 }
 
 /** The engine's own view: which cgroup driver and version it uses for containers. */

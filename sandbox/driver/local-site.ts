@@ -6,10 +6,10 @@
 //     attach/   host-only: verified hard links to those sockets; the server connects only to these
 //     disk.img  sparse ext4 file on a loop device: the sandbox's disk quota
 //     disk/     its mount: docker/ -> /var/lib/docker, root/ -> /root, tmp/ -> /tmp
-import { spawnSync } from 'node:child_process';
 import type Docker from 'dockerode';
 import fs from 'node:fs';
 import path from 'node:path';
+import { runCommand } from './command-runner.ts';
 import { createEngineClient } from './engine-client.ts';
 import type { EngineSite } from './engine-site.ts';
 import { SandboxError } from './errors.ts';
@@ -67,10 +67,10 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
   function isolateHost(pool: string): Promise<void> {
     hostIsolation ??= (async () => {
       const rule = hostIsolationRule(pool);
-      const present = spawnSync('iptables', ['-C', ...rule], { stdio: 'ignore' }).status === 0;
+      const present = (await runCommand('iptables', ['-C', ...rule], { timeoutMs: 30_000 })).code === 0;
       if (present) return;
-      const r = spawnSync('iptables', ['-I', ...rule], { encoding: 'utf8' });
-      if (r.status !== 0) log(`could not add the host-isolation firewall rule (sandboxes can reach host services): ${r.stderr?.trim() || r.error?.message}`);
+      const r = await runCommand('iptables', ['-I', ...rule], { timeoutMs: 30_000 });
+      if (r.code !== 0) log(`could not add the host-isolation firewall rule (sandboxes can reach host services): ${r.stderr.trim() || r.error || `exit ${r.code ?? r.signal}`}`);
     })();
     return hostIsolation;
   }
@@ -160,7 +160,7 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
       // other live process uses the data dir (then it is a dead one's whatever its age).
       const reaped: string[] = [];
       await templates.join();
-      const alone = !templates.othersPresent();
+      const alone = !(await templates.othersPresent());
       const oldEnough = (id: string) => {
         if (alone) return true;
         try {

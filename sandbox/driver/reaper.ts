@@ -109,7 +109,7 @@ export function createReaper(deps: ReaperDeps) {
     // or age. A builder this host cannot judge (another host's, or an older release's) is left alone,
     // unless it is this owner's and old.
     for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABELS.managed}=1`, `${LABELS.kind}=template-builder`] } })) {
-      const live = builderLive(c.Labels);
+      const live = await builderLive(c.Labels);
       if (live === true) continue;
       if (live === undefined && (c.Labels?.[LABELS.owner] !== owner || (c.State === 'running' && opts.now - c.Created * 1000 < BUILDER_MAX_AGE_MS))) continue;
       log(`reap: removing template builder ${(c.Names?.[0] ?? c.Id).replace(/^\//, '')} (its process is gone)`);

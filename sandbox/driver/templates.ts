@@ -49,7 +49,7 @@ function bootId(): string {
  * when this process cannot tell: no lock label (an older release), made on another kernel (host), or
  * its lock file is not here (another host, or a container that sees other paths).
  */
-export function builderLive(labels: Record<string, string> | undefined): boolean | undefined {
+export async function builderLive(labels: Record<string, string> | undefined): Promise<boolean | undefined> {
   const lock = labels?.[BUILD_LOCK_LABEL];
   if (!lock || labels?.[BUILD_BOOT_LABEL] !== bootId() || !fs.existsSync(lock)) return undefined;
   return lockHeld(lock);
@@ -273,7 +273,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
     async unmountAll(): Promise<void> {
       for (const dir of mounted) {
         await withKeyLock(path.basename(dir), async () => {
-          if (presence.othersPresent()) return;
+          if (await presence.othersPresent()) return;
           await disk(['tmpl-unmount', dir]);
         }).catch((e) => deps.log(`template ${dir}: unmount failed`, e));
       }
@@ -290,7 +290,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
         const dir = path.join(root, key);
         if (m !== path.join(dir, 'mnt') || !/^[0-9a-f]{16}$/.test(key) || mounted.has(dir) || inUse.has(key) || inflight.has(key)) continue;
         await withKeyLock(key, async () => {
-          if (presence.othersPresent()) return;
+          if (await presence.othersPresent()) return;
           await disk(['tmpl-unmount', dir]);
           done.push(key);
         });
@@ -310,7 +310,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
       }
       for (const e of entries) {
         const m = /^([0-9a-f]+)\.build-/.exec(e);
-        if (!m || inflight.has(m[1]!) || lockHeld(lockOf(m[1]!))) continue;
+        if (!m || inflight.has(m[1]!) || (await lockHeld(lockOf(m[1]!)))) continue;
         await disk(['release', path.join(root, e)]);
         n++;
       }
@@ -333,7 +333,7 @@ export function createTemplateStore(deps: TemplateStoreDeps) {
         fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? ''),
       );
       for (const key of entries) {
-        if (!/^[0-9a-f]{16}$/.test(key) || inUse.has(key) || inflight.has(key) || lockHeld(lockOf(key))) continue;
+        if (!/^[0-9a-f]{16}$/.test(key) || inUse.has(key) || inflight.has(key) || (await lockHeld(lockOf(key)))) continue;
         const dir = path.join(root, key);
         if (mounted.has(dir) || mountedNow.has(path.join(dir, 'mnt'))) continue;
         // Still what a lab with these images would get today? Then it is warm, not stale: keep it.

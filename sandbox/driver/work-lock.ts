@@ -3,10 +3,11 @@
 // command. When this process ends, in any way (kill -9 included), the pipe closes, cat and flock
 // exit and the kernel drops the lock. A lock works across processes, containers and pid namespaces
 // on one kernel, and a lock file left behind by a dead process is simply free.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { runCommand } from './command-runner.ts';
 
 export interface HeldLock {
   /** Drops the lock (idempotent); the file stays. */
@@ -49,12 +50,12 @@ export function holdLock(file: string, opts: { wait: boolean }): Promise<HeldLoc
   });
 }
 
-/** Whether a live process holds the lock on `file`; a missing file is nobody's. */
-export function lockHeld(file: string): boolean {
+/** Whether a live process holds the lock on `file`; a missing file is nobody's. Asked of flock(1) through the command runner. */
+export async function lockHeld(file: string): Promise<boolean> {
   if (!fs.existsSync(file)) return false;
-  const r = spawnSync('flock', ['--shared', '--nonblock', file, 'true'], { stdio: 'ignore' });
-  if (r.error) throw r.error;
-  return r.status !== 0;
+  const r = await runCommand('flock', ['--shared', '--nonblock', file, 'true'], { timeoutMs: 30_000 });
+  if (r.error || r.timedOut) throw new Error(`flock ${file}: ${r.error ?? 'timed out'}`);
+  return r.code !== 0;
 }
 
 /**
@@ -65,7 +66,7 @@ export function lockHeld(file: string): boolean {
 export interface DataDirPresence {
   join(): Promise<void>;
   /** Whether any other live process is in the data dir; dead entries are removed on the way. */
-  othersPresent(): boolean;
+  othersPresent(): Promise<boolean>;
   leave(): Promise<void>;
 }
 
@@ -96,7 +97,7 @@ export function dataDirPresence(dataDir: string): DataDirPresence {
       }
       await p.held;
     },
-    othersPresent() {
+    async othersPresent() {
       const mine = presences.get(dir)?.name;
       let names: string[] = [];
       try {
@@ -111,10 +112,10 @@ export function dataDirPresence(dataDir: string): DataDirPresence {
         if (n.startsWith('.')) {
           // Someone joining right now, or a process killed while joining (removed once old).
           if (Date.now() - (fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? 0) < 60_000) present = true;
-          else if (!lockHeld(file)) fs.rmSync(file, { force: true });
+          else if (!(await lockHeld(file))) fs.rmSync(file, { force: true });
           continue;
         }
-        if (lockHeld(file)) present = true;
+        if (await lockHeld(file)) present = true;
         else fs.rmSync(file, { force: true });
       }
       return present;

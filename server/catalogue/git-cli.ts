@@ -1,7 +1,7 @@
 // The git command line, run without a shell: arguments go to git as they are, never through
 // interpolation. git is told which protocols it may use (the ones labs-repos.ts accepts), never to
 // ask for a password on a terminal, and to ignore the system's git config.
-import { execFile } from 'node:child_process';
+import { runCommand } from '../../sandbox/driver/command-runner.ts';
 
 export interface GitRunner {
   /** Runs git with these arguments; resolves with its stdout, rejects with its last stderr line. */
@@ -21,15 +21,12 @@ export function createGitCli(opts: { timeoutMs: number; env?: NodeJS.ProcessEnv 
     GIT_SSH_COMMAND: base.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
   };
   return {
-    run(args, o = {}) {
-      return new Promise((resolve, reject) => {
-        execFile('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'protocol.file.allow=never', ...args], { cwd: o.cwd, env, timeout: opts.timeoutMs, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-          if (!err) return resolve(stdout);
-          const lines = String(stderr).trim().split('\n').filter(Boolean);
-          const why = (err as { killed?: boolean }).killed ? `timed out after ${opts.timeoutMs / 1000} s` : lines.at(-1) ?? err.message;
-          reject(new Error(`git ${subcommand(args)}: ${why}`));
-        });
-      });
+    async run(args, o = {}) {
+      const r = await runCommand('git', ['-c', 'core.hooksPath=/dev/null', '-c', 'protocol.file.allow=never', ...args], { cwd: o.cwd, env, timeoutMs: opts.timeoutMs, maxBuffer: 4 << 20 });
+      if (r.code === 0) return r.stdout;
+      const lines = r.stderr.trim().split('\n').filter(Boolean);
+      const why = r.timedOut ? `timed out after ${opts.timeoutMs / 1000} s` : lines.at(-1) ?? r.error ?? `exit ${r.code ?? r.signal}`;
+      throw new Error(`git ${subcommand(args)}: ${why}`);
     },
   };
 }
