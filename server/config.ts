@@ -145,6 +145,8 @@ export interface Config {
   poolMemoryReserveMiB: number;
   /** Build the listed labs' templates at start rather than at the first learner. */
   prepareTemplates: boolean;
+  /** QUICK_WAKE (default on): the server's main thread gets a short scheduler slice at start (sandbox/driver/quick-wake.ts). */
+  quickWake: boolean;
   /** The playground (/play): most nodes one session may have (PLAY_MAX_NODES) and the images each starts with (PLAY_IMAGES). */
   play: { maxNodes: number; images: string[] };
   /** "Try it" stack links: where the server may fetch them from, how much, how long; STACKS_DIR for offline hosts. */
@@ -286,6 +288,7 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
     poolSize: intOpt('pool-size', a['pool-size'] ?? env.POOL_SIZE, 0, 0, 1000),
     poolMemoryReserveMiB: intOpt('POOL_MEMORY_RESERVE_MIB', env.POOL_MEMORY_RESERVE_MIB, 4096, 0, 1_048_576),
     prepareTemplates: env.PREPARE_TEMPLATES !== '0',
+    quickWake: !['0', 'false', 'no', 'off'].includes((env.QUICK_WAKE ?? '').toLowerCase()),
     play: {
       // Six at most: node numbers past 6 have no terminal, file or port routes.
       maxNodes: intOpt('PLAY_MAX_NODES', env.PLAY_MAX_NODES, 5, 1, 6),

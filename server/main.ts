@@ -20,6 +20,7 @@ import { withAppErrors } from './sandbox-edge.ts';
 import { createSandboxBackend } from './engines.ts';
 import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { stopTemplateBuilds } from '../sandbox/driver/templates.ts';
+import { quickWake } from '../sandbox/driver/quick-wake.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
@@ -158,6 +159,7 @@ async function main(): Promise<void> {
     ? `ssh: serving on ${sshConfig!.host}:${server.sshPort} (ssh -p ${server.sshPort} node1.<session>@<this host>); host key ${hostKey.fingerprint}${hostKey.created ? ', made now' : ''} in ${hostKey.file}`
     : 'ssh: off (set SSH_PORT to turn it on)');
   log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
+  log(config.quickWake ? await quickWake(process.pid) : 'scheduler: default slices for the server (QUICK_WAKE=0)');
   log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.
   log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');

@@ -7,4 +7,5 @@ rm -f "$sock"
 cd /root
 export TERM=xterm-256color HOME=/root SHELL=/bin/bash
 # -z: no suspend key; -E: no detach char, so no key combination drops a learner out of the shell.
-exec dtach -n "$sock" -E -z bash -l
+# quick-wake: the master and the shell answer keystrokes first on a busy host (quick-wake.sh).
+exec dtach -n "$sock" -E -z /usr/local/sbin/lablab-quick-wake bash -l
