@@ -37,12 +37,16 @@ export function hostIsolationRule(pool: string): string[] {
   return ['INPUT', '-s', pool, '-m', 'conntrack', '--ctstate', 'NEW', '-j', 'REJECT', '-m', 'comment', '--comment', 'lablab: sandboxes may not reach host services'];
 }
 
-/** 404 (gone) and 304 (already in that state) count as success for teardown. */
+/**
+ * 404 (gone), 304 (already in that state) and 409 "removal … already in progress" (another process,
+ * a second server's reaper or a test's clean-up, is removing it right now) count as success for teardown.
+ */
 export async function idempotent(p: Promise<unknown>): Promise<void> {
   try {
     await p;
   } catch (err) {
     const s = statusOf(err);
+    if (s === 409 && /already in progress/.test(String((err as Error).message))) return;
     if (s !== 404 && s !== 304) throw err;
   }
 }

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Demuxer, frame, stdoutOf } from './demux.ts';
 import { nextFreeSubnet } from './subnets.ts';
+import { idempotent } from './networks.ts';
 
 test('demuxer splits stdout and stderr across arbitrary chunk boundaries', () => {
   const all = Buffer.concat([frame(1, 'hello '), frame(2, 'oops'), frame(1, 'world')]);
@@ -52,4 +53,13 @@ test('stdoutOf streams stdout payloads across chunk boundaries and drops stderr'
   t.end();
   await new Promise((r) => t.on('end', r));
   assert.equal(Buffer.concat(out).toString(), 'HTTP/1.0 200 OK\r\nbody');
+});
+
+test('teardown counts gone, unchanged and "removal already in progress" as done, and nothing else', async () => {
+  const fail = (statusCode: number, message: string) => Promise.reject(Object.assign(new Error(message), { statusCode }));
+  await idempotent(fail(404, 'no such container'));
+  await idempotent(fail(304, 'container already stopped'));
+  await idempotent(fail(409, '(HTTP code 409) unexpected - removal of container f4fc45d872d1 is already in progress'));
+  await assert.rejects(idempotent(fail(409, 'You cannot remove a running container')), /running/);
+  await assert.rejects(idempotent(fail(500, 'engine broke')), /broke/);
 });
