@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { SandboxError } from './errors.ts';
-import { CGROUP_DIR, type CgroupFacts, type CgroupMode, type CgroupStep } from './cgroup-plan.ts';
+import { CGROUP_DIR, cpuSharesToWeight, type CgroupFacts, type CgroupMode, type CgroupStep } from './cgroup-plan.ts';
 
 export interface CgroupFs {
   readonly root: string;
@@ -95,6 +95,18 @@ function parentDirs(cg: CgroupFs, mode: CgroupMode, id: string): string[] {
 
 export function removeSandboxCgroups(cg: CgroupFs, mode: CgroupMode, id: string): void {
   for (const d of parentDirs(cg, mode, id)) if (cg.exists(d)) cg.rmdirTree(d);
+}
+
+/**
+ * The CPU weight of a sandbox's host parent (cgroupfs driver: v1 cpu.shares, v2 cpu.weight), where
+ * it competes with the other sandboxes. False when there is no such parent (systemd driver, no cpu
+ * controller): the container's own weight is then the one that counts.
+ */
+export function setSandboxCpuShares(cg: CgroupFs, mode: CgroupMode, id: string, shares: number): boolean {
+  const file = mode === 'v2' ? path.join(CGROUP_DIR, id, 'cpu.weight') : path.join('cpu', CGROUP_DIR, id, 'cpu.shares');
+  if (!cg.exists(file)) return false;
+  cg.write(file, String(mode === 'v2' ? cpuSharesToWeight(shares) : shares));
+  return true;
 }
 
 /** Memory in use by the sandbox, inner containers included. */

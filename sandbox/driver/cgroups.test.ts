@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cpuSharesToWeight, describeCgroups, planCgroups, type CgroupFacts, type CgroupPlan } from './cgroup-plan.ts';
-import { applyCgroupSteps, createCgroupFs, listSandboxCgroups, readCgroupFacts, removeSandboxCgroups, sandboxMemoryBytes } from './cgroup-fs.ts';
+import { applyCgroupSteps, createCgroupFs, listSandboxCgroups, readCgroupFacts, removeSandboxCgroups, sandboxMemoryBytes, setSandboxCpuShares } from './cgroup-fs.ts';
 import { createCgroupManager } from './host.ts';
 
 const limits = { memoryMiB: 2048, pids: 1024, cpuShares: 512, diskGiB: 8 };
@@ -158,6 +158,12 @@ test('executor carries out a v2 plan on a tree laid out like /sys/fs/cgroup, the
   assert.equal(read('lablab/abc/memory.swap.max'), '0');
   assert.equal(read('lablab/abc/pids.max'), '1024');
   assert.equal(read('lablab/abc/cpu.weight'), '20');
+  // A pooled sandbox runs at the lowest weight until it is taken, then at the limits' again.
+  assert.equal(setSandboxCpuShares(cg, 'v2', 'abc', 2), true);
+  assert.equal(read('lablab/abc/cpu.weight'), '1');
+  assert.equal(setSandboxCpuShares(cg, 'v2', 'abc', 512), true);
+  assert.equal(read('lablab/abc/cpu.weight'), '20');
+  assert.equal(setSandboxCpuShares(cg, 'v2', 'gone', 512), false, 'no parent (systemd driver): nothing written');
   assert.deepEqual(listSandboxCgroups(cg, 'v2'), ['abc']);
   put(root, 'lablab/abc/memory.current', '4096\n');
   assert.equal(sandboxMemoryBytes(cg, 'v2', 'abc'), 4096);
@@ -195,4 +201,15 @@ test('manager: refuses by default where limits cannot be enforced, and starts un
   const ok = createCgroupManager({ cgroupFs: createCgroupFs(root), engineInfo });
   assert.equal(await ok.prepare('abc', limits), '/lablab/abc');
   assert.equal(fs.readFileSync(path.join(root, 'lablab/abc/pids.max'), 'utf8'), '1024');
+});
+
+test('v1: a pooled sandbox\'s host parent goes to the lowest cpu shares and back', (t) => {
+  const root = tmpRoot(t);
+  put(root, 'cpu/lablab/abc/cpu.shares', '512');
+  const cg = createCgroupFs(root);
+  assert.equal(setSandboxCpuShares(cg, 'hybrid', 'abc', 2), true);
+  assert.equal(fs.readFileSync(path.join(root, 'cpu/lablab/abc/cpu.shares'), 'utf8'), '2');
+  assert.equal(setSandboxCpuShares(cg, 'v1', 'abc', 512), true);
+  assert.equal(fs.readFileSync(path.join(root, 'cpu/lablab/abc/cpu.shares'), 'utf8'), '512');
+  assert.equal(setSandboxCpuShares(cg, 'v1', 'none-here', 512), false);
 });

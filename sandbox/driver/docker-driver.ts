@@ -26,6 +26,7 @@ import { createShellAttach } from './shell-attach.ts';
 import { normalizeImageName } from './templates.ts';
 import { createImageSources } from './image-sources.ts';
 import {
+  BACKGROUND_CPU_SHARES,
   LABELS,
   type SandboxArchive,
   type SandboxDriver,
@@ -169,7 +170,7 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
   const reaper = createReaper({ docker, owner, site, networks, creating, log });
 
   async function create(spec: SandboxSpec): Promise<SandboxRef> {
-    const limits: SandboxLimits = { ...defaults, ...spec.limits };
+    const limits: SandboxLimits = { ...defaults, ...spec.limits, ...(spec.background ? { cpuShares: BACKGROUND_CPU_SHARES } : {}) };
     const id = randomBytes(6).toString('hex');
     /** The id the sandbox ends up with (the site may hand it storage made ahead, under that id). */
     let sid = id;
@@ -277,6 +278,12 @@ export function createDockerSandboxDriver(config: DockerSandboxDriverConfig): Sa
 
   return {
     create,
+    async setCpuShares(ref, shares) {
+      site.setCpuShares?.(ref.id, shares);
+      // The container's own weight: the one that competes under the systemd driver (its scope) and on
+      // a remote engine.
+      await docker.getContainer(ref.containerId).update({ CpuShares: shares });
+    },
     waitReady,
     exec: sx.exec,
     ensureShell: (ref) => site.ensureShell(ref),

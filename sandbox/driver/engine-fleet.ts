@@ -239,6 +239,7 @@ export function createEngineFleet(config: EngineFleetConfig): EngineFleet {
       await members.get(id)!.driver.removeSessionNetwork(sessionId);
     },
     copyFiles: async (ref, dir) => on(ref).driver.copyFiles!(ref, dir),
+    setCpuShares: async (ref, shares) => on(ref).driver.setCpuShares?.(ref, shares),
     joinNetwork: async (ref, network, alias) => on(ref).driver.joinNetwork!(ref, network, alias),
     leaveNetwork: async (ref, network) => on(ref).driver.leaveNetwork!(ref, network),
     async prepareImages(images) {

@@ -29,6 +29,8 @@ export interface EngineSite {
   /** Copies a host folder's files into the sandbox's /root (a pooled sandbox no learner has used). */
   copyFiles(ref: SandboxRef, hostDir: string): Promise<void>;
   memoryBytes(id: string): number | undefined;
+  /** The sandbox's host-held CPU weight, where this site holds it (a local cgroupfs parent); the container's own is set by the driver. */
+  setCpuShares?(id: string, shares: number): void;
   /** Where iptables runs for this engine's bridges (the egress firewall's runner and resolvers). */
   firewall: Pick<EgressFirewallOptions, 'run' | 'resolvConf'>;
   /** Keeps sandboxes in `pool` from reaching the engine host's own services (once per process). */

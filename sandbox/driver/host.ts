@@ -12,6 +12,7 @@ import {
   readCgroupFacts,
   removeSandboxCgroups,
   sandboxMemoryBytes,
+  setSandboxCpuShares,
   type CgroupFs,
 } from './cgroup-fs.ts';
 import type { SandboxLimits } from './types.ts';
@@ -45,6 +46,8 @@ export interface CgroupManager {
    */
   prepare(id: string, limits: SandboxLimits): Promise<string | undefined>;
   memoryBytes(id: string): number | undefined;
+  /** The sandbox parent's CPU weight (false where the container's own weight counts: systemd driver). */
+  setCpuShares(id: string, shares: number): boolean;
   remove(id: string): void;
   list(): string[];
 }
@@ -99,6 +102,7 @@ export function createCgroupManager(opts: CgroupManagerOptions): CgroupManager {
       return plan.parent;
     },
     memoryBytes: (id) => sandboxMemoryBytes(cg, local.mode, id),
+    setCpuShares: (id, shares) => setSandboxCpuShares(cg, local.mode, id, shares),
     remove: (id) => removeSandboxCgroups(cg, local.mode, id),
     list: () => listSandboxCgroups(cg, local.mode),
   };

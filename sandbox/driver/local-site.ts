@@ -151,6 +151,7 @@ export function createLocalSite(deps: LocalSiteDeps): EngineSite {
       }
     },
     memoryBytes: (id) => cgroups.memoryBytes(id),
+    setCpuShares: (id, shares) => void cgroups.setCpuShares(id, shares),
     firewall: {},
     isolateHost,
     async reapOrphans(known, creating, now) {

@@ -44,7 +44,16 @@ export interface SandboxSpec {
   expiresAt: number;
   /** Learner-facing progress of slow one-time work (fetching a lab image, building its template). */
   onProgress?: (message: string) => void;
+  /**
+   * Made ahead for the warm pool: it runs at the lowest CPU weight (BACKGROUND_CPU_SHARES), so its
+   * inner engine's start and its idle loops yield to learners, until setCpuShares() gives it the
+   * limits' weight when a learner takes it.
+   */
+  background?: boolean;
 }
+
+/** Docker's lowest cpu shares (cgroup v2 weight 1): what a pooled sandbox runs at until it is taken. */
+export const BACKGROUND_CPU_SHARES = 2;
 
 export interface SandboxRef {
   /** Our id for the sandbox (also used in the container name and the host directory). */
@@ -102,6 +111,8 @@ export interface SandboxStatus {
 export interface SandboxDriver {
   /** Creates and starts a sandbox with its preloaded images; returns once the container runs. */
   create(spec: SandboxSpec): Promise<SandboxRef>;
+  /** Sets a running sandbox's CPU weight (Docker cpu shares) where the limits live: a pooled one taken by a learner. */
+  setCpuShares?(ref: SandboxRef, shares: number): Promise<void>;
   /** Resolves once the inner engine answers and lists every image in `images`. */
   waitReady(ref: SandboxRef, opts?: { timeoutMs?: number; images?: string[] }): Promise<void>;
   /** Runs a command inside the sandbox (not in an inner container) and collects its output. */

@@ -1,4 +1,5 @@
-// Turns pooled units into one session's sandboxes at take time: node1 keeps its own pre-made
+// Turns pooled units into one session's sandboxes at take time: each gets the limits' CPU weight
+// (pooled ones run at the lowest until then); node1 keeps its own pre-made
 // private network, which becomes the session's; node2…N join it under their node names and leave
 // their own, and take their node name as hostname; then the lab's files are copied in.
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
@@ -6,12 +7,14 @@ import { AppError } from '../errors.ts';
 import { copyLabFiles } from './lab-files.ts';
 import type { PoolUnit } from './warm-pool.ts';
 
-export async function adoptUnits(driver: SandboxDriver, units: PoolUnit[], assetsDir: string | undefined): Promise<SandboxRef[]> {
+export async function adoptUnits(driver: SandboxDriver, units: PoolUnit[], assetsDir: string | undefined, cpuShares: number): Promise<SandboxRef[]> {
   const [first] = units;
   if (!first) return [];
   const refs = await Promise.all(
     units.map(async (u, i): Promise<SandboxRef> => {
       const node = i + 1;
+      // Made in the background (the pool's lowest weight): a learner's sandbox competes at the limits' weight.
+      await driver.setCpuShares?.(u.ref, cpuShares);
       if (node > 1) {
         if (!driver.joinNetwork || !driver.leaveNetwork) throw new AppError('sandbox_failed', 'this sandbox driver cannot re-network pooled sandboxes');
         const name = `node${node}`;

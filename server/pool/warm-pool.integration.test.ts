@@ -1,6 +1,6 @@
-// The warm pool against the real engine: it fills to its size, the reaper keeps what it holds, two
+// The warm pool against the real engine: it fills to its size at the lowest CPU weight, the reaper keeps what it holds, two
 // pooled sandboxes taken for a two-node lab become node1 and node2 on one network (by name, at take
-// time) with the lab's files, it refills behind a take, and it gives sandboxes back when learners
+// time) with the lab's files and the limits' CPU weight, it refills behind a take, and it gives sandboxes back when learners
 // need the room.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,11 +14,14 @@ import { createWarmPool } from './warm-pool.ts';
 import { adoptUnits } from './take.ts';
 import { cleanupOwner } from '../../e2e/cleanup.ts';
 import { systemTimers } from '../timers.ts';
+import Docker from 'dockerode';
+import { cpuSharesToWeight } from '../../sandbox/driver/cgroup-plan.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dataDir = defaultDataDir(root);
 const owner = `test-pool-${process.pid}`;
 const driver = createDockerSandboxDriver({ dataDir, ownerId: owner, log: () => {} });
+const docker = new Docker();
 const shape = { images: ['busybox'], terms: 2 };
 const cap = { inUse: 0, queued: 0, max: 10 };
 const pool = createWarmPool({
@@ -43,6 +46,14 @@ after(async () => {
   await driver.dispose();
 });
 
+/** The CPU weight a sandbox competes with: its container's shares, and its host parent's where the cgroupfs driver made one. */
+async function weight(ref: { id: string; containerId: string }): Promise<{ container: number; parent: string | undefined }> {
+  const info = await docker.getContainer(ref.containerId).inspect();
+  const files = [`/sys/fs/cgroup/cpu/lablab/${ref.id}/cpu.shares`, `/sys/fs/cgroup/lablab/${ref.id}/cpu.weight`];
+  const file = files.find((f) => fs.existsSync(f));
+  return { container: info.HostConfig.CpuShares ?? 0, parent: file && fs.readFileSync(file, 'utf8').trim() };
+}
+
 async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
   const end = Date.now() + ms;
   while (!(await ok())) {
@@ -63,15 +74,27 @@ test('fill, survive the reaper, take two sandboxes as a two-node lab, refill, gi
   assert.equal(pool.take({ images: ['busybox'], terms: 3 }), undefined, 'three nodes do not fit in two ready sandboxes');
   const units = pool.take(shape)!;
   assert.equal(units.length, 2);
+  // Pooled, they run at the lowest CPU weight, so their start and idle loops yield to learners...
+  for (const u of units) {
+    const w = await weight(u.ref);
+    assert.equal(w.container, 2);
+    if (w.parent !== undefined) assert.ok(w.parent === '2' || w.parent === '1', `host parent weight ${w.parent}`);
+  }
   // The lab's files, networks and node names are set at take time.
   const files = fs.mkdtempSync(path.join(os.tmpdir(), 'lablab-pool-files-'));
   fs.writeFileSync(path.join(files, 'Dockerfile'), 'FROM busybox\n');
   fs.mkdirSync(path.join(files, 'src'));
   fs.writeFileSync(path.join(files, 'src', 'main.go'), 'package main\n');
-  const refs = await adoptUnits(driver, units, files);
+  const refs = await adoptUnits(driver, units, files, 512);
   fs.rmSync(files, { recursive: true, force: true });
   const [n1, n2] = refs as [typeof refs[0], typeof refs[0]];
   assert.deepEqual(refs.map((r) => r.node), [1, 2]);
+  // ...and taken, at the limits' weight, in the container and in the host parent.
+  for (const r of refs) {
+    const w = await weight(r);
+    assert.equal(w.container, 512);
+    if (w.parent !== undefined) assert.ok(w.parent === '512' || w.parent === String(cpuSharesToWeight(512)), `host parent weight ${w.parent}`);
+  }
   assert.equal((await driver.exec(n1, ['hostname'])).stdout.trim(), 'node1');
   assert.equal((await driver.exec(n2, ['hostname'])).stdout.trim(), 'node2');
   for (const [from, to] of [[n1, 'node2'], [n2, 'node1']] as const) {

@@ -204,7 +204,8 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
       try {
         network = await driver.createSessionNetwork(sid);
         const expiresAt = t0 + deps.sessionMaxMs + deps.idleMaxMs;
-        ref = await driver.create({ sessionId: sid, node: 1, images, network, limits: deps.limits, expiresAt });
+        // In the background: the unit's start and its idle time yield the CPU to learners (adoptUnits raises it).
+        ref = await driver.create({ sessionId: sid, node: 1, images, network, limits: deps.limits, expiresAt, background: true });
         await driver.waitReady(ref, { images, timeoutMs: 120_000 });
         // The shell is started by the sandbox's init; make sure, so the first attach finds it.
         await driver.ensureShell(ref);

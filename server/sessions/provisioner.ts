@@ -44,7 +44,7 @@ export function createProvisioner(deps: {
         for (const u of units) aliases.add(u.sid);
         await onRefs(units.map((u, i) => ({ ...u.ref, node: i + 1 })));
         // Pooled sandboxes get their network, node names and the lab's files now, as a create would.
-        await onRefs(await adoptUnits(driver, units, lab.assetsDir));
+        await onRefs(await adoptUnits(driver, units, lab.assetsDir, config.limits.cpuShares));
         deps.sandboxReady?.(deps.now() - t0, 'pool');
         return;
       }
