@@ -22,7 +22,7 @@ import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { stopTemplateBuilds } from '../sandbox/driver/templates.ts';
 import { quickWake } from '../sandbox/driver/quick-wake.ts';
 import { createCheckService } from './sessions/check-service.ts';
-import { spawnDtachAttach } from './terminals/dtach-pty.ts';
+import { attachDtachSocket } from './terminals/dtach-socket.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
 import { createGitCli } from './catalogue/git-cli.ts';
 import Docker from 'dockerode';
@@ -107,10 +107,10 @@ async function main(): Promise<void> {
     archive: driver,
     loadLabs,
     checks: createCheckService({ driver, timers: systemTimers, log }),
-    spawnPty: spawnDtachAttach,
+    spawnPty: attachDtachSocket,
     shellWire: createTerminalTransport({
       mode: config.terminalTransport ?? 'auto',
-      spawnLocal: spawnDtachAttach,
+      spawnLocal: attachDtachSocket,
       ensureLocal: (ref) => driver.ensureShell(ref),
       shell: driver,
       log,

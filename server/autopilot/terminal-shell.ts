@@ -1,4 +1,4 @@
-// The real wire: the same Terminal (dtach attach under node-pty, flow control) the browser's terminal uses,
+// The real wire: the same Terminal (dtach attach over the master's socket, flow control) the browser's terminal uses,
 // with the autopilot as its only viewer.
 import type { SandboxDriver, SandboxRef } from '../../sandbox/driver/types.ts';
 import { Terminal, type PtyProcess } from '../terminals/terminal.ts';

@@ -1,6 +1,6 @@
 // npm run bench:terminal — keystroke echo latency, output throughput with browser-like acks,
 // server memory growth under a flood, and Ctrl-C latency, all against a real sandbox, once per
-// terminal transport (TERMINAL_TRANSPORT=local: host dtach client; exec: engine API).
+// terminal transport (TERMINAL_TRANSPORT=local: the server on the dtach socket; exec: engine API).
 // Prints a table and, on its last line, JSON with a key per transport. No assertions: figures are for the README.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import type { ClientToServer, ServerToClient, SessionView } from '../protocol/re
 import { startServerProc, tempDir } from '../../e2e/harness.ts';
 import { cleanupOwner } from '../../e2e/cleanup.ts';
 import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
-import { spawnDtachAttach } from '../terminals/dtach-pty.ts';
+import { attachDtachSocket } from '../terminals/dtach-socket.ts';
 import { spawnExecAttach } from '../terminals/exec-attach.ts';
 import type { PtyProcess } from '../terminals/terminal.ts';
 import { parseArgs } from 'node:util';
@@ -53,7 +53,7 @@ function procs(): { pid: number; ppid: number; args: string }[] {
 
 /**
  * The processes that carry terminal output besides the sandbox's own: the server; the attach client
- * (the host's dtach under node-pty, or our dtach in the sandbox's exec); and the engine (dockerd,
+ * (our dtach in the sandbox's exec; on the local path the server itself is the client); and the engine (dockerd,
  * its containerd, the sandbox's shim), which the exec path passes every byte through.
  */
 function carriers(serverPid: number, containerId: string): Record<'server' | 'client' | 'engine', number[]> {
@@ -61,7 +61,7 @@ function carriers(serverPid: number, containerId: string): Record<'server' | 'cl
   const dockerd = Number(fs.readFileSync('/var/run/docker.pid', 'utf8').trim());
   return {
     server: [serverPid],
-    client: all.filter((p) => (p.ppid === serverPid && p.args.startsWith('dtach ')) || p.args.startsWith('lablab-attach-')).map((p) => p.pid),
+    client: all.filter((p) => p.args.startsWith('lablab-attach-')).map((p) => p.pid),
     engine: [dockerd, ...all.filter((p) => (p.ppid === dockerd && p.args.startsWith('containerd ')) || p.args.includes(`-id ${containerId} `)).map((p) => p.pid)],
   };
 }
@@ -107,7 +107,7 @@ async function benchAttach(): Promise<Record<Transport, { p50: number; max: numb
     await driver.waitReady(ref, { images: [] });
     await driver.ensureShell(ref);
     const spawners: Record<Transport, () => PtyProcess> = {
-      local: () => spawnDtachAttach(ref.terminalSocket, 100, 30),
+      local: () => attachDtachSocket(ref.terminalSocket, 100, 30),
       exec: () => spawnExecAttach({ open: (c, r) => driver.attachShell(ref, c, r) }, 100, 30),
     };
     const out = {} as Record<Transport, { p50: number; max: number }>;

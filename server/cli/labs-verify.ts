@@ -2,7 +2,7 @@
 // each step's checks (see server/autopilot). Process glue only: argv, env, the real adapters, signals.
 import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
 import { loadLabs } from '../labs/load.ts';
-import { spawnDtachAttach } from '../terminals/dtach-pty.ts';
+import { attachDtachSocket } from '../terminals/dtach-socket.ts';
 import { parseVerifyArgs, USAGE, UsageError } from '../autopilot/args.ts';
 import { startVerify } from '../autopilot/run.ts';
 
@@ -33,7 +33,7 @@ async function main(): Promise<number> {
   const run = startVerify(opts, {
     driver,
     loadLabs,
-    spawnPty: spawnDtachAttach,
+    spawnPty: attachDtachSocket,
     out: (l) => console.log(l),
     err: (l) => console.error(l),
     now: Date.now,

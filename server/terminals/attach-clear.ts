@@ -1,5 +1,6 @@
 // A dtach client clears the screen when it attaches. That would wipe the scrollback the page has
-// just replayed, so both terminal transports drop the clear from the start of the output.
+// just replayed, so the exec transport (the sandbox's own dtach client) drops the clear from the start
+// of the output. The local transport (dtach-socket.ts) is no such client: the master sends no clear.
 export const ATTACH_CLEAR = '\x1b[H\x1b[J';
 /** The clear comes first; give up looking after this many chars. */
 const HEAD_SCAN = 64;

@@ -1,5 +1,5 @@
 // PtyProcess over the engine API: the sandbox's own dtach client in an exec with a TTY (see
-// sandbox/driver/shell-attach.ts). The counterpart of dtach-pty.ts for sandboxes whose socket
+// sandbox/driver/shell-attach.ts). The counterpart of dtach-socket.ts for sandboxes whose socket
 // directory is not on this host. The stream opens asynchronously; what the terminal asks before
 // that (input, a resize, a pause, a kill) is held and applied once it is open.
 import { StringDecoder } from 'node:string_decoder';

@@ -33,7 +33,7 @@ function deps(mode: 'auto' | 'local' | 'exec', local: boolean) {
   return { wire: wireFor(ref), calls, fakePty };
 }
 
-test('local: the host dtach client and the driver ensureShell', async () => {
+test('local: the dtach socket attach and the driver ensureShell', async () => {
   const { wire, calls, fakePty } = deps('auto', true);
   assert.equal(wire.kind, 'local');
   assert.equal(wire.spawn(80, 24), fakePty);

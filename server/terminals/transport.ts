@@ -1,6 +1,7 @@
 // Which wire a terminal uses to reach its sandbox's shell (TERMINAL_TRANSPORT):
-// - local: the host's dtach client under node-pty on the sandbox's bind-mounted socket. Needs the
-//   sandbox's socket directory on this host; the fastest path (see README, "Two terminal transports").
+// - local: the server speaks dtach's attach protocol itself on the sandbox's bind-mounted socket
+//   (dtach-socket.ts: no process, no pty). Needs the sandbox's socket directory on this host; the
+//   fastest path (see README, "Two terminal transports").
 // - exec:  the sandbox's own dtach client in an exec with a TTY, through the engine API. Works with an
 //   engine anywhere; nothing on this host is touched.
 // - auto:  local when the sandbox's socket directory is on this host, exec otherwise. A sandbox on a
@@ -29,7 +30,7 @@ export function chooseTransport(mode: TerminalTransportMode, localReachable: boo
 
 export interface TerminalTransportDeps {
   mode: TerminalTransportMode;
-  /** The host dtach client (dtach-pty.ts). */
+  /** The attach over the bind-mounted socket (dtach-socket.ts). */
   spawnLocal(socketPath: string, cols: number, rows: number): PtyProcess;
   /** The driver's ensureShell, which checks the bind-mounted socket from this host. */
   ensureLocal(ref: SandboxRef): Promise<void>;
@@ -51,7 +52,7 @@ export function createTerminalTransport(deps: TerminalTransportDeps): (ref: Sand
     const kind = remote ? 'exec' : chooseTransport(deps.mode, deps.mode === 'auto' ? isLocal(ref) : true);
     const log = (m: string, e?: unknown) => deps.log?.(`node${ref.node} (${kind} terminal): ${m}`, e);
     if (remote && deps.mode === 'local') log(`sandbox ${ref.id} is on a remote engine: TERMINAL_TRANSPORT=local cannot reach it, so its terminal goes through the engine`);
-    log(`sandbox ${ref.id}: terminal through ${kind === 'local' ? 'the host dtach client' : 'an engine exec'}`);
+    log(`sandbox ${ref.id}: terminal through ${kind === 'local' ? 'the dtach socket' : 'an engine exec'}`);
     if (kind === 'local') {
       return { kind, spawn: (c, r) => deps.spawnLocal(ref.terminalSocket, c, r), ensureShell: () => deps.ensureLocal(ref) };
     }
