@@ -47,5 +47,5 @@ test('TERMINAL_TRANSPORT: auto by default; local or exec; anything else is an er
   assert.equal(loadConfig([], {}, '/').terminalTransport, 'auto');
   assert.equal(loadConfig([], { TERMINAL_TRANSPORT: 'exec' }, '/').terminalTransport, 'exec');
   assert.equal(loadConfig([], { TERMINAL_TRANSPORT: ' Local ' }, '/').terminalTransport, 'local');
-  assert.throws(() => loadConfig([], { TERMINAL_TRANSPORT: 'ssh' }, '/'), /TERMINAL_TRANSPORT must be auto, local or exec/);
+  assert.throws(() => loadConfig([], { TERMINAL_TRANSPORT: 'ssh' }, '/'), /TERMINAL_TRANSPORT must be auto, local, pty or exec/);
 });

@@ -130,7 +130,7 @@ export interface Config {
   runtime?: string;
   learnerLimits: LearnerLimitsConfig;
   /** How terminals reach sandbox shells (TERMINAL_TRANSPORT): auto (default), local (host dtach), exec (engine API). */
-  terminalTransport?: 'auto' | 'local' | 'exec';
+  terminalTransport?: 'auto' | 'local' | 'pty' | 'exec';
   /** LOG_FORMAT: human lines (default) or one JSON object a line. */
   logFormat?: 'human' | 'json';
   /** Folder of `docker save` tarballs for a lab's images on an offline host (default <dataDir>/images). */
@@ -326,9 +326,9 @@ function databaseUrl(raw: string | undefined): string | undefined {
   return raw;
 }
 
-function terminalTransport(raw: string | undefined): 'auto' | 'local' | 'exec' {
+function terminalTransport(raw: string | undefined): 'auto' | 'local' | 'pty' | 'exec' {
   const v = (raw ?? '').trim().toLowerCase() || 'auto';
-  if (v !== 'auto' && v !== 'local' && v !== 'exec') throw new ConfigError(`TERMINAL_TRANSPORT must be auto, local or exec, got "${raw}"`);
+  if (v !== 'auto' && v !== 'local' && v !== 'pty' && v !== 'exec') throw new ConfigError(`TERMINAL_TRANSPORT must be auto, local, pty or exec, got "${raw}"`);
   return v;
 }
 

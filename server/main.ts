@@ -23,6 +23,7 @@ import { stopTemplateBuilds } from '../sandbox/driver/templates.ts';
 import { quickWake } from '../sandbox/driver/quick-wake.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { attachDtachSocket } from './terminals/dtach-socket.ts';
+import { spawnDtachAttach } from './terminals/dtach-pty.ts';
 import { createTerminalTransport } from './terminals/transport.ts';
 import { createGitCli } from './catalogue/git-cli.ts';
 import Docker from 'dockerode';
@@ -111,6 +112,7 @@ async function main(): Promise<void> {
     shellWire: createTerminalTransport({
       mode: config.terminalTransport ?? 'auto',
       spawnLocal: attachDtachSocket,
+      spawnPty: spawnDtachAttach,
       ensureLocal: (ref) => driver.ensureShell(ref),
       shell: driver,
       log,

@@ -2,6 +2,8 @@
 // - local: the server speaks dtach's attach protocol itself on the sandbox's bind-mounted socket
 //   (dtach-socket.ts: no process, no pty). Needs the sandbox's socket directory on this host; the
 //   fastest path (see README, "Two terminal transports").
+// - pty:   the same socket through the host's dtach client under node-pty (dtach-pty.ts): a process
+//          and a host pty per terminal, as before the local transport spoke the protocol itself.
 // - exec:  the sandbox's own dtach client in an exec with a TTY, through the engine API. Works with an
 //   engine anywhere; nothing on this host is touched.
 // - auto:  local when the sandbox's socket directory is on this host, exec otherwise. A sandbox on a
@@ -12,7 +14,7 @@ import { AppError } from '../errors.ts';
 import { spawnExecAttach } from './exec-attach.ts';
 import type { PtyProcess } from './terminal.ts';
 
-export const TERMINAL_TRANSPORTS = ['auto', 'local', 'exec'] as const;
+export const TERMINAL_TRANSPORTS = ['auto', 'local', 'pty', 'exec'] as const;
 export type TerminalTransportMode = (typeof TERMINAL_TRANSPORTS)[number];
 
 /** What a Terminal needs to reach one sandbox's shell. */
@@ -25,13 +27,15 @@ export interface ShellWire {
 /** Pure: the transport for one sandbox. */
 export function chooseTransport(mode: TerminalTransportMode, localReachable: boolean): 'local' | 'exec' {
   if (mode === 'auto') return localReachable ? 'local' : 'exec';
-  return mode;
+  return mode === 'pty' ? 'local' : mode;
 }
 
 export interface TerminalTransportDeps {
   mode: TerminalTransportMode;
   /** The attach over the bind-mounted socket (dtach-socket.ts). */
   spawnLocal(socketPath: string, cols: number, rows: number): PtyProcess;
+  /** The host dtach client under node-pty on the same socket (dtach-pty.ts), for TERMINAL_TRANSPORT=pty. */
+  spawnPty?(socketPath: string, cols: number, rows: number): PtyProcess;
   /** The driver's ensureShell, which checks the bind-mounted socket from this host. */
   ensureLocal(ref: SandboxRef): Promise<void>;
   shell: SandboxShell;
@@ -45,16 +49,18 @@ export function createTerminalTransport(deps: TerminalTransportDeps): (ref: Sand
     throw new AppError('bad_request', `TERMINAL_TRANSPORT must be one of ${TERMINAL_TRANSPORTS.join(', ')}, got "${deps.mode}"`);
   }
   const isLocal = deps.isLocal ?? ((ref: SandboxRef) => isDir(ref.socketDir));
+  const spawnLocal = deps.mode === 'pty' ? deps.spawnPty : deps.spawnLocal;
+  if (!spawnLocal) throw new AppError('bad_request', 'TERMINAL_TRANSPORT=pty needs the host dtach client, which this program does not offer');
   return (ref) => {
     // A sandbox on a remote engine has no socket folder here (its ref carries an empty path): even
     // `local` can only mean exec there.
     const remote = ref.socketDir === '';
     const kind = remote ? 'exec' : chooseTransport(deps.mode, deps.mode === 'auto' ? isLocal(ref) : true);
     const log = (m: string, e?: unknown) => deps.log?.(`node${ref.node} (${kind} terminal): ${m}`, e);
-    if (remote && deps.mode === 'local') log(`sandbox ${ref.id} is on a remote engine: TERMINAL_TRANSPORT=local cannot reach it, so its terminal goes through the engine`);
-    log(`sandbox ${ref.id}: terminal through ${kind === 'local' ? 'the dtach socket' : 'an engine exec'}`);
+    if (remote && (deps.mode === 'local' || deps.mode === 'pty')) log(`sandbox ${ref.id} is on a remote engine: TERMINAL_TRANSPORT=${deps.mode} cannot reach it, so its terminal goes through the engine`);
+    log(`sandbox ${ref.id}: terminal through ${kind === 'exec' ? 'an engine exec' : deps.mode === 'pty' ? 'the host dtach client under node-pty' : 'the dtach socket'}`);
     if (kind === 'local') {
-      return { kind, spawn: (c, r) => deps.spawnLocal(ref.terminalSocket, c, r), ensureShell: () => deps.ensureLocal(ref) };
+      return { kind, spawn: (c, r) => spawnLocal(ref.terminalSocket, c, r), ensureShell: () => deps.ensureLocal(ref) };
     }
     return {
       kind,
