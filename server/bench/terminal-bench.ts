@@ -1,6 +1,7 @@
 // npm run bench:terminal — keystroke echo latency, output throughput with browser-like acks,
 // server memory growth under a flood, and Ctrl-C latency, all against a real sandbox, once per
-// terminal transport (TERMINAL_TRANSPORT=local: the server on the dtach socket; exec: engine API).
+// terminal transport (TERMINAL_TRANSPORT=local: the server on the dtach socket; pty: the host dtach client
+// under node-pty on that socket; exec: engine API).
 // Prints a table and, on its last line, JSON with a key per transport. No assertions: figures are for the README.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +11,7 @@ import { startServerProc, tempDir } from '../../e2e/harness.ts';
 import { cleanupOwner } from '../../e2e/cleanup.ts';
 import { createDockerSandboxDriver } from '../../sandbox/driver/index.ts';
 import { attachDtachSocket } from '../terminals/dtach-socket.ts';
+import { spawnDtachAttach } from '../terminals/dtach-pty.ts';
 import { spawnExecAttach } from '../terminals/exec-attach.ts';
 import type { PtyProcess } from '../terminals/terminal.ts';
 import { parseArgs } from 'node:util';
@@ -68,11 +70,11 @@ function carriers(serverPid: number, containerId: string): Record<'server' | 'cl
 
 const pct = percentile;
 
-type Transport = 'local' | 'exec';
+type Transport = 'local' | 'pty' | 'exec';
 /** `npm run bench:terminal -- exec` measures one transport only. */
 const { positionals } = parseArgs({ allowPositionals: true, options: {} });
-for (const t of positionals) if (t !== 'local' && t !== 'exec') throw new Error(`unknown transport "${t}" (local or exec)`);
-const TRANSPORTS: Transport[] = positionals.length ? (positionals as Transport[]) : ['local', 'exec'];
+for (const t of positionals) if (t !== 'local' && t !== 'pty' && t !== 'exec') throw new Error(`unknown transport "${t}" (local, pty or exec)`);
+const TRANSPORTS: Transport[] = positionals.length ? (positionals as Transport[]) : ['local', 'pty', 'exec'];
 
 async function main(): Promise<void> {
   const baseline: Baseline = await measureBaseline();
@@ -108,6 +110,7 @@ async function benchAttach(): Promise<Record<Transport, { p50: number; max: numb
     await driver.ensureShell(ref);
     const spawners: Record<Transport, () => PtyProcess> = {
       local: () => attachDtachSocket(ref.terminalSocket, 100, 30),
+      pty: () => spawnDtachAttach(ref.terminalSocket, 100, 30),
       exec: () => spawnExecAttach({ open: (c, r) => driver.attachShell(ref, c, r) }, 100, 30),
     };
     const out = {} as Record<Transport, { p50: number; max: number }>;
