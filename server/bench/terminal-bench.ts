@@ -55,7 +55,8 @@ function procs(): { pid: number; ppid: number; args: string }[] {
 
 /**
  * The processes that carry terminal output besides the sandbox's own: the server; the attach client
- * (our dtach in the sandbox's exec; on the local path the server itself is the client); and the engine (dockerd,
+ * (our dtach in the sandbox's exec; the host's dtach under node-pty on the pty path; on the local path the server
+ * itself is the client); and the engine (dockerd,
  * its containerd, the sandbox's shim), which the exec path passes every byte through.
  */
 function carriers(serverPid: number, containerId: string): Record<'server' | 'client' | 'engine', number[]> {
@@ -63,7 +64,7 @@ function carriers(serverPid: number, containerId: string): Record<'server' | 'cl
   const dockerd = Number(fs.readFileSync('/var/run/docker.pid', 'utf8').trim());
   return {
     server: [serverPid],
-    client: all.filter((p) => p.args.startsWith('lablab-attach-')).map((p) => p.pid),
+    client: all.filter((p) => (p.ppid === serverPid && p.args.startsWith('dtach ')) || p.args.startsWith('lablab-attach-')).map((p) => p.pid),
     engine: [dockerd, ...all.filter((p) => (p.ppid === dockerd && p.args.startsWith('containerd ')) || p.args.includes(`-id ${containerId} `)).map((p) => p.pid)],
   };
 }
