@@ -147,8 +147,8 @@ export interface Config {
   prepareTemplates: boolean;
   /** QUICK_WAKE (default on): the server's main thread gets a short scheduler slice at start (sandbox/driver/quick-wake.ts). */
   quickWake: boolean;
-  /** The playground (/play): most nodes one session may have (PLAY_MAX_NODES) and the images each starts with (PLAY_IMAGES). */
-  play: { maxNodes: number; images: string[] };
+  /** The playground (/play): most nodes one session may have (PLAY_MAX_NODES), the images each starts with (PLAY_IMAGES), ready nodes pooled (PLAY_POOL_SIZE, within POOL_SIZE). */
+  play: { maxNodes: number; images: string[]; poolSize: number };
   /** "Try it" stack links: where the server may fetch them from, how much, how long; STACKS_DIR for offline hosts. */
   stacks: { allowPrefixes: string[]; allowAddresses: string[]; dir?: string; maxBytes: number; timeoutMs: number; maxRedirects: number };
 }
@@ -293,6 +293,9 @@ export function loadConfig(argv: string[], env: Record<string, string | undefine
       // Six at most: node numbers past 6 have no terminal, file or port routes.
       maxNodes: intOpt('PLAY_MAX_NODES', env.PLAY_MAX_NODES, 5, 1, 6),
       images: (env.PLAY_IMAGES ?? 'busybox,debian:bookworm-slim').split(',').map((s) => s.trim()).filter(Boolean),
+      // Ready playground nodes kept in the warm pool, within POOL_SIZE: one, so a playground starts at
+      // once without a workshop's POOL_SIZE worth of playgrounds idling beside the lab's sandboxes.
+      poolSize: intOpt('PLAY_POOL_SIZE', env.PLAY_POOL_SIZE, 1, 0, 1000),
     },
     stacks: {
       allowPrefixes: (env.STACK_URL_ALLOW ?? 'https://').split(',').map((s) => s.trim()).filter(Boolean),

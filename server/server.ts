@@ -145,7 +145,8 @@ export async function createServer(deps: ServerDeps): Promise<RunningServer> {
       seen.set(`${lab.terms}|${[...images].sort().join(',')}`, { images, terms: lab.terms });
     }
     // A playground starts with one node.
-    seen.set(`1|${[...config.play.images].sort().join(',')}`, { images: config.play.images, terms: 1 });
+    const playKey = `1|${[...config.play.images].sort().join(',')}`;
+    if (!seen.has(playKey)) seen.set(playKey, { images: config.play.images, terms: 1, most: config.play.poolSize });
     return [...seen.values()];
   };
 

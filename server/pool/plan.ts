@@ -5,6 +5,8 @@
 export interface PoolKeySpec {
   images: string[];
   terms: number;
+  /** At most this many ready units of this shape (the playground's PLAY_POOL_SIZE), whatever POOL_SIZE says. */
+  most?: number;
 }
 
 /** Pooled sandboxes are kept per image set: any lab with those images can take them, whatever its node count. */

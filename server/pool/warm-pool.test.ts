@@ -22,7 +22,7 @@ function fakeFleet() {
     removeSessionNetwork: async () => {},
     async create(s: SandboxSpec): Promise<SandboxRef> {
       const engines = [...open].sort();
-      const ref = { id: `c${created.length}`, name: `n${created.length}`, sessionId: s.sessionId, node: 1, engine: engines[turn++ % engines.length] } as unknown as SandboxRef;
+      const ref = { id: `c${created.length}`, name: `n${created.length}`, sessionId: s.sessionId, node: 1, engine: engines[turn++ % engines.length], images: s.images.join(',') } as unknown as SandboxRef;
       created.push(ref);
       return ref;
     },
@@ -81,4 +81,25 @@ test('the planning tick clears units of an engine lost meanwhile, before anyone 
   assert.equal(p.stats().idleSandboxes + p.stats().fillingSandboxes, 2, 'a replacement is on its way or ready');
   assert.ok(fleet.created.slice(2).every((r) => r.engine === 'e1'));
   await p.dispose();
+});
+
+test('a shape with a most (the playground\'s PLAY_POOL_SIZE) keeps only that many; a lab sharing its images keeps its full size', async () => {
+  const fleet = fakeFleet();
+  const { p } = pool(fleet, undefined);
+  const lab = { images: ['golang:1.19', 'busybox'], terms: 1 };
+  const play = { images: ['busybox', 'debian:bookworm-slim'], terms: 1, most: 1 };
+  p.configure([lab, play], 4);
+  await flush();
+  const byImages = (images: string) => fleet.created.filter((r) => (r as unknown as { images?: string }).images === images).length;
+  assert.equal(p.stats().idleSandboxes, 5, 'four of the lab, one playground');
+  assert.equal(byImages('golang:1.19,busybox'), 4);
+  assert.equal(byImages('busybox,debian:bookworm-slim'), 1);
+  await p.dispose();
+
+  const fleet2 = fakeFleet();
+  const { p: p2 } = pool(fleet2, undefined);
+  p2.configure([{ images: ['busybox'], terms: 2 }, { images: ['busybox'], terms: 1, most: 1 }], 3);
+  await flush();
+  assert.equal(p2.stats().idleSandboxes, 3, 'the same image set: the lab\'s size wins');
+  await p2.dispose();
 });

@@ -263,11 +263,14 @@ export function createWarmPool(deps: WarmPoolDeps): WarmPool {
 
   return {
     configure(keys, perKey) {
+      // Shapes sharing an image set share units: the larger wish wins.
+      const wants = new Map<string, number>();
       for (const spec of keys) {
         const k = poolKey(spec);
         specs.set(k, [...spec.images]);
-        base.set(k, perKey);
+        wants.set(k, Math.max(wants.get(k) ?? 0, Math.min(perKey, spec.most ?? perKey)));
       }
+      for (const [k, n] of wants) base.set(k, n);
       queueMicrotask(plan);
     },
     boost(id, spec, learners, from, until) {
