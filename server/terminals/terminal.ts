@@ -7,7 +7,7 @@ import { Scrollback } from './scrollback.ts';
 import { TUNING } from '../config.ts';
 import type { TermState } from '../protocol/realtime.ts';
 
-/** The narrow view of a pty process (node-pty in production). */
+/** The narrow view of a pty process (dtach-socket.ts, dtach-pty.ts under node-pty, or exec-attach.ts in production). */
 export interface PtyProcess {
   onData(fn: (data: string) => void): void;
   onExit(fn: (code: number) => void): void;
