@@ -22,10 +22,22 @@ export interface Metrics {
   text(): Promise<string>;
 }
 
+/**
+ * How often prom-client samples the event loop (`monitorEventLoopDelay`'s resolution), in ms.
+ * Node's histogram records the time between samples, so an idle loop reads this much: the delay
+ * is a reading minus this (`eventLoopDelayMs`).
+ */
+export const EVENT_LOOP_SAMPLE_MS = 10;
+
+/** The event loop's delay from a `lablab_process_nodejs_eventloop_lag_*` reading (ms): the reading less the sample interval. */
+export function eventLoopDelayMs(readingMs: number, sampleMs = EVENT_LOOP_SAMPLE_MS): number {
+  return Math.max(0, readingMs - sampleMs);
+}
+
 export function createMetrics(src: MetricsSources): Metrics {
   const registry = new client.Registry();
   const registers = [registry];
-  client.collectDefaultMetrics({ register: registry, prefix: 'lablab_process_' });
+  client.collectDefaultMetrics({ register: registry, prefix: 'lablab_process_', eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS });
 
   new client.Gauge({
     name: 'lablab_sandboxes',
