@@ -104,8 +104,24 @@ describe('terminal through the engine API (real sandbox)', { concurrency: false 
     // cut characters apart (printed one printf at a time, each read would hold whole characters).
     a.p.write(`for i in $(seq 3000); do printf 'é€🐳'; done >/tmp/u8; cat /tmp/u8; echo; echo END-$((1+1))\r`);
     const out = await a.waitFor(/END-2/, 30_000);
-    assert.ok(!out.includes('\ufffd'), 'no replacement characters');
+    const bad = out.indexOf('\ufffd');
+    assert.ok(bad < 0, `no replacement characters; the first one in ${JSON.stringify(out.slice(Math.max(0, bad - 60), bad + 60))}`);
     assert.ok(out.includes('é€🐳'.repeat(50)));
+    a.p.kill();
+  });
+
+  test('the shell speaks UTF-8: a typed line of multibyte characters, wrapped at a narrow width, runs as typed', async () => {
+    const a = attach(24, 30);
+    await a.waitFor(/\[node1\] \/root [$#] $/);
+    a.p.write('locale charmap\r');
+    await a.waitFor(/\rUTF-8\r\n/);
+    // In the C locale readline reads each byte of "🐳" as a Meta key (0xB3 is M-3, a digit argument).
+    const word = 'é€🐳ü'.repeat(8);
+    a.clear();
+    a.p.write(`echo "<${word}>"\r`);
+    const out = await a.waitFor(new RegExp(`\\r<${word}>\\r\\n`));
+    const bad = out.indexOf('\ufffd');
+    assert.ok(bad < 0, `no replacement characters; the first one in ${JSON.stringify(out.slice(Math.max(0, bad - 60), bad + 60))}`);
     a.p.kill();
   });
 

@@ -5,7 +5,9 @@ set -eu
 sock=/run/lab/term.sock
 rm -f "$sock"
 cd /root
-export TERM=xterm-256color HOME=/root SHELL=/bin/bash
+# C.UTF-8 (built into glibc): without it readline takes each byte of a non-ASCII character typed or
+# clicked as a Meta key, and programs print "?" for them.
+export TERM=xterm-256color HOME=/root SHELL=/bin/bash LANG=C.UTF-8
 # -z: no suspend key; -E: no detach char, so no key combination drops a learner out of the shell.
 # quick-wake: the master and the shell answer keystrokes first on a busy host (quick-wake.sh).
 exec dtach -n "$sock" -E -z /usr/local/sbin/lablab-quick-wake bash -l
