@@ -21,6 +21,7 @@ import { createSandboxBackend } from './engines.ts';
 import { createCgroupManager } from '../sandbox/driver/host.ts';
 import { stopTemplateBuilds } from '../sandbox/driver/templates.ts';
 import { quickWake } from '../sandbox/driver/quick-wake.ts';
+import { kernelPreempt, preemptLine } from '../sandbox/driver/kernel-preempt.ts';
 import { createCheckService } from './sessions/check-service.ts';
 import { attachDtachSocket } from './terminals/dtach-socket.ts';
 import { spawnDtachAttach } from './terminals/dtach-pty.ts';
@@ -162,6 +163,7 @@ async function main(): Promise<void> {
     : 'ssh: off (set SSH_PORT to turn it on)');
   log(`terminals: TERMINAL_TRANSPORT=${config.terminalTransport ?? 'auto'}`);
   log(config.quickWake ? await quickWake(process.pid) : 'scheduler: default slices for the server (QUICK_WAKE=0)');
+  log(preemptLine(kernelPreempt()));
   log(`Docker labs: listening on ${server.url} (labs from ${config.labsDir}, up to ${config.maxSandboxes} sandboxes)`);
   // Only the token's last 4 characters reach the log: logs are read by more people than the host.
   log(config.hostToken ? `Workshop host view: ${server.url}/host?token=${redactToken(config.hostToken)} (the HOST_TOKEN you set)` : 'Workshop host view: off (set HOST_TOKEN to turn it on)');

@@ -30,6 +30,7 @@ import { createPhases, summarisePhases } from './create-phases.ts';
 import { bucketsSince, countAbove, quantile, readBuckets, sandboxesCpuSeconds } from './room-probes.ts';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { eventLoopDelayMs, EVENT_LOOP_SAMPLE_MS } from '../metrics/metrics.ts';
+import { kernelPreempt, preemptLine } from '../../sandbox/driver/kernel-preempt.ts';
 
 const LAB = '03-multi-stage';
 const TOKEN = 'bench-classroom';
@@ -389,6 +390,8 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
 
 async function main(): Promise<void> {
   const quiet = fixed(os.loadavg()[0]!, 2);
+  const preempt = kernelPreempt();
+  console.log(preemptLine(preempt));
   const baseline = await measureBaseline();
   console.log(formatBaseline(baseline));
   const labsDir = tempDir('bench-classroom-labs');
@@ -420,6 +423,8 @@ async function main(): Promise<void> {
     latecomer_prompt_ms: { pool_on: on?.latecomer_prompt_ms ?? null, pool_off: off?.latecomer_prompt_ms ?? null },
     quiet,
     window_s: WINDOW_MS / 1000,
+    // Figures that travel: how this host's kernel preempts decides the echo's tail.
+    kernel_preempt: `${preempt.mode} (${preempt.source})`,
     baseline,
   };
   if (off && off !== main) result.pool_off = { ...off, round: undefined };
