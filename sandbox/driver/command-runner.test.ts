@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandRunnerPid, runCommand } from './command-runner.ts';
+import os from 'node:os';
+import { commandRunnerPid, HELPER_NICE, runCommand } from './command-runner.ts';
 
 test('runs a command in the helper process, not this one, and gives back its output and status', async () => {
   const r = await runCommand('sh', ['-c', 'echo "out $PPID"; echo err >&2; exit 3']);
@@ -37,4 +38,11 @@ test('a helper that dies fails what it was running, and the next command gets a 
   assert.equal(r.code, 0);
   assert.notEqual(Number(r.stdout.trim()), first);
   assert.equal(Number(r.stdout.trim()), commandRunnerPid());
+});
+
+test('what the helper runs is niced behind this process (its own cgroup share goes to the server first)', async () => {
+  // Field 19 of /proc/<pid>/stat is the nice value.
+  const r = await runCommand('sh', ['-c', 'cut -d" " -f19 /proc/self/stat']);
+  assert.equal(Number(r.stdout.trim()), HELPER_NICE);
+  assert.equal(os.getPriority(process.pid), 0, 'this process keeps its own');
 });
