@@ -25,6 +25,11 @@ export interface ServerOptions {
   ownerId: string;
   port?: number;
   env?: Record<string, string>;
+  /**
+   * A session of its own (setsid), as a server started by a shell or systemd has: the kernel's
+   * autogroups then weigh it apart from this process, so a benchmark's own work is not charged to it.
+   */
+  ownSession?: boolean;
 }
 
 export async function startServerProc(opts: ServerOptions): Promise<ServerProc> {
@@ -35,6 +40,7 @@ export async function startServerProc(opts: ServerOptions): Promise<ServerProc> 
     cwd: ROOT,
     env: { ...process.env, LABLAB_OWNER: opts.ownerId, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.ownSession ?? false,
   });
   let out = '';
   proc.stdout!.on('data', (d) => (out += d));

@@ -251,6 +251,8 @@ async function round(o: { labsDir: string; dataDir: string; ownerId: string; ste
   const poolSize = o.pool ? LEARNERS + 4 : 0;
   const server = await startServerProc({
     labsDir: o.labsDir, dataDir: o.dataDir, ownerId: o.ownerId,
+    // Its own session, as a real server has: the harness's work (the learners' browsers) is not its.
+    ownSession: true,
     env: {
       HOST_TOKEN: TOKEN, POOL_SIZE: String(poolSize), MAX_SANDBOXES: String(LEARNERS * 2 + 10),
       DB_FILE: path.join(tempDir('bench-classroom-db'), 'db.sqlite'),
