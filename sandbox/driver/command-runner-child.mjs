@@ -5,6 +5,12 @@
 import { execFile } from 'node:child_process';
 
 process.on('disconnect', () => process.exit(0));
+// The server may be gone by the time a command ends (it was stopped while a refill ran iptables):
+// with a callback, a send on a closed channel is an error passed here, not an uncaught 'error' event.
+const reply = (m) => {
+  if (!process.connected) return process.exit(0);
+  process.send(m, (err) => err && process.exit(0));
+};
 process.on('message', (m) => {
   const { id, cmd, args, opts } = m;
   let child;
@@ -13,10 +19,10 @@ process.on('message', (m) => {
       const code = err ? (typeof err.code === 'number' ? err.code : null) : 0;
       const spawnError = err && typeof err.code === 'string' ? `${err.code}: ${err.message}` : undefined;
       const overflow = err && err.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER' ? err.message : undefined;
-      process.send?.({ id, code, signal: err?.signal ?? null, stdout, stderr, timedOut: Boolean(err?.killed && err?.signal), error: spawnError ?? overflow });
+      reply({ id, code, signal: err?.signal ?? null, stdout, stderr, timedOut: Boolean(err?.killed && err?.signal), error: spawnError ?? overflow });
     });
   } catch (err) {
-    process.send?.({ id, code: null, signal: null, stdout: '', stderr: '', timedOut: false, error: String(err?.message ?? err) });
+    reply({ id, code: null, signal: null, stdout: '', stderr: '', timedOut: false, error: String(err?.message ?? err) });
     return;
   }
   child.stdin?.on('error', () => {}); // a command that exits without reading its input
