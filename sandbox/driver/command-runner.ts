@@ -3,9 +3,10 @@
 // the whole process's page tables before exec: measured here at 7.7 ms for a 234 MB process and
 // 34 ms at 425 MB, every spawn, with the event loop stopped. The helper pays that for its few MiB.
 // One helper per process, forked on first use and again if it dies; it leaves when we do.
-// The helper and what it runs are niced (HELPER_NICE): they share this process's cgroup, and on a busy
-// host they must not keep its event loop off a CPU. A profile of a room of arrivals caught the
-// server's main thread waiting 104 ms for a core while `iptables` runs held it.
+// The helper and what it runs are niced (HELPER_NICE): they share this process's cgroup, and there the
+// server's own work comes first. (Measured in a room of arrivals: the server's worst wait for a core,
+// 104 ms behind `iptables`, `runc` and shims, did not change beyond the noise; the group as a whole is
+// still weighed against others, see the README's "Measured".)
 import { fork, type ChildProcess } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
